@@ -1,0 +1,48 @@
+"""ising_diffusion: diffusion-model data augmentation for inverse Ising inference, in JAX.
+
+Implements and extends Lim, Lee & Jo, "Data augmentation using diffusion models to enhance inverse Ising inference",
+Phys. Rev. E 111, 045302 (2025).
+"""
+
+from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
+from ising_diffusion.inference import erasure_machine, erasure_machine_auto
+from ising_diffusion.ising import (
+    IsingParams,
+    energy,
+    exact_moments,
+    exact_probabilities,
+    exact_sample,
+    flat_to_params,
+    local_fields,
+    log_partition,
+    n_params,
+    parameter_mse,
+    params_to_flat,
+    sk_params,
+)
+from ising_diffusion.sampling import metropolis_sample
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IsingParams",
+    "as_spins",
+    "energy",
+    "erasure_machine",
+    "erasure_machine_auto",
+    "exact_moments",
+    "exact_probabilities",
+    "exact_sample",
+    "flat_to_params",
+    "load_npz",
+    "local_fields",
+    "log_partition",
+    "metropolis_sample",
+    "n_params",
+    "parameter_mse",
+    "params_to_flat",
+    "save_npz",
+    "sk_params",
+    "spins_to_binary",
+    "train_test_split",
+]

@@ -1,0 +1,223 @@
+"""The pairwise Ising model: parameters, energies, exact enumeration for small systems.
+
+Conventions (METHODS.md section 1):
+
+* spins ``s`` take values in {-1, +1}, batches are shaped ``(M, N)``;
+* ``E(s) = - sum_i h_i s_i - sum_{i<j} J_ij s_i s_j`` and ``p(s) = exp(-E(s)) / Z``;
+* ``J`` is symmetric with a zero diagonal; the flat vector ``w = (h_1..h_N, J_12, J_13, ..., J_{N-1,N})``
+  has ``K = N + N(N-1)/2`` entries and ``-E(s) = ops(s) . w`` with ``ops(s) = (s_i ; s_i s_j for i<j)``.
+* Enumerated states are ordered by their integer index ``b`` in ``[0, 2^N)`` with ``s_i = +1`` when bit ``i`` of
+  ``b`` is set and ``-1`` otherwise.
+
+Everything here is a pure function of arrays, safe under ``jit`` and ``vmap``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from ising_diffusion.types import PRNGKey
+
+__all__ = [
+    "IsingParams",
+    "n_params",
+    "params_to_flat",
+    "flat_to_params",
+    "sk_params",
+    "symmetrize",
+    "energy",
+    "local_fields",
+    "operators",
+    "all_states",
+    "log_partition",
+    "exact_probabilities",
+    "exact_moments",
+    "exact_sample",
+    "moments",
+    "parameter_mse",
+    "MAX_ENUMERATION_SPINS",
+]
+
+#: Largest system exact enumeration accepts (2^24 states, a few seconds on a CPU).
+MAX_ENUMERATION_SPINS = 24
+_CHUNK_BITS = 14  # states are enumerated in chunks of 2^14 so memory stays bounded
+
+
+class IsingParams(NamedTuple):
+    """Fields and couplings of a pairwise Ising model.
+
+    Attributes:
+      h: fields, shape ``(..., N)``.
+      J: couplings, shape ``(..., N, N)``, symmetric with zero diagonal.
+    """
+
+    h: Float[Array, "... N"]
+    J: Float[Array, "... N N"]
+
+    @property
+    def n_spins(self) -> int:
+        return self.h.shape[-1]
+
+
+def n_params(n_spins: int) -> int:
+    """Number ``K = N + N(N-1)/2`` of free parameters of an ``N``-spin model."""
+    return n_spins + n_spins * (n_spins - 1) // 2
+
+
+def symmetrize(J: Float[Array, "N N"]) -> Float[Array, "N N"]:
+    """``(J + J^T) / 2`` with the diagonal set to zero."""
+    J = 0.5 * (J + J.T)
+    return J * (1.0 - jnp.eye(J.shape[-1], dtype=J.dtype))
+
+
+def params_to_flat(params: IsingParams) -> Float[Array, " K"]:
+    """Flatten to ``w = (h, J_ij for i<j)`` (row-major upper triangle), length ``K``."""
+    n = params.h.shape[-1]
+    iu = np.triu_indices(n, k=1)
+    return jnp.concatenate([params.h, params.J[iu]])
+
+
+def flat_to_params(w: Float[Array, " K"], n_spins: int) -> IsingParams:
+    """Inverse of :func:`params_to_flat`."""
+    if w.shape[-1] != n_params(n_spins):
+        raise ValueError(f"flat parameter vector has length {w.shape[-1]}, expected K={n_params(n_spins)} "
+                         f"for N={n_spins}")
+    iu = np.triu_indices(n_spins, k=1)
+    h = w[:n_spins]
+    upper = jnp.zeros((n_spins, n_spins), w.dtype).at[iu].set(w[n_spins:])
+    return IsingParams(h, upper + upper.T)
+
+
+def sk_params(key: PRNGKey, n_spins: int, g: float = 1.0) -> IsingParams:
+    """Sherrington-Kirkpatrick-like ground truth: every ``h_i`` and ``J_ij`` i.i.d. ``N(0, g^2/N)``.
+
+    Args:
+      key: PRNG key.
+      n_spins: ``N``.
+      g: scale; inference is harder for larger ``g``.
+
+    Returns:
+      ``IsingParams`` with ``h`` of shape ``(N,)`` and symmetric, zero-diagonal ``J`` of shape ``(N, N)``.
+    """
+    if n_spins < 1:
+        raise ValueError(f"n_spins must be >= 1, got {n_spins}")
+    w = jax.random.normal(key, (n_params(n_spins),)) * (g / np.sqrt(n_spins))
+    return flat_to_params(w, n_spins)
+
+
+def local_fields(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, "M N"]:
+    """Local fields ``f_i = h_i + sum_j J_ij s_j``; flipping spin ``i`` changes the energy by ``2 s_i f_i``."""
+    return params.h[None, :] + spins @ params.J
+
+
+def energy(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, " M"]:
+    """Energy ``E(s) = -h.s - s^T J s / 2`` of each row of ``spins`` (any leading batch shape)."""
+    spins = jnp.asarray(spins, params.h.dtype)
+    return -(spins @ params.h) - 0.5 * jnp.einsum("...i,ij,...j->...", spins, params.J, spins)
+
+
+def operators(spins: Float[Array, "M N"]) -> Float[Array, "M K"]:
+    """``ops(s) = (s_i ; s_i s_j for i<j)`` so that ``-E(s) = ops(s) . w``. Materialises ``(M, K)``: small N only."""
+    n = spins.shape[-1]
+    iu = np.triu_indices(n, k=1)
+    pairs = spins[..., iu[0]] * spins[..., iu[1]]
+    return jnp.concatenate([spins, pairs], axis=-1)
+
+
+def moments(spins: Float[Array, "M N"], weights: Float[Array, " M"] | None = None):
+    """Data moments ``<s_i>`` and ``<s_i s_j>`` (diagonal = 1), optionally weighted (weights sum to one)."""
+    spins = jnp.asarray(spins, jnp.float32)
+    if weights is None:
+        weights = jnp.full(spins.shape[0], 1.0 / spins.shape[0], spins.dtype)
+    mean = weights @ spins
+    second = (spins * weights[:, None]).T @ spins
+    return mean, second
+
+
+def all_states(n_spins: int, start: int | jax.Array = 0, count: int | None = None) -> Float[Array, "S N"]:
+    """States ``start .. start+count-1`` of the enumeration order (all ``2^N`` by default), as float spins."""
+    if count is None:
+        count = 2**n_spins
+    idx = jnp.asarray(start, jnp.int32) + jnp.arange(count, dtype=jnp.int32)
+    bits = (idx[:, None] >> jnp.arange(n_spins, dtype=jnp.int32)[None, :]) & 1
+    return (2 * bits - 1).astype(jnp.float32)
+
+
+def _check_enumerable(n_spins: int) -> None:
+    if n_spins > MAX_ENUMERATION_SPINS:
+        raise ValueError(f"exact enumeration needs 2^N states; N={n_spins} exceeds the limit "
+                         f"N <= {MAX_ENUMERATION_SPINS}. Use Monte Carlo (metropolis_sample) instead.")
+
+
+def _chunks(n_spins: int) -> tuple[int, int]:
+    bits = min(n_spins, _CHUNK_BITS)
+    return 2**bits, 2 ** (n_spins - bits)
+
+
+def _chunked_energies(params: IsingParams):
+    """Energies of all states as ``(n_chunks, chunk)`` computed chunk by chunk with ``lax.map``."""
+    n = params.h.shape[-1]
+    chunk, n_chunks = _chunks(n)
+
+    def one(c):
+        return energy(params, all_states(n, c * chunk, chunk))
+
+    return jax.lax.map(one, jnp.arange(n_chunks))
+
+
+def log_partition(params: IsingParams) -> Float[Array, ""]:
+    """``log Z`` by exact enumeration of the ``2^N`` states (chunked; N <= 24)."""
+    _check_enumerable(params.h.shape[-1])
+    return jax.nn.logsumexp(-_chunked_energies(params))
+
+
+def exact_probabilities(params: IsingParams) -> Float[Array, " S"]:
+    """Probabilities of all ``2^N`` states in enumeration order (see module docstring)."""
+    _check_enumerable(params.h.shape[-1])
+    neg_e = -_chunked_energies(params).reshape(-1)
+    return jnp.exp(neg_e - jax.nn.logsumexp(neg_e))
+
+
+def exact_moments(params: IsingParams) -> tuple[Float[Array, " N"], Float[Array, "N N"]]:
+    """Exact ``<s_i>`` and ``<s_i s_j>`` (with unit diagonal) by chunked enumeration.
+
+    Returns:
+      ``(mean (N,), second (N, N))``.
+    """
+    n = params.h.shape[-1]
+    _check_enumerable(n)
+    chunk, n_chunks = _chunks(n)
+    log_z = log_partition(params)
+
+    def body(carry, c):
+        mean, second = carry
+        s = all_states(n, c * chunk, chunk)
+        p = jnp.exp(-energy(params, s) - log_z)
+        return (mean + p @ s, second + (s * p[:, None]).T @ s), None
+
+    init = (jnp.zeros(n, jnp.float32), jnp.zeros((n, n), jnp.float32))
+    (mean, second), _ = jax.lax.scan(body, init, jnp.arange(n_chunks))
+    return mean, second
+
+
+def exact_sample(key: PRNGKey, params: IsingParams, n_samples: int) -> Float[Array, "M N"]:
+    """Independent exact samples by enumeration (N <= 24): ``(n_samples, N)`` spins in {-1, +1}."""
+    n = params.h.shape[-1]
+    _check_enumerable(n)
+    neg_e = -_chunked_energies(params).reshape(-1)
+    cdf = jnp.cumsum(jnp.exp(neg_e - jnp.max(neg_e)))  # inverse-CDF sampling: O(2^N + M log 2^N) memory and time
+    u = jax.random.uniform(key, (n_samples,)) * cdf[-1]
+    idx = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1).astype(jnp.int32)
+    bits = (idx[:, None] >> jnp.arange(n, dtype=jnp.int32)[None, :]) & 1
+    return (2 * bits - 1).astype(jnp.float32)
+
+
+def parameter_mse(true: IsingParams, inferred: IsingParams) -> Float[Array, ""]:
+    """``MSE = (1/K) sum_k (w_true - w_inferred)^2`` over all ``K`` fields and couplings (upper triangle of J)."""
+    diff = params_to_flat(true) - params_to_flat(inferred)
+    return jnp.mean(diff**2)
