@@ -18,7 +18,8 @@ from jaxtyping import Array, Float
 from ising_diffusion.ising import IsingParams, local_fields
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sweep", "metropolis_sample"]
+__all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sweep", "run", "state_spins",
+           "metropolis_sample"]
 
 
 class MetropolisState(NamedTuple):
@@ -73,6 +74,22 @@ def sweep(key: PRNGKey, params: IsingParams, state: MetropolisState) -> tuple[Me
     spins, fields, n_acc = jax.lax.fori_loop(0, n, site, (state.spins, state.fields, jnp.zeros((), jnp.int32)))
     rate = n_acc / (n * state.spins.shape[0])
     return MetropolisState(spins, fields), MetropolisInfo(rate)
+
+
+def state_spins(state: MetropolisState) -> Float[Array, "C N"]:
+    """The chains' current spins as ``(n_chains, N)`` whatever the state's internal layout."""
+    return state.spins
+
+
+def run(key: PRNGKey, params: IsingParams, state: MetropolisState, n_sweeps: int
+        ) -> tuple[MetropolisState, MetropolisInfo]:
+    """``n_sweeps`` sweeps of persistent chains (e.g. for Boltzmann-machine learning); ``n_sweeps`` is static.
+
+    Returns:
+      the new state and the acceptance rate averaged over the sweeps.
+    """
+    state, acc = _run(key, params, state, n_sweeps, 100)
+    return state, MetropolisInfo(acc / n_sweeps)
 
 
 def _run(key, params, state, n_sweeps, refresh_every, offset=0):
