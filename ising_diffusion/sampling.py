@@ -28,6 +28,7 @@ How it is made fast on a CPU (see ``docs/sampling.md`` and ``benchmarks/metropol
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from functools import partial
@@ -359,7 +360,8 @@ def metropolis_sample(key: PRNGKey, params: IsingParams, n_samples: int, *, n_ch
     """
     for name, value, lo in (("n_samples", n_samples, 1), ("n_chains", n_chains, 1), ("burn_in", burn_in, 0),
                             ("thin", thin, 1), ("refresh_every", refresh_every, 1), ("block_size", block_size, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
     _check_params(params)
-    return _sample(key, params, n_samples, min(n_chains, n_samples), burn_in, thin, refresh_every, block_size)
+    return _sample(key, params, int(n_samples), int(min(n_chains, n_samples)), int(burn_in), int(thin),
+                   int(refresh_every), int(block_size))
