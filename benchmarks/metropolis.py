@@ -11,7 +11,9 @@ Run from the repository root (Numba is a benchmark-only extra)::
     PYTHONPATH=. python benchmarks/metropolis.py --quick    # N in {20, 100}, chains 1024
 
 Each rate is the best of ``--repeats`` timed calls of at least ``--min-seconds``, ours and Numba's interleaved so that
-load from other processes hits both alike. Compile time is the wall time of ``run.lower(...).compile()``.
+load from other processes hits both alike. "ours, all cores" splits the chains over one host device per core
+(``--xla_force_host_platform_device_count``, set here only) with ``pmap``. Compile time is the wall time (and process
+CPU time) of ``run.lower(...).compile()``.
 """
 
 from __future__ import annotations
@@ -20,13 +22,18 @@ import argparse
 import os
 import time
 
-import ising_diffusion  # noqa: F401  (imported first: sets the XLA CPU flag before JAX initialises)
-import jax
-import jax.numpy as jnp
-import numba
-import numpy as np
+# Benchmark only: expose every core as a host device so that chains can also be split over cores ("ours, all cores").
+# Must precede JAX's initialisation, like the small-while-loop flag ising_diffusion sets on import.
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                           + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
 
-from ising_diffusion import sampling, sk_params
+import ising_diffusion  # noqa: E402,F401  (sets the XLA CPU flag before JAX initialises)
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ising_diffusion import sampling, sk_params  # noqa: E402
 
 
 @numba.njit(parallel=True, fastmath=True)
@@ -71,9 +78,9 @@ def bench(n, n_chains, g, repeats, min_seconds, flips_per_call):
     # ours
     state = sampling.init(params, jnp.asarray(spins0))
     key = jax.random.key(1)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     compiled = sampling.run.lower(key, params, state, n_sweeps).compile()
-    compile_s = time.perf_counter() - t0
+    compile_s = (time.perf_counter() - t0, time.process_time() - c0)
     holder = {"state": state}
 
     def ours():
@@ -89,13 +96,28 @@ def bench(n, n_chains, g, repeats, min_seconds, flips_per_call):
     def reference():
         numba_sweeps(s_nb, f_nb, J, n_sweeps)
 
+    # ours with the chains split over the host devices (one per core), pmap of the same function
+    n_dev = jax.local_device_count()
+    multi = None
+    if n_dev > 1 and n_chains % n_dev == 0 and n_chains // n_dev >= 48:
+        split = jax.tree.map(lambda a: a.reshape(n_dev, n_chains // n_dev, n), state)
+        keys = jax.random.split(key, n_dev)
+        pmapped = jax.pmap(lambda k, p, st: sampling.run(k, p, st, n_sweeps), in_axes=(0, None, 0))
+        holder["split"], _ = pmapped(keys, params, split)
+
+        def multi():
+            holder["split"], info = pmapped(keys, params, holder["split"])
+            jax.block_until_ready(holder["split"].spins)
+
     ours()
-    t_ours, t_ref = np.inf, np.inf
+    t_ours, t_ref, t_multi = np.inf, np.inf, np.inf
     for _ in range(repeats):
         t_ours = min(t_ours, _time(ours, min_seconds))
         t_ref = min(t_ref, _time(reference, min_seconds))
+        if multi is not None:
+            t_multi = min(t_multi, _time(multi, min_seconds))
     flips = n_sweeps * n * n_chains
-    return flips / t_ours, flips / t_ref, compile_s
+    return flips / t_ours, flips / t_ref, flips / t_multi, compile_s
 
 
 def main():
@@ -110,11 +132,17 @@ def main():
     chains = [1024] if args.quick else [1, 64, 1024]
     print(f"jax {jax.__version__}, numba {numba.__version__}, {os.cpu_count()} CPUs, numba threads "
           f"{numba.get_num_threads()}, XLA small-while-loop flag set: {sampling.xla_cpu_flags_enabled()}, g={args.g}")
-    print(f"{'N':>5} {'chains':>7} {'ours flips/s':>13} {'numba flips/s':>14} {'ours/numba':>11} {'compile s':>10}")
+    print(f"| {'N':>4} | {'chains':>6} | {'ours 1 core':>12} | {'numba, all cores':>16} | {'ratio':>6} | "
+          f"{'ours, all cores':>15} | {'ratio':>6} | {'compile s (cpu s)':>17} |")
+    print("|" + "|".join("-" * w for w in (6, 8, 14, 18, 8, 17, 8, 19)) + "|")
     for n in sizes:
         for c in chains:
-            ours, ref, compile_s = bench(n, c, args.g, args.repeats, args.min_seconds, args.flips_per_call)
-            print(f"{n:>5} {c:>7} {ours:>13.3e} {ref:>14.3e} {ours / ref:>11.2f} {compile_s:>10.2f}", flush=True)
+            ours, ref, multi, compile_s = bench(n, c, args.g, args.repeats, args.min_seconds, args.flips_per_call)
+            m = (f"{multi:>15.3e} | {multi / ref:>6.2f}" if multi > 0
+                 else f"{'-':>15} | {'-':>6}")
+            comp = f"{compile_s[0]:>8.2f} ({compile_s[1]:>5.2f})"
+            print(f"| {n:>4} | {c:>6} | {ours:>12.3e} | {ref:>16.3e} | {ours / ref:>6.2f} | {m} | {comp} |", flush=True)
+    print("flips/s = attempted single-spin flips per second (wall clock); ratio = ours / numba")
 
 
 if __name__ == "__main__":

@@ -199,8 +199,9 @@ def _new_blocks(key: PRNGKey, params: IsingParams, spins_blocks: Array) -> _Bloc
     counter = _key_bits(key, (n_blocks, k), 1)
     increment = _key_bits(key, (n_blocks, k), 2) | jnp.uint32(1)
     fields = params.h[None, :, None] + jnp.einsum("ij,bik->bjk", params.J, spins_blocks)
-    # a 1.0 XLA cannot constant-fold (spins are +-1)
-    one = jnp.broadcast_to(jnp.abs(spins_blocks[:, 0, 0]), (n_blocks,))
+    # a 1.0 that XLA cannot constant-fold (x / x for a data-dependent x >= 1)
+    x = jnp.maximum(jnp.abs(spins_blocks[:, 0, 0]), 1.0)
+    one = x / x
     return _Block(spins_blocks, fields, counter, increment, jnp.zeros((n_blocks, k), jnp.int32),
                   jnp.zeros((n_blocks,), jnp.int32), one)
 
@@ -212,7 +213,7 @@ _FEW_CHAINS = 12
 
 
 def _block_size(n_chains: int, block_size: int) -> int:
-    """Chains per block: at most ``block_size``, balanced over the blocks, a multiple of 8, and at least 48."""
+    """Chains per block: about ``block_size``, balanced over the blocks, a multiple of 8, at least 48 (few chains: all)."""
     if n_chains < _FEW_CHAINS or block_size < _MIN_FAST_BLOCK:
         return min(n_chains, block_size)
     n_blocks = -(-n_chains // block_size)
