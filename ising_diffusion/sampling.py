@@ -50,9 +50,9 @@ __all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sw
 BLOCK_SIZE = 64
 
 # XLA CPU compiles a while loop into one kernel when the bytes its body touches (counted once) stay under this
-# threshold; the default (about 1 kB) leaves our sweep loop to the per-operation thunk dispatcher, several times slower.
-# 8 MB covers a block of 64 chains up to N ~ 1000 and still leaves large loops (e.g. network training) to the thunk
-# runtime and its multi-threaded kernels.
+# threshold; the default is far smaller and leaves our sweep loop to the per-operation thunk dispatcher, 3-5x slower
+# (benchmarks/README.md). With 8 MB the sweep loops are compiled into kernels for N up to 1400 at least (checked) while
+# large loops (e.g. network training) stay with the thunk runtime and its multi-threaded kernels.
 _SMALL_WHILE_LOOP_BYTES = 8_000_000
 _XLA_OPTION = f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={_SMALL_WHILE_LOOP_BYTES}"
 _OPT_OUT_ENV = "ISING_DIFFUSION_NO_XLA_FLAGS"
