@@ -191,3 +191,20 @@ def test_bad_shapes_raise():
         sampling.init(params, jnp.ones((5, 3)))
     with pytest.raises(ValueError, match="n_sweeps"):
         sampling.run(jax.random.key(0), params, sampling.init(params, jnp.ones((5, 4))), -1)
+
+
+def test_hash_uniforms_are_uniform_and_uncorrelated():
+    k, steps = 64, 2000
+    counter0 = sampling._key_bits(jax.random.key(7), (k,), 1)
+    increment = sampling._key_bits(jax.random.key(7), (k,), 2) | jnp.uint32(1)
+    t = jnp.arange(1, steps + 1, dtype=jnp.uint32)[:, None]
+    u = np.asarray(sampling._uniform(counter0[None, :] + t * increment[None, :]), np.float64)  # (steps, chains)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert stats.kstest(u.reshape(-1), "uniform").pvalue > 1e-3
+    lag1 = np.mean([np.corrcoef(u[:-1, c], u[1:, c])[0, 1] for c in range(k)])
+    assert abs(lag1) < 0.01  # average of 64 lag-1 correlations, each with sd ~ 1/sqrt(2000)
+    cross = np.corrcoef(u.T)[np.triu_indices(k, 1)]
+    assert abs(cross.mean()) < 0.005 and np.abs(cross).max() < 0.12
+    # other keys give other streams
+    other = sampling._key_bits(jax.random.key(8), (k,), 1)
+    assert np.mean(np.asarray(other) == np.asarray(counter0)) < 0.05
