@@ -10,15 +10,15 @@ Public contract (chains on axis 0):
 
 How it is made fast on a CPU (see ``docs/sampling.md`` and ``benchmarks/metropolis.py``):
 
-* Inside a call the chains are re-laid out as blocks ``(n_blocks, N, block)`` of ``block`` (64) chains, so one site's
-  update is a contiguous vector operation over the chains of a block, and a block's spins and local fields (``2 N block``
-  floats) stay in the L1/L2 cache for all the sweeps of the call. Blocks are processed one after the other.
+* Inside a call the chains are re-laid out as blocks ``(n_blocks, N, block)`` of ``block`` (64) chains, so one
+  site's update is a contiguous vector operation over the chains of a block, and a block's spins and local fields
+  (``2 N block`` floats) stay in the L1/L2 cache for all the sweeps of the call. Blocks are processed in turn.
 * The local fields ``f = h + J^T s`` are kept incrementally, so a proposal costs O(N); they are recomputed from scratch
   at the start of every call (so ``params`` may change between calls of :func:`run`) and every ``refresh_every`` sweeps
   (float32 drift of the incremental updates).
-* The uniform numbers of the acceptance test come from a counter-based hash (murmur3's 32-bit finaliser applied to a
-  per-chain Weyl sequence ``w_c + t * a_c`` with odd ``a_c``), seeded from the JAX key of the call: it costs a few integer
-  vector operations per proposal, inside the loop, instead of a threefry call and a random array in memory.
+* The uniform numbers of the acceptance test come from a counter-based hash (murmur3's 32-bit finaliser applied to
+  a per-chain Weyl sequence ``w_c + t * a_c`` with odd ``a_c``), seeded from the JAX key of the call: it costs a few
+  integer vector operations per proposal, inside the loop, instead of a threefry call and a random array in memory.
 * XLA's thunk runtime on CPU dispatches every operation of a ``while`` body separately, which costs more than a site
   update. XLA can compile a small ``while`` loop into one kernel instead; importing this module raises that size limit
   (``xla_cpu_small_while_loop_byte_threshold``, see :func:`xla_cpu_flags_enabled`) before JAX initialises its CPU
@@ -222,7 +222,7 @@ _FEW_CHAINS = 12
 
 
 def _block_size(n_chains: int, block_size: int) -> int:
-    """Chains per block: about ``block_size``, balanced over the blocks, a multiple of 8, at least 48 (few chains: all)."""
+    """Chains per block: about ``block_size``, balanced, a multiple of 8 and at least 48 (or all, if only a few)."""
     if n_chains < _FEW_CHAINS or block_size < _MIN_FAST_BLOCK:
         return min(n_chains, block_size)
     n_blocks = -(-n_chains // block_size)
