@@ -7,8 +7,8 @@ chains, ``n_sweeps`` sweeps per compiled call).
 
 Run from the repository root (Numba is a benchmark-only extra)::
 
-    PYTHONPATH=. python benchmarks/metropolis.py            # full table, N in {20, 40, 100, 400}, chains in {1, 64, 1024}
-    PYTHONPATH=. python benchmarks/metropolis.py --quick    # N in {20, 100}, chains 1024
+    PYTHONPATH=. python benchmarks/metropolis.py          # N in {20, 40, 100, 400}, chains in {1, 64, 1024}
+    PYTHONPATH=. python benchmarks/metropolis.py --quick  # N in {20, 100}, chains 1024
 
 Each rate is the best of ``--repeats`` timed calls of at least ``--min-seconds``, ours and Numba's interleaved so that
 load from other processes hits both alike. "ours, all cores" splits the chains over one host device per core

@@ -4,6 +4,8 @@ Implements and extends Lim, Lee & Jo, "Data augmentation using diffusion models 
 Phys. Rev. E 111, 045302 (2025).
 """
 
+# first: the sampler module appends an XLA CPU flag to XLA_FLAGS, which only works before JAX starts its backend
+from ising_diffusion import sampling as _sampling  # noqa: F401, I001
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
 from ising_diffusion.inference import infer, infer_batch

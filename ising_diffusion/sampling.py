@@ -10,20 +10,20 @@ Public contract (chains on axis 0):
 
 How it is made fast on a CPU (see ``docs/sampling.md`` and ``benchmarks/metropolis.py``):
 
-* Inside a call the chains are re-laid out as blocks ``(n_blocks, N, block)`` of ``block`` (64) chains, so one site's
-  update is a contiguous vector operation over the chains of a block, and a block's spins and local fields (``2 N block``
-  floats) stay in the L1/L2 cache for all the sweeps of the call. Blocks are processed one after the other.
+* Inside a call the chains are re-laid out as blocks ``(n_blocks, N, block)`` of ``block`` (64) chains, so one
+  site's update is a contiguous vector operation over the chains of a block, and a block's spins and local fields
+  (``2 N block`` floats) stay in the L1/L2 cache for all the sweeps of the call. Blocks are processed in turn.
 * The local fields ``f = h + J^T s`` are kept incrementally, so a proposal costs O(N); they are recomputed from scratch
   at the start of every call (so ``params`` may change between calls of :func:`run`) and every ``refresh_every`` sweeps
   (float32 drift of the incremental updates).
-* The uniform numbers of the acceptance test come from a counter-based hash (murmur3's 32-bit finaliser applied to a
-  per-chain Weyl sequence ``w_c + t * a_c`` with odd ``a_c``), seeded from the JAX key of the call: it costs a few integer
-  vector operations per proposal, inside the loop, instead of a threefry call and a random array in memory.
+* The uniform numbers of the acceptance test come from a counter-based hash (murmur3's 32-bit finaliser applied to
+  a per-chain Weyl sequence ``w_c + t * a_c`` with odd ``a_c``), seeded from the JAX key of the call: it costs a few
+  integer vector operations per proposal, inside the loop, instead of a threefry call and a random array in memory.
 * XLA's thunk runtime on CPU dispatches every operation of a ``while`` body separately, which costs more than a site
   update. XLA can compile a small ``while`` loop into one kernel instead; importing this module raises that size limit
   (``xla_cpu_small_while_loop_byte_threshold``, see :func:`xla_cpu_flags_enabled`) before JAX initialises its CPU
-  backend. The body is written so XLA makes no copies of the spin and field blocks (the flip vector is divided by a
-  runtime 1.0 so that XLA materialises it instead of re-reading the spins inside the in-place field update).
+  backend. The body is written so XLA makes no copies of the spin and field blocks (each flip's field update is
+  deferred to the next proposal, so the in-place field update does not read the spins).
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ __all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sw
 BLOCK_SIZE = 64
 
 # XLA CPU compiles a while loop into one kernel when the bytes its body touches (counted once) stay under this
-# threshold; the default (about 1 kB) leaves our sweep loop to the per-operation thunk dispatcher, several times slower.
-# 8 MB covers a block of 64 chains up to N ~ 1000 and still leaves large loops (e.g. network training) to the thunk
-# runtime and its multi-threaded kernels.
+# threshold; the default is far smaller and leaves our sweep loop to the per-operation thunk dispatcher, 3-5x slower
+# (benchmarks/README.md). With 8 MB the sweep loops are compiled into kernels for N up to 1400 at least (checked) while
+# large loops (e.g. network training) stay with the thunk runtime and its multi-threaded kernels.
 _SMALL_WHILE_LOOP_BYTES = 8_000_000
 _XLA_OPTION = f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={_SMALL_WHILE_LOOP_BYTES}"
 _OPT_OUT_ENV = "ISING_DIFFUSION_NO_XLA_FLAGS"
@@ -73,6 +73,8 @@ def _set_xla_cpu_flags() -> bool:
     from jax._src import xla_bridge  # private, but the only way to ask whether the flags can still take effect
 
     if xla_bridge.backends_are_initialized():
+        if jax.default_backend() != "cpu":
+            return False
         warnings.warn("ising_diffusion was imported after JAX initialised its backends, so XLA_FLAGS can no longer be "
                       "changed: the Metropolis sampler will run a few times slower on CPU. Import ising_diffusion "
                       f"first, or set XLA_FLAGS='{_XLA_OPTION}' yourself.", RuntimeWarning, stacklevel=3)
@@ -121,12 +123,13 @@ class MetropolisSamples(NamedTuple):
 
 class _Block(NamedTuple):
     spins: Array  # (N, K) float32
-    fields: Array  # (N, K) float32
+    fields: Array  # (N, K) float32, up to date except for the pending flip below
     counter: Array  # (K,) uint32, Weyl sequence of the hash generator
     increment: Array  # (K,) uint32, odd
     n_accepted: Array  # (K,) int32
     sweep_index: Array  # () int32, sweeps done in this call (for the field refresh)
-    one: Array  # () float32 runtime 1.0, see _site
+    pending_site: Array  # () int32, site of the last proposal, whose field update is deferred
+    pending_delta: Array  # (K,) float32, change of that site's spins (0 where rejected)
 
 
 _GOLDEN = 0x9E3779B9  # 2^32 / golden ratio, the usual Weyl increment
@@ -159,22 +162,28 @@ def _key_bits(key: PRNGKey, shape: tuple[int, ...], stream: int) -> Array:
 
 
 def _block_sweeps(J: Array, h: Array, blk: _Block, n_sweeps: int, refresh_every: int) -> _Block:
-    """``n_sweeps`` sweeps of one block; the fields are recomputed every ``refresh_every`` sweeps."""
+    """``n_sweeps`` sweeps of one block; the fields are recomputed every ``refresh_every`` sweeps.
+
+    The field update of a flip is deferred to the next proposal, so the in-place update of the ``(N, K)`` fields reads
+    only a loop-carried delta: if it read the spins (to form the delta itself) XLA would copy the spin block at every
+    site, since the spins are also updated in place.
+    """
     n = J.shape[0]
 
+    def apply_pending(b: _Block) -> Array:
+        j_p = lax.dynamic_index_in_dim(J, b.pending_site, 0, keepdims=False)
+        return b.fields + j_p[:, None] * b.pending_delta[None, :]
+
     def site(i, b: _Block) -> _Block:
+        fields = apply_pending(b)
         counter = b.counter + b.increment
         u = _uniform(counter)
         s_i = lax.dynamic_index_in_dim(b.spins, i, 0, keepdims=False)
-        f_i = lax.dynamic_index_in_dim(b.fields, i, 0, keepdims=False)
+        f_i = lax.dynamic_index_in_dim(fields, i, 0, keepdims=False)
         accept = u < jnp.exp(-2.0 * s_i * f_i)  # flipping s_i changes the energy by 2 s_i f_i
-        # Dividing by a runtime 1.0 keeps XLA from fusing this cheap select (and its read of the spins) into the
-        # in-place field update below, which would force a copy of the spin block at every site.
-        delta = jnp.where(accept, -2.0 * s_i, 0.0) / b.one
+        delta = jnp.where(accept, -2.0 * s_i, 0.0)
         spins = lax.dynamic_update_index_in_dim(b.spins, s_i + delta, i, 0)
-        j_i = lax.dynamic_index_in_dim(J, i, 0, keepdims=False)
-        fields = b.fields + j_i[:, None] * delta[None, :]
-        return b._replace(spins=spins, fields=fields, counter=counter,
+        return b._replace(spins=spins, fields=fields, counter=counter, pending_site=i, pending_delta=delta,
                           n_accepted=b.n_accepted + accept.astype(jnp.int32))
 
     def refresh(b: _Block) -> _Block:
@@ -183,14 +192,16 @@ def _block_sweeps(J: Array, h: Array, blk: _Block, n_sweeps: int, refresh_every:
             s_i = lax.dynamic_index_in_dim(b.spins, i, 0, keepdims=False)
             return f + lax.dynamic_index_in_dim(J, i, 0, keepdims=False)[:, None] * s_i[None, :]
 
-        return b._replace(fields=lax.fori_loop(0, n, add_row, jnp.broadcast_to(h[:, None], b.fields.shape)))
+        fields = lax.fori_loop(0, n, add_row, jnp.broadcast_to(h[:, None], b.fields.shape))
+        return b._replace(fields=fields, pending_delta=jnp.zeros_like(b.pending_delta))
 
     def one_sweep(_, b: _Block) -> _Block:
         b = lax.fori_loop(0, n, site, b)
         b = b._replace(sweep_index=b.sweep_index + 1)
         return lax.cond(b.sweep_index % refresh_every == 0, refresh, lambda x: x, b)
 
-    return lax.fori_loop(0, n_sweeps, one_sweep, blk)
+    blk = lax.fori_loop(0, n_sweeps, one_sweep, blk)
+    return blk._replace(fields=apply_pending(blk), pending_delta=jnp.zeros_like(blk.pending_delta))
 
 
 def _new_blocks(key: PRNGKey, params: IsingParams, spins_blocks: Array) -> _Block:
@@ -199,11 +210,9 @@ def _new_blocks(key: PRNGKey, params: IsingParams, spins_blocks: Array) -> _Bloc
     counter = _key_bits(key, (n_blocks, k), 1)
     increment = _key_bits(key, (n_blocks, k), 2) | jnp.uint32(1)
     fields = params.h[None, :, None] + jnp.einsum("ij,bik->bjk", params.J, spins_blocks)
-    # a 1.0 that XLA cannot constant-fold (x / x for a data-dependent x >= 1)
-    x = jnp.maximum(jnp.abs(spins_blocks[:, 0, 0]), 1.0)
-    one = x / x
     return _Block(spins_blocks, fields, counter, increment, jnp.zeros((n_blocks, k), jnp.int32),
-                  jnp.zeros((n_blocks,), jnp.int32), one)
+                  jnp.zeros((n_blocks,), jnp.int32), jnp.zeros((n_blocks,), jnp.int32),
+                  jnp.zeros((n_blocks, k), jnp.float32))
 
 
 # XLA's CPU code for the (N, K) field update is about six times slower per chain for K below ~44 (measured on AVX2,
@@ -213,7 +222,7 @@ _FEW_CHAINS = 12
 
 
 def _block_size(n_chains: int, block_size: int) -> int:
-    """Chains per block: about ``block_size``, balanced over the blocks, a multiple of 8, at least 48 (few chains: all)."""
+    """Chains per block: about ``block_size``, balanced, a multiple of 8 and at least 48 (or all, if only a few)."""
     if n_chains < _FEW_CHAINS or block_size < _MIN_FAST_BLOCK:
         return min(n_chains, block_size)
     n_blocks = -(-n_chains // block_size)

@@ -155,14 +155,16 @@ def test_sweep_and_persistent_chains_follow_new_parameters():
 
 
 def test_sweep_loop_makes_no_copies_of_the_chain_blocks():
-    n = 20
+    n, k = 20, sampling.BLOCK_SIZE
     params = ising.sk_params(jax.random.key(80), n, 1.0)
     state = sampling.init(params, jnp.ones((256, n)))
-    text = sampling.run.lower(jax.random.key(0), params, state, 4).compile().as_text()
-    block = f"f32[{n},{sampling.BLOCK_SIZE}]"
-    copies = [line for line in text.splitlines() if " copy(" in line and line.strip().startswith("%copy")
-              and f"= {block}" in line]
-    assert not copies, copies
+    keys = jax.random.split(jax.random.key(0), 3)
+    single = sampling.run.lower(keys[0], params, state, 4).compile().as_text()
+    batched = jax.jit(jax.vmap(lambda key: sampling.run(key, params, state, 4))).lower(keys).compile().as_text()
+    for text, block in ((single, f"f32[{n},{k}]"), (batched, f"f32[3,{n},{k}]")):
+        # a copy instruction of a block's shape (not a relayout inside a fusion) would run at every site
+        copies = [line for line in text.splitlines() if line.strip().startswith("%copy") and f"= {block}" in line]
+        assert not copies, copies
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -189,3 +191,20 @@ def test_bad_shapes_raise():
         sampling.init(params, jnp.ones((5, 3)))
     with pytest.raises(ValueError, match="n_sweeps"):
         sampling.run(jax.random.key(0), params, sampling.init(params, jnp.ones((5, 4))), -1)
+
+
+def test_hash_uniforms_are_uniform_and_uncorrelated():
+    k, steps = 64, 2000
+    counter0 = sampling._key_bits(jax.random.key(7), (k,), 1)
+    increment = sampling._key_bits(jax.random.key(7), (k,), 2) | jnp.uint32(1)
+    t = jnp.arange(1, steps + 1, dtype=jnp.uint32)[:, None]
+    u = np.asarray(sampling._uniform(counter0[None, :] + t * increment[None, :]), np.float64)  # (steps, chains)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert stats.kstest(u.reshape(-1), "uniform").pvalue > 1e-3
+    lag1 = np.mean([np.corrcoef(u[:-1, c], u[1:, c])[0, 1] for c in range(k)])
+    assert abs(lag1) < 0.01  # average of 64 lag-1 correlations, each with sd ~ 1/sqrt(2000)
+    cross = np.corrcoef(u.T)[np.triu_indices(k, 1)]
+    assert abs(cross.mean()) < 0.005 and np.abs(cross).max() < 0.12
+    # other keys give other streams
+    other = sampling._key_bits(jax.random.key(8), (k,), 1)
+    assert np.mean(np.asarray(other) == np.asarray(counter0)) < 0.05
