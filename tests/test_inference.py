@@ -161,10 +161,13 @@ def test_batch_equals_separate_calls(planted, fits, method):
     _, small, _ = planted
     batch = fits[method][0]
     keys = jax.random.split(jax.random.key(7), N_SEEDS)
+    # Metropolis accept decisions can flip on float rounding (batched vs single matmuls), after which the chains
+    # differ; the fits then agree only to well below their statistical error (~0.05 here)
+    atol = 2e-3 if method == "mle_mcmc" else 2e-4
     for i in range(N_SEEDS):
         single = infer(small[i], method, key=keys[i], **_options(method))
-        np.testing.assert_allclose(single.h, batch.h[i], atol=2e-4)
-        np.testing.assert_allclose(single.J, batch.J[i], atol=2e-4)
+        np.testing.assert_allclose(single.h, batch.h[i], atol=atol)
+        np.testing.assert_allclose(single.J, batch.J[i], atol=atol)
 
 
 def test_core_is_vmappable_directly(planted):
