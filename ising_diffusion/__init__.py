@@ -4,7 +4,7 @@ Implements and extends Lim, Lee & Jo, "Data augmentation using diffusion models 
 Phys. Rev. E 111, 045302 (2025).
 """
 
-from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds
+from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
 from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
@@ -36,6 +36,7 @@ __all__ = [
     "augment",
     "augment_seeds",
     "make_generator",
+    "load_checkpointed_state",
     "IsingParams",
     "as_spins",
     "energy",

@@ -9,6 +9,7 @@ only, and augmented + training data. :func:`augment_seeds` runs ``S`` independen
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -38,7 +39,7 @@ from ising_diffusion.monitor import (
     smooth_curve,
 )
 
-__all__ = ["AugmentConfig", "AugmentResult", "augment", "augment_seeds"]
+__all__ = ["AugmentConfig", "AugmentResult", "augment", "augment_seeds", "load_checkpointed_state"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +57,7 @@ class AugmentConfig:
       eps_grid: the erasure machine's grid of inverse temperatures.
       erasure_alpha, erasure_n_iter: the erasure machine's step size and iterations.
       smooth_window: running-median width over monitor points for the robust rule (odd).
-      n_bootstrap: bootstrap resamples of the test energies for the robust rule's band.
+      n_bootstrap: bootstrap resamples of the test energies for the reported band of the test variance.
       band_level: coverage of that band.
     """
 
@@ -68,7 +69,7 @@ class AugmentConfig:
     eps_grid: tuple[float, ...] = DEFAULT_EPS_GRID
     erasure_alpha: float = 0.1
     erasure_n_iter: int = 150
-    smooth_window: int = 3
+    smooth_window: int = 5
     n_bootstrap: int = 200
     band_level: float = 0.68
 
@@ -207,6 +208,36 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
                 callback=callback)
 
 
+def load_checkpointed_state(checkpoint_dir, epoch: int, *, n_spins: int, generator: str = "ddpm",
+                            generator_config=None, n_seeds: int | None = None):
+    """The generator state that :func:`augment` / :func:`augment_seeds` saved at monitor ``epoch``.
+
+    Args:
+      checkpoint_dir: the ``checkpoint_dir`` of that run.
+      epoch: a monitored epoch (``result.stop_epoch``, ``result.curve.epochs[i]``).
+      n_spins: ``N``.
+      generator, generator_config: as passed to that run.
+      n_seeds: ``S`` for a run of :func:`augment_seeds` (state with a leading seed axis); ``None`` for :func:`augment`.
+
+    Returns:
+      The state pytree; draw samples with ``make_generator(generator, generator_config, n_spins).sample``.
+    """
+    if generator_config is None:
+        generator_config = GENERATOR_CONFIGS[generator]()
+    gen = make_generator(generator, generator_config, n_spins)
+    s = 1 if n_seeds is None else int(n_seeds)
+    keys = jax.random.split(jax.random.key(0), s)
+    template = jax.eval_shape(lambda k: jax.vmap(gen.init)(k, jnp.ones((s, 2, n_spins), jnp.float32)), keys)
+    record = {k: jax.ShapeDtypeStruct((s,), jnp.float32) for k in _RECORD_KEYS}
+    with Checkpointer(checkpoint_dir) as ckpt:
+        if int(epoch) not in ckpt.steps():
+            raise ValueError(f"no checkpoint for epoch {epoch} in {checkpoint_dir}; saved: {ckpt.steps()}")
+        state = ckpt.restore(int(epoch), {"state": template, "record": record})["state"]
+    return jax.tree.map(lambda a: a[0], state) if n_seeds is None else state
+
+
+_RECORD_KEYS = ("gen_var", "loss", "mse", "mse_combined")
+
 # ----------------------------------------------------------------------------------------------------------------
 
 
@@ -249,6 +280,49 @@ def _fingerprint(**parts) -> str:
     return h.hexdigest()
 
 
+class _Compiled(NamedTuple):
+    init: Callable
+    fit_train: Callable
+    train_chunk: Callable
+    monitor: Callable
+    final: Callable
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(generator, generator_config, config, n_spins, steps_per_point, n_mon, n_augmented) -> _Compiled:
+    """The seed-vmapped, jitted pieces of a run, cached on the static settings so repeated calls do not recompile."""
+    gen = make_generator(generator, generator_config, n_spins)
+
+    def erasure(x):
+        return erasure_machine_auto(x, config.eps_grid, alpha=config.erasure_alpha, n_iter=config.erasure_n_iter)
+
+    @jax.jit
+    def fit_train(train, test, k_boot):
+        fit = jax.vmap(erasure)(train)
+        e_train = jax.vmap(energy)(fit.params, train)
+        e_test = jax.vmap(energy)(fit.params, test)
+        lo, hi = jax.vmap(lambda k, e: bootstrap_variance_band(k, e, config.n_bootstrap, config.band_level))(
+            k_boot, e_test)
+        return fit, jnp.var(e_train, axis=1), jnp.var(e_test, axis=1), lo, hi
+
+    def monitor_point(k, state, w, train_x, w_true):
+        samples = gen.sample(k, state, n_mon)
+        var = jnp.var(energy(w, samples))
+        if w_true is None:
+            return var, jnp.nan, jnp.nan
+        aug = erasure(samples)
+        comb = erasure(jnp.concatenate([samples, train_x], axis=0))
+        return var, parameter_mse(w_true, aug.params), parameter_mse(w_true, comb.params)
+
+    def final(k, st, train_x):
+        samples = gen.sample(k, st, n_augmented)
+        return samples, erasure(samples), erasure(jnp.concatenate([samples, train_x], axis=0))
+
+    return _Compiled(init=jax.jit(jax.vmap(gen.init)), fit_train=fit_train,
+                     train_chunk=jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, steps_per_point))),
+                     monitor=jax.jit(jax.vmap(monitor_point)), final=jax.jit(jax.vmap(final)))
+
+
 def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
          callback) -> AugmentResult:
     t_start = time.perf_counter()
@@ -270,52 +344,23 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     if config.stopping == "best" and truth is None:
         raise ValueError("stopping='best' needs true_params (the MSE curve)")
     n_mon = n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples)
-    gen = make_generator(generator, generator_config, n_spins)
     batch_size = int(getattr(generator_config, "batch_size", 128))
     steps_per_epoch = math.ceil(m_train / batch_size)
     steps_per_point = steps_per_epoch * config.monitor_every
     n_points = config.n_points
     have_truth = truth is not None
-    erasure = lambda x: erasure_machine_auto(x, config.eps_grid, alpha=config.erasure_alpha,  # noqa: E731
-                                             n_iter=config.erasure_n_iter)
     timing = {"erasure": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
+    static = dataclasses.replace(config, n_epochs=config.monitor_every, stopping="last", n_augmented=None)
+    fns = _compiled(generator, generator_config, static, n_spins, steps_per_point, n_mon, n_augmented)
 
     # --- w_train and the fixed variances (one vmapped call over seeds)
     t0 = time.perf_counter()
     keys_init, keys_train, keys_mon, keys_final, keys_boot = [
         jax.vmap(lambda k, i=i: jax.random.fold_in(k, i))(keys) for i in range(5)]
-
-    @jax.jit
-    def fit_train(train, test, k_boot):
-        fit = jax.vmap(erasure)(train)
-        e_train = jax.vmap(energy)(fit.params, train)
-        e_test = jax.vmap(energy)(fit.params, test)
-        lo, hi = jax.vmap(lambda k, e: bootstrap_variance_band(k, e, config.n_bootstrap, config.band_level))(
-            k_boot, e_test)
-        return fit, jnp.var(e_train, axis=1), jnp.var(e_test, axis=1), lo, hi
-
-    fit, var_train, var_test, band_lo, band_hi = jax.block_until_ready(fit_train(train, test, keys_boot))
+    fit, var_train, var_test, band_lo, band_hi = jax.block_until_ready(fns.fit_train(train, test, keys_boot))
     w_train = fit.params
     timing["erasure"] += time.perf_counter() - t0
-
-    # --- compiled, seed-vmapped pieces
-    train_chunk = jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, steps_per_point)))
-
-    def _fit_mse(samples, train_x, w_true):
-        aug = erasure(samples)
-        comb = erasure(jnp.concatenate([samples, train_x], axis=0))
-        return (parameter_mse(w_true, aug.params), parameter_mse(w_true, comb.params), aug, comb)
-
-    @jax.jit
-    def monitor_point(k, state, w, train_x, w_true):
-        samples = gen.sample(k, state, n_mon)
-        var = jnp.var(energy(w, samples))
-        if w_true is None:
-            return var, jnp.nan, jnp.nan
-        mse_a, mse_c, _, _ = _fit_mse(samples, train_x, w_true)
-        return var, mse_a, mse_c
-
-    monitor_v = jax.jit(jax.vmap(monitor_point))
+    train_chunk, monitor_v = fns.train_chunk, fns.monitor
 
     # --- checkpoints (a temporary directory when none is given: the chosen epoch is restored from it)
     tmp = None
@@ -340,9 +385,8 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         atomic_write(meta_path, lambda f: f.write(json.dumps({"fingerprint": fingerprint}).encode()))
     ckpt = Checkpointer(ckpt_dir)
     try:
-        state = jax.vmap(gen.init)(keys_init, train)
-        record_shape = {"gen_var": jnp.zeros(n_seeds), "loss": jnp.zeros(n_seeds), "mse": jnp.zeros(n_seeds),
-                        "mse_combined": jnp.zeros(n_seeds)}
+        state = fns.init(keys_init, train)
+        record_shape = {k: jnp.zeros(n_seeds) for k in _RECORD_KEYS}
         records: list[dict] = []
         done_epochs = 0
         saved = [s for s in ckpt.steps() if s % config.monitor_every == 0 and s <= config.n_epochs]
@@ -352,7 +396,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
                     r = ckpt.restore(ep, {"state": state, "record": record_shape})
                     state = r["state"]
                 else:
-                    r = ckpt.restore(ep, {"record": record_shape} | {"state": state})
+                    r = ckpt.restore(ep, {"state": state, "record": record_shape})
                 records.append({k: np.asarray(v) for k, v in r["record"].items()})
             done_epochs = saved[-1]
             if saved != list(range(config.monitor_every, done_epochs + 1, config.monitor_every)):
@@ -392,7 +436,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
                 i, c = paper_stop_index(gen_var[s], var_test[s])
                 idx_paper.append(i)
                 crossed_paper.append(c)
-                i, c = robust_stop_index(gen_var[s], band_lo[s], band_hi[s], window=config.smooth_window)
+                i, c = robust_stop_index(gen_var[s], var_test[s], window=config.smooth_window)
                 idx_robust.append(i)
                 crossed_robust.append(c)
         if caught:
@@ -419,15 +463,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         if tmp is not None:
             tmp.cleanup()
 
-    @jax.jit
-    def final(k, st, train_x, w_true):
-        samples = gen.sample(k, st, n_augmented)
-        aug = erasure(samples)
-        comb = erasure(jnp.concatenate([samples, train_x], axis=0))
-        return samples, aug, comb
-
-    samples, fit_aug, fit_comb = jax.block_until_ready(
-        jax.vmap(final, in_axes=(0, 0, 0, None))(keys_final, chosen_state, train, None))
+    samples, fit_aug, fit_comb = jax.block_until_ready(fns.final(keys_final, chosen_state, train))
     timing["final"] += time.perf_counter() - t0
 
     mse = None

@@ -261,15 +261,17 @@ def ddim_timesteps(n_timesteps: int, n_steps: int) -> np.ndarray:
 
 
 def ddim_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int, n_spins: int, *,
-                n_steps: int = 50, eta: float = 0.0, clip_denoised: bool = True) -> Float[Array, "M N"]:
+                n_steps: int = 50, eta: float = 0.0, clip_denoised: bool = True,
+                x_init: Array | None = None) -> Float[Array, "M N"]:
     """DDIM sampler (Song et al. 2021) over ``n_steps`` evenly spaced time steps; returns the real-valued ``x_0``.
 
-    With ``eta = 0`` the map from the initial noise to ``x_0`` is deterministic.
+    With ``eta = 0`` the map from the initial noise ``x_init`` (drawn from ``key`` if ``None``) to ``x_0`` is
+    deterministic.
     """
     ts = jnp.asarray(ddim_timesteps(schedule.betas.shape[0], n_steps))
     ts_prev = jnp.concatenate([jnp.asarray([-1], jnp.int32), ts[:-1]])
     k_init, k_loop = jax.random.split(key)
-    x = jax.random.normal(k_init, (n_samples, n_spins), jnp.float32)
+    x = jax.random.normal(k_init, (n_samples, n_spins), jnp.float32) if x_init is None else x_init
 
     def body(x, i):
         t, tp = ts[i], ts_prev[i]
