@@ -6,7 +6,9 @@ Phys. Rev. E 111, 045302 (2025).
 
 # first: the sampler module appends an XLA CPU flag to XLA_FLAGS, which only works before JAX starts its backend
 from ising_diffusion import sampling as _sampling  # noqa: F401, I001
+from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
+from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
 from ising_diffusion.inference import infer, infer_batch
 from ising_diffusion.ising import (
@@ -23,11 +25,21 @@ from ising_diffusion.ising import (
     params_to_flat,
     sk_params,
 )
+from ising_diffusion.monitor import StoppingCurve
 from ising_diffusion.sampling import metropolis_sample
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AugmentConfig",
+    "AugmentResult",
+    "DDPMConfig",
+    "GENERATOR_CONFIGS",
+    "StoppingCurve",
+    "augment",
+    "augment_seeds",
+    "make_generator",
+    "load_checkpointed_state",
     "IsingParams",
     "as_spins",
     "energy",

@@ -1,0 +1,74 @@
+"""Stopping rules on hand-made energy-variance curves; the bootstrap band; smoothing."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ising_diffusion.ising import IsingParams, energy
+from ising_diffusion.monitor import (  # noqa: I001
+    NoCrossingWarning,
+    bootstrap_variance_band,
+    energy_variance,
+    paper_stop_index,
+    robust_stop_index,
+    smooth_curve,
+)
+
+
+def test_paper_rule_falling_curve_picks_closest_point_at_first_crossing():
+    # high early, falls through the test variance (10) between points 2 and 3, then rises again to 14
+    g = [30.0, 20.0, 10.5, 8.0, 9.0, 12.0, 14.0]
+    assert paper_stop_index(g, 10.0) == (2, True)
+    g = [30.0, 20.0, 12.0, 9.5, 9.0, 12.0, 14.0]
+    assert paper_stop_index(g, 10.0) == (3, True)
+
+
+def test_paper_rule_rising_curve_and_exact_hit():
+    g = [5.0, 6.0, 8.0, 11.0, 13.0]  # starts below the test variance and rises through it
+    assert paper_stop_index(g, 10.0) == (3, True)
+    assert paper_stop_index([12.0, 10.0, 8.0], 10.0) == (1, True)
+    assert paper_stop_index([10.0, 12.0], 10.0) == (0, True)
+
+
+def test_paper_rule_no_crossing_falls_back_to_closest_with_warning():
+    g = [30.0, 20.0, 14.0, 12.0, 13.0, 15.0]  # dips toward 10 but never reaches it
+    with pytest.warns(NoCrossingWarning):
+        assert paper_stop_index(g, 10.0) == (3, False)
+    with pytest.warns(NoCrossingWarning):
+        assert paper_stop_index([1.0, 2.0, 3.0], 10.0) == (2, False)
+
+
+def test_robust_rule_ignores_a_single_noisy_dip():
+    # one noisy point dips below the test variance at index 1; the curve itself crosses between 4 and 5
+    g = [30.0, 9.0, 25.0, 18.0, 10.2, 7.0, 8.0, 11.0]
+    assert paper_stop_index(g, 10.0) == (1, True)  # the raw rule is fooled
+    # running median of 3: [19.5, 25, 18, 18, 10.2, 8, 8, 9.5] -> crosses 10 between 4 and 5, 4 is closer
+    assert robust_stop_index(g, 10.0, window=3) == (4, True)
+    assert robust_stop_index(g, 10.0, window=1) == paper_stop_index(g, 10.0)
+
+
+def test_robust_rule_no_crossing_warns():
+    with pytest.warns(NoCrossingWarning):
+        i, crossed = robust_stop_index([30.0, 25.0, 22.0, 21.0, 23.0, 24.0], 10.0, window=3)
+    assert (i, crossed) == (2, False)  # smoothed: [27.5, 25, 22, 22, 23, 23.5]; the first closest point
+
+
+def test_smooth_curve_running_median():
+    np.testing.assert_allclose(smooth_curve([1.0, 100.0, 3.0, 4.0, 5.0], 3), [50.5, 3.0, 4.0, 4.0, 4.5])
+    np.testing.assert_allclose(smooth_curve([1.0, 2.0], 1), [1.0, 2.0])
+
+
+def test_energy_variance_and_bootstrap_band_cover_the_truth():
+    n = 4
+    params = IsingParams(jnp.array([0.5, -0.2, 0.1, 0.0]), jnp.zeros((n, n)))
+    spins = jax.random.rademacher(jax.random.key(0), (2000, n)).astype(jnp.float32)
+    # independent spins: Var(h.s) = sum h_i^2
+    np.testing.assert_allclose(energy_variance(params, spins), 0.30, rtol=0.1)
+    e = energy(params, spins)
+    lo, hi = bootstrap_variance_band(jax.random.key(1), e, n_boot=300, level=0.9)
+    v = float(jnp.var(e))
+    assert lo < v < hi
+    assert 0.8 * v < lo and hi < 1.2 * v  # 2000 samples pin the variance to a few percent
+    lo50, hi50 = bootstrap_variance_band(jax.random.key(1), e[:50], n_boot=300, level=0.9)
+    assert hi50 - lo50 > 3 * (hi - lo)  # 50 samples do not
