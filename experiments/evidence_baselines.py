@@ -39,8 +39,13 @@ def _mse(truth, spins) -> tuple[float, float]:
     return float(parameter_mse(truth, fit.params)), float(fit.eps)
 
 
+def _save(path, args, records):
+    atomic_write(path, lambda f: f.write(json.dumps(dict(args=args, records=records), indent=1)), mode="w")
+
+
 def run(seeds: int, sizes: list[int], epochs: int, aug_factor: int, generators: list[str], g: float,
-        progress: bool = True) -> list[dict]:
+        progress: bool = True, out: str | None = None, args: dict | None = None) -> list[dict]:
+    """All (seed, size, generator) jobs; the records so far are saved to ``out`` after every job."""
     records = []
     jobs = [(s, m) for s in range(seeds) for m in sizes]
     bar = tqdm(total=len(jobs) * (1 + len(generators)), disable=not progress, desc="baselines")
@@ -79,6 +84,8 @@ def run(seeds: int, sizes: list[int], epochs: int, aug_factor: int, generators: 
                                 distinct_aug=distinct_patterns(aug), copied_fraction=copied,
                                 seconds_train_sample=t_gen))
             bar.update()
+            if out:
+                _save(out, args, records)
     bar.close()
     return records
 
@@ -122,10 +129,8 @@ def main():
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args()
     records = run(args.seeds, args.sizes, args.epochs, args.aug_factor, args.generators, args.g,
-                  progress=not args.no_progress)
-    import pathlib
-    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(args.out, lambda f: f.write(json.dumps(dict(args=vars(args), records=records), indent=1)), mode="w")
+                  progress=not args.no_progress, out=args.out, args=vars(args))
+    _save(args.out, vars(args), records)
     print(table(records))
 
 
