@@ -1,0 +1,179 @@
+"""A small MLP generative adversarial network baseline (optional in the paper, which dropped GANs for mode collapse).
+
+Generator ``z ~ N(0, I) -> MLP -> N`` outputs, discriminator ``N -> MLP -> 1`` logit, both Flax NNX MLPs with leaky-ReLU
+hidden layers. Spins are discrete, so the generator's output is made binary in one of two ways
+(``GANConfig.output``):
+
+* ``"straight_through"`` (**default**): the forward pass emits ``sign(tanh(a))`` in {-1, +1}, the backward pass uses the
+  gradient of ``tanh(a)``; the discriminator only ever sees binary patterns, like the data.
+* ``"tanh"``: the discriminator sees the continuous ``tanh(a)`` during training; samples are ``sign`` of it.
+
+Losses: the standard discriminator cross-entropy and the non-saturating generator loss
+``-log D(G(z))`` (Goodfellow et al. 2014), one discriminator and one generator Adam step per training step. The
+reported per-step loss is the discriminator's cross-entropy (there is no single objective; near ``2 log 2`` the
+discriminator cannot tell data from samples). :func:`distinct_patterns` counts the distinct generated patterns, the
+evidence of mode collapse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jaxtyping import Array
+
+from ising_diffusion.generative._batching import minibatch
+from ising_diffusion.generative.base import Generator
+
+__all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig:
+    """Hyperparameters of the GAN baseline (all **defaults**; the paper gives none).
+
+    Attributes:
+      latent: dimension of the generator's Gaussian input ``z``.
+      gen_hidden: generator hidden widths.
+      disc_hidden: discriminator hidden widths.
+      learning_rate: Adam learning rate of both networks.
+      beta1: Adam's first-moment decay (0.5, the usual GAN setting).
+      batch_size: minibatch size; one epoch is ``ceil(M / batch_size)`` steps.
+      output: ``"straight_through"`` or ``"tanh"``; see the module docstring.
+    """
+
+    latent: int = 16
+    gen_hidden: tuple[int, ...] = (64, 64)
+    disc_hidden: tuple[int, ...] = (64, 64)
+    learning_rate: float = 2e-4
+    beta1: float = 0.5
+    batch_size: int = 100
+    output: str = "straight_through"
+
+    def __post_init__(self):
+        object.__setattr__(self, "gen_hidden", tuple(self.gen_hidden))
+        object.__setattr__(self, "disc_hidden", tuple(self.disc_hidden))
+        for name in ("latent", "batch_size"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"GANConfig.{name} must be a positive integer, got {value!r}")
+        if any(int(w) != w or w < 1 for w in self.gen_hidden + self.disc_hidden):
+            raise ValueError(f"GANConfig hidden widths must be positive integers, got {self.gen_hidden!r}, "
+                             f"{self.disc_hidden!r}")
+        if not self.learning_rate > 0 or not 0 <= self.beta1 < 1:
+            raise ValueError(f"GANConfig needs learning_rate > 0 and 0 <= beta1 < 1, got {self.learning_rate!r}, "
+                             f"{self.beta1!r}")
+        if self.output not in ("straight_through", "tanh"):
+            raise ValueError(f"GANConfig.output must be 'straight_through' or 'tanh', got {self.output!r}")
+
+
+class MLP(nnx.Module):
+    """Leaky-ReLU multilayer perceptron ``widths[0] -> ... -> widths[-1]`` with a linear last layer."""
+
+    def __init__(self, widths: tuple[int, ...], *, rngs: nnx.Rngs):
+        self.layers = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(widths[:-1], widths[1:])])
+
+    def __call__(self, x):
+        for layer in self.layers[:-1]:
+            x = jax.nn.leaky_relu(layer(x), 0.2)
+        return self.layers[-1](x)
+
+
+class GANState(NamedTuple):
+    """Trainable state: generator and discriminator ``nnx.State`` parameters, their Adam states, int32 step."""
+
+    gen_params: Any
+    disc_params: Any
+    gen_opt_state: Any
+    disc_opt_state: Any
+    step: Array
+
+
+def distinct_patterns(spins) -> int:
+    """Number of distinct rows of ``spins`` (``(M, N)``), the count that exposes mode collapse. Host-side NumPy."""
+    return int(np.unique(np.asarray(spins) > 0, axis=0).shape[0])
+
+
+def make_gan(config: GANConfig, n_spins: int) -> Generator:
+    """Build the GAN generator for ``n_spins``; see the module docstring and ``generative.base``.
+
+    Args:
+      config: ``GANConfig``.
+      n_spins: ``N``.
+
+    Returns:
+      ``Generator(name="gan", init, train, sample)`` with ``GANState`` as state.
+    """
+    if not isinstance(config, GANConfig):
+        raise ValueError(f"make_gan needs a GANConfig, got {type(config).__name__}")
+    if int(n_spins) != n_spins or n_spins < 1:
+        raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
+    n, bs, latent = int(n_spins), config.batch_size, config.latent
+    build_g = partial(MLP, (latent,) + config.gen_hidden + (n,))
+    build_d = partial(MLP, (n,) + config.disc_hidden + (1,))
+    g_def, _ = nnx.split(nnx.eval_shape(lambda: build_g(rngs=nnx.Rngs(0))))
+    d_def, _ = nnx.split(nnx.eval_shape(lambda: build_d(rngs=nnx.Rngs(0))))
+    optimizer = optax.adam(config.learning_rate, b1=config.beta1)
+
+    def check(train_spins):
+        if train_spins.ndim != 2 or train_spins.shape[-1] != n:
+            raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")
+
+    @jax.jit
+    def init(key, train_spins):
+        check(train_spins)
+        k_g, k_d = jax.random.split(key)
+        gp = nnx.state(build_g(rngs=nnx.Rngs(params=k_g)), nnx.Param)
+        dp = nnx.state(build_d(rngs=nnx.Rngs(params=k_d)), nnx.Param)
+        return GANState(gp, dp, optimizer.init(gp), optimizer.init(dp), jnp.zeros((), jnp.int32))
+
+    def generate(gp, z):
+        soft = jnp.tanh(nnx.merge(g_def, gp)(z))
+        if config.output == "straight_through":
+            hard = jnp.where(soft > 0, 1.0, -1.0)
+            return soft + jax.lax.stop_gradient(hard - soft)
+        return soft
+
+    def disc(dp, x):
+        return nnx.merge(d_def, dp)(x)[:, 0]
+
+    def d_loss(dp, gp, x_real, z):
+        fake = jax.lax.stop_gradient(generate(gp, z))
+        return jnp.mean(jax.nn.softplus(-disc(dp, x_real))) + jnp.mean(jax.nn.softplus(disc(dp, fake)))
+
+    def g_loss(gp, dp, z):
+        return jnp.mean(jax.nn.softplus(-disc(dp, generate(gp, z))))  # non-saturating -log D(G(z))
+
+    @partial(jax.jit, static_argnames="n_steps")
+    def train(key, state, train_spins, n_steps):
+        check(train_spins)
+        data = jnp.asarray(train_spins, jnp.float32)
+
+        def body(st, t):
+            k_d, k_g = jax.random.split(jax.random.fold_in(key, st.step))
+            x = minibatch(key, st.step, data, bs)
+            ld, gd = jax.value_and_grad(d_loss)(st.disc_params, st.gen_params, x,
+                                                jax.random.normal(k_d, (bs, latent)))
+            upd, d_opt = optimizer.update(gd, st.disc_opt_state, st.disc_params)
+            dp = optax.apply_updates(st.disc_params, upd)
+            gg = jax.grad(g_loss)(st.gen_params, dp, jax.random.normal(k_g, (bs, latent)))
+            upd, g_opt = optimizer.update(gg, st.gen_opt_state, st.gen_params)
+            gp = optax.apply_updates(st.gen_params, upd)
+            return GANState(gp, dp, g_opt, d_opt, st.step + 1), ld
+
+        return jax.lax.scan(body, state, jnp.arange(n_steps))
+
+    @partial(jax.jit, static_argnames="n_samples")
+    def sample(key, state, n_samples):
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+        out = nnx.merge(g_def, state.gen_params)(jax.random.normal(key, (n_samples, latent)))
+        return jnp.where(out > 0, 1.0, -1.0).astype(jnp.float32)
+
+    return Generator("gan", init, train, sample)
