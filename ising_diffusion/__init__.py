@@ -6,6 +6,7 @@ Phys. Rev. E 111, 045302 (2025).
 
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
+from ising_diffusion.inference import infer, infer_batch
 from ising_diffusion.ising import (
     IsingParams,
     energy,
@@ -44,6 +45,8 @@ __all__ = [
     "exact_probabilities",
     "exact_sample",
     "flat_to_params",
+    "infer",
+    "infer_batch",
     "load_npz",
     "load_retina",
     "local_fields",
