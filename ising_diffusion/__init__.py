@@ -4,7 +4,9 @@ Implements and extends Lim, Lee & Jo, "Data augmentation using diffusion models 
 Phys. Rev. E 111, 045302 (2025).
 """
 
+from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
+from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
 from ising_diffusion.inference import infer, infer_batch
 from ising_diffusion.ising import (
@@ -28,12 +30,21 @@ from ising_diffusion.reconstruct import (
     reconstruct_missing,
     reconstruction_scores,
 )
+from ising_diffusion.monitor import StoppingCurve
 from ising_diffusion.sampling import metropolis_sample
 from ising_diffusion.datasets import load_retina
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AugmentConfig",
+    "AugmentResult",
+    "DDPMConfig",
+    "GENERATOR_CONFIGS",
+    "StoppingCurve",
+    "augment",
+    "augment_seeds",
+    "make_generator",
     "IsingParams",
     "as_spins",
     "complete_missing",
