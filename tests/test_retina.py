@@ -1,6 +1,7 @@
 """Retina loader: both MATLAB layouts on small synthetic files, path resolution, clear errors, the real file if present."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.io
@@ -126,3 +127,65 @@ def test_real_recording():
     silent = np.mean(np.all(binary[:, data.cells] == 0, axis=1))
     assert 0.36 < silent < 0.42
     np.testing.assert_allclose(np.asarray(data.train).mean(0), 2 * data.rates - 1, atol=0.03)
+
+
+# --- experiments/fig6 pieces (the full tiny run is slow: compiles a diffusion model)
+
+
+def test_fig6_masks_scores_and_summary(tmp_path):
+    from experiments import fig6
+    from ising_diffusion import IsingParams, exact_sample, sk_params
+
+    masks = fig6.random_masks(jax.random.key(0), 50, 7, 3)
+    assert masks.dtype == bool and np.all(masks.sum(1) == 3)
+    assert not np.array_equal(masks, fig6.random_masks(jax.random.key(1), 50, 7, 3))
+    params = sk_params(jax.random.key(2), 7, g=2.0)
+    train = exact_sample(jax.random.key(3), params, 500)
+    test = exact_sample(jax.random.key(4), params, 50)
+    indep = IsingParams(jnp.arctanh(jnp.clip(train.mean(0), -0.99, 0.99)), jnp.zeros((7, 7)))
+    rows = fig6.evaluate_models({"independent": indep, "erasure_train": params}, train, test, masks)
+    by = {r["model"]: r for r in rows}
+    assert set(by) == {"trivial", "independent", "erasure_train"}
+    assert np.isnan(by["trivial"]["cll_per_entry"]) and by["independent"]["cll_minus_independent"] == 0.0
+    assert by["erasure_train"]["cll_per_entry"] < 0 and by["erasure_train"]["n_hidden"] == 150
+    # the true model scores its own samples better than the independent model
+    assert by["erasure_train"]["cll_minus_independent"] > 0
+    all_rows = [dict(seed=0, k=3, mask=m, **r) for m in range(2) for r in rows]
+    summary = fig6.summarize(all_rows, ["trivial", "independent", "erasure_train"])
+    assert [s["model"] for s in summary] == ["trivial", "independent", "erasure_train"]
+    assert summary[2]["n_runs"] == 2 and summary[2]["accuracy_ci95"] == 0.0
+    assert "erasure_train" in fig6.format_table(summary)
+    info = {"epochs": np.array([2, 4]), "generated_variance": np.array([3.0, 2.0]), "train_variance": 2.5,
+            "test_variance": 2.2, "stop_epoch": 4}
+    fig6.plot_fig6(summary, {0: info}, ["trivial", "independent", "erasure_train"], tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_fig6_config_validation():
+    from configs.fig6 import Fig6Config, get_config
+
+    assert 14 in get_config("quick").ks and get_config("paper").n_eval is None
+    with pytest.raises(ValueError, match="ks"):
+        Fig6Config(ks=(21,))
+    with pytest.raises(ValueError, match="solvers"):
+        Fig6Config(solvers=("tap",))
+    with pytest.raises(ValueError, match="preset"):
+        get_config("huge")
+
+
+@pytest.mark.slow
+def test_fig6_tiny_run_and_resume(tmp_path, no_env):
+    from experiments import fig6
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((400, 8)) < np.linspace(0.05, 0.4, 8)[None, :]).astype(np.uint8)
+    scipy.io.savemat(tmp_path / "r.mat", {"data": x})
+    args = ["--preset", "tiny", "--data", str(tmp_path / "r.mat"), "--out", str(tmp_path / "run"), "--no-progress"]
+    summary = fig6.main(args)
+    assert {s["k"] for s in summary} == {2, 4} and len(summary) == 2 * 8
+    for name in ("results.json", "results.csv", "summary.csv", "diffusion.json", "fig6.png", "seed0/models.npz"):
+        assert (tmp_path / "run" / name).exists(), name
+    again = fig6.main(args)  # resumes: nothing recomputed, same numbers
+    assert [s["accuracy"] for s in again] == [s["accuracy"] for s in summary]
+    with pytest.raises(ValueError, match="different config"):
+        fig6.main(args + ["--set", "n_eval=10"])
