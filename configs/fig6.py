@@ -1,8 +1,10 @@
 """Fig. 6 presets: missing-value reconstruction on the salamander retina recording (METHODS.md section 6).
 
 ``quick``: the paper's data sizes (40 cells, 8000 train / 1000 test), k = 2..20, 2 seeds x 2 masks, 500 scored test
-patterns per mask and a short diffusion training (CPU, tens of minutes on 2 busy cores). ``paper``: 1000 scored
-patterns, 5 seeds x 5 masks, the full-length diffusion training and 10x augmentation (use a GPU). ``tiny``: seconds,
+patterns per mask and a short diffusion training (150 epochs at learning rate 1e-3, 1x augmentation; CPU, tens of
+minutes on 2 busy cores). ``paper``: 1000 scored
+patterns, 5 seeds x 5 masks, 1000 epochs of diffusion training at the paper's learning rate 1e-4 and 10x augmentation
+(use a GPU). ``tiny``: seconds,
 for smoke tests (point ``data_path`` at a small file).
 """
 
@@ -49,8 +51,8 @@ class Fig6Config:
     solvers: tuple[str, ...] = ("erasure", "pseudolikelihood")
     pl_l2: float = 1e-4
     n_augmented: int | None = 8000
-    augment: AugmentConfig = AugmentConfig(n_epochs=100, monitor_every=5, n_monitor_samples=1000)
-    ddpm: DDPMConfig = DDPMConfig(batch_size=256, ddim_steps=50)
+    augment: AugmentConfig = AugmentConfig(n_epochs=150, monitor_every=10, n_monitor_samples=1000)
+    ddpm: DDPMConfig = DDPMConfig(batch_size=256, ddim_steps=50, learning_rate=1e-3)
 
     def __post_init__(self):
         object.__setattr__(self, "ks", tuple(int(k) for k in self.ks))
@@ -76,7 +78,7 @@ def get_config(preset: str = "quick") -> Fig6Config:
         return Fig6Config()
     if preset == "paper":
         return Fig6Config(n_eval=None, n_masks=5, n_seeds=5, n_augmented=None,
-                          augment=AugmentConfig(n_epochs=400, monitor_every=10, n_monitor_samples=1000),
+                          augment=AugmentConfig(n_epochs=1000, monitor_every=10, n_monitor_samples=1000),
                           ddpm=DDPMConfig())
     if preset == "tiny":
         return Fig6Config(n_cells=6, n_train=200, n_test=50, n_eval=None, ks=(2, 4), n_masks=2, n_seeds=1,
