@@ -65,7 +65,7 @@ class Fig6Config:
             raise ValueError(f"n_eval must be in [1, n_test={self.n_test}] or None, got {self.n_eval}")
         bad = [s for s in self.solvers if s not in ("erasure", "pseudolikelihood")]
         if bad or not self.solvers:
-            raise ValueError(f"solvers must be a non-empty subset of ('erasure', 'pseudolikelihood'), got {self.solvers}")
+            raise ValueError(f"solvers must be a non-empty subset of ('erasure', 'pseudolikelihood'): {self.solvers}")
         if self.pl_l2 < 0:
             raise ValueError(f"pl_l2 must be >= 0, got {self.pl_l2}")
         if self.n_augmented is not None and self.n_augmented < 2:

@@ -96,7 +96,7 @@ def fit_models(key, train, test, config: Fig6Config, *, checkpoint_dir=None, pro
 
 
 def random_masks(key, n_patterns: int, n_cells: int, k: int) -> np.ndarray:
-    """``(n_patterns, n_cells)`` boolean mask; each row hides its own ``k`` cells drawn uniformly without replacement."""
+    """``(n_patterns, n_cells)`` boolean mask; each row hides its own ``k`` cells, uniform without replacement."""
     u = jax.random.uniform(key, (n_patterns, n_cells))
     order = np.asarray(jnp.argsort(u, axis=1))[:, :k]
     hidden = np.zeros((n_patterns, n_cells), bool)

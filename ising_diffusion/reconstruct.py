@@ -10,8 +10,9 @@ hidden values is itself an Ising model on ``H``:
 * The conditional log-likelihood of the true hidden values is ``log p(s_H | s_V) = -E_c(s_H) - log Z_c``,
   ``Z_c = sum_x exp(-E_c(x))``.
 
-**Exact** (``k <= max_exact``, default 20): all ``2^k`` completions are enumerated. Rows are grouped by ``k`` on the host
-and processed in row blocks; the ``2^k`` states are split into ``a`` low bits (enumerated at once) and ``k - a`` high
+**Exact** (``k <= max_exact``, default 20): all ``2^k`` completions are enumerated. Rows are grouped by ``k`` on the
+host (rows hiding fewer than 8 cells are padded with inert cells, so one compilation serves them) and processed in
+row blocks; the ``2^k`` states are split into ``a`` low bits (enumerated at once) and ``k - a`` high
 bits (scanned in chunks), so ``E_c = E_lo + E_hi + x_lo^T J_lh x_hi`` costs about ``k - a`` multiply-adds per state and
 row, and memory stays bounded (about ``2^22`` energies per block) for any ``k`` and any number of rows. The minimum
 energy and ``log Z_c`` are accumulated as running reductions (a streaming log-sum-exp), ties going to the first state in

@@ -1,4 +1,4 @@
-"""Retina loader: both MATLAB layouts on small synthetic files, path resolution, clear errors, the real file if present."""
+"""Retina loader: both MATLAB layouts on small synthetic files, paths, clear errors, the real file if present."""
 
 import jax
 import jax.numpy as jnp

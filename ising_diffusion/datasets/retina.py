@@ -4,7 +4,7 @@ Two MATLAB layouts are read:
 
 * the project's 50-cell file ``salamander_retina_50neurons_20ms.mat``: variable ``data``, shape ``(time, cells)``, 0/1;
 * the full public recording ``bint_fishmovie32_100.mat`` (Marre, Tkacik, Amodei, Schneidman, Bialek & Berry, IST Austria
-  data repository, record 61): variable ``bint``, shape ``(repeats, cells, time)`` = ``297 x 160 x 953``. It is flattened
+  data repository, record 61): var. ``bint``, shape ``(repeats, cells, time)`` = ``297 x 160 x 953``. It is flattened
   repeat-major to ``(repeats * time, cells)``, the same row order as the 50-cell file.
 
 A row is one 20 ms bin; an entry is 1 when the cell spiked at least once in that bin (spike counts > 1, if a file holds
@@ -47,7 +47,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 _WHERE_TO_GET = (
     "The recording is not shipped with the package and is never downloaded. Get it from the IST Austria data "
     "repository, record 61 (Marre, Tkacik, Amodei, Schneidman, Bialek & Berry, 'Multi-electrode array recording from "
-    "salamander retinal ganglion cells'): file bint_fishmovie32_100.mat (variable bint, 297 x 160 x 953). Put it (or the "
+    "salamander retinal ganglion cells'): bint_fishmovie32_100.mat (variable bint, 297 x 160 x 953). Put it (or the "
     f"project's 50-cell file {RETINA_FILENAMES[0]}) in ../shared/data/retina/ beside the project root, or pass "
     f"path=..., or set the environment variable {RETINA_ENV_VAR} to the file or its folder. Cite Marre et al. and "
     "Tkacik et al., PLoS Comput Biol 10, e1003408 (2014) when publishing results from it."
@@ -82,7 +82,7 @@ def _pick_in_folder(folder: Path) -> Path | None:
 def find_retina_file(path: str | os.PathLike | None = None) -> Path:
     """Locate the recording without reading it.
 
-    Order: ``path`` if given (a file, or a folder holding one of :data:`RETINA_FILENAMES`); else the environment variable
+    Order: ``path`` if given (a file, or a folder holding one of :data:`RETINA_FILENAMES`); else the environment var.
     :data:`RETINA_ENV_VAR`; else ``../shared/data/retina/`` relative to the package's repository root, then relative to
     the current directory.
 
