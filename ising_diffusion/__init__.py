@@ -4,8 +4,11 @@ Implements and extends Lim, Lee & Jo, "Data augmentation using diffusion models 
 Phys. Rev. E 111, 045302 (2025).
 """
 
+from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
+from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
+from ising_diffusion.inference import infer, infer_batch
 from ising_diffusion.ising import (
     IsingParams,
     energy,
@@ -20,11 +23,20 @@ from ising_diffusion.ising import (
     params_to_flat,
     sk_params,
 )
+from ising_diffusion.monitor import StoppingCurve
 from ising_diffusion.sampling import metropolis_sample
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AugmentConfig",
+    "AugmentResult",
+    "DDPMConfig",
+    "GENERATOR_CONFIGS",
+    "StoppingCurve",
+    "augment",
+    "augment_seeds",
+    "make_generator",
     "IsingParams",
     "as_spins",
     "energy",
@@ -34,6 +46,8 @@ __all__ = [
     "exact_probabilities",
     "exact_sample",
     "flat_to_params",
+    "infer",
+    "infer_batch",
     "load_npz",
     "local_fields",
     "log_partition",

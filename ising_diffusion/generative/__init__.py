@@ -1,5 +1,50 @@
-"""Generative models used as data augmenters; all implement :class:`ising_diffusion.generative.base.Generator`."""
+"""Generative models used as data augmenters; all implement :class:`ising_diffusion.generative.base.Generator`.
+
+The registry maps a name to a config dataclass (:data:`GENERATOR_CONFIGS`) and a factory
+``make_<name>(config, n_spins) -> Generator``; :func:`make_generator` builds one by name, and ``augment(...,
+generator=name)`` uses it. New generators register with :func:`register_generator` (or an entry in both dicts).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
 
 from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.ddpm import DDPMConfig, DDPMState, make_ddpm
 
-__all__ = ["Generator"]
+__all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "GENERATOR_CONFIGS", "GENERATOR_FACTORIES",
+           "make_generator", "register_generator"]
+
+#: name -> config dataclass (frozen, every field defaulted).
+GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig}
+#: name -> factory ``(config, n_spins) -> Generator``.
+GENERATOR_FACTORIES: dict[str, Callable[..., Generator]] = {"ddpm": make_ddpm}
+
+
+def register_generator(name: str, factory: Callable[..., Generator], config_cls: type) -> None:
+    """Add a generator to the registry under ``name`` (replacing any earlier entry)."""
+    GENERATOR_CONFIGS[name] = config_cls
+    GENERATOR_FACTORIES[name] = factory
+
+
+def make_generator(name: str, config=None, n_spins: int | None = None) -> Generator:
+    """Build the generator registered as ``name`` for ``n_spins`` spins.
+
+    Args:
+      name: a key of :data:`GENERATOR_CONFIGS` (``"ddpm"``, and ``"rbm"``, ``"vae"``, ``"gan"`` once registered).
+      config: an instance of ``GENERATOR_CONFIGS[name]`` (defaults if ``None``).
+      n_spins: ``N``.
+
+    Returns:
+      :class:`Generator`.
+    """
+    if name not in GENERATOR_FACTORIES:
+        raise ValueError(f"unknown generator {name!r}; registered: {sorted(GENERATOR_FACTORIES)}")
+    if n_spins is None or int(n_spins) < 1:
+        raise ValueError(f"n_spins must be a positive int, got {n_spins!r}")
+    cls = GENERATOR_CONFIGS[name]
+    if config is None:
+        config = cls()
+    elif not isinstance(config, cls):
+        raise TypeError(f"generator {name!r} needs a {cls.__name__} config, got {type(config).__name__}")
+    return GENERATOR_FACTORIES[name](config, int(n_spins))

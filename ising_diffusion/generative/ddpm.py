@@ -1,0 +1,377 @@
+"""Denoising diffusion (DDPM, Ho et al. 2020) on spins as "analog bits", METHODS.md section 4.
+
+Spins ``x0 = s`` in {-1, +1}^N are treated as real vectors. The forward process is
+``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) xi`` with a linear ``beta`` schedule; a network ``eps_theta(x_t, t)``
+learns to predict the noise ``xi`` (loss ``|xi - eps_theta|^2``, ``t`` uniform). Samples come from the full ancestral
+sampler (``T`` network calls) or DDIM (Song et al. 2021; any number of steps, ``eta = 0`` deterministic) and are
+binarised by sign (``x > 0 -> +1``, else ``-1``).
+
+Time steps are 0-based here: ``t = 0 .. T-1`` with ``abar[t] = prod_{u <= t} (1 - beta[u])``.
+
+The network is the paper's MLP "inspired by U-Nets" (:class:`UNetMLP`), written with Flax NNX; training and sampling
+run on the pure ``(graphdef, params)`` split with a plain ``jax.jit``/``lax.scan`` (faster than ``nnx.jit`` per step).
+``params`` is a nested dict of arrays (``nnx.to_pure_dict``), so the whole state is a plain pytree that orbax saves and
+``vmap`` batches over seeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jaxtyping import Array, Float
+
+from ising_diffusion.generative.base import Generator
+from ising_diffusion.types import PRNGKey
+
+__all__ = [
+    "DDPMConfig",
+    "DDPMState",
+    "Schedule",
+    "UNetMLP",
+    "make_schedule",
+    "make_ddpm",
+    "network_fns",
+    "binarize",
+    "timestep_embedding",
+    "ddpm_loss",
+    "ancestral_sample",
+    "ddim_sample",
+    "ddim_timesteps",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class DDPMConfig:
+    """Settings of the diffusion model (defaults: METHODS.md section 4 and Ho et al.).
+
+    Attributes:
+      widths: encoder widths; the decoder mirrors them (paper: (128, 256, 512); (200, 400, 600) for N = 100).
+      skip: concatenate the encoder activations into the decoder (U-Net skips); the paper's N = 20 runs need none.
+      time_embed_dim: size of the sinusoidal embedding of ``t`` concatenated to every layer's input (even).
+      n_timesteps: ``T``.
+      beta_start, beta_end: the linear ``beta`` schedule's ends.
+      learning_rate: Adam step size.
+      batch_size: minibatch size (drawn with replacement from the training set each step).
+      sampler: ``"ddim"`` (default: fast, deterministic for ``eta = 0``) or ``"ddpm"`` (full ancestral, ``T`` steps).
+      ddim_steps: number of DDIM steps (<= ``T``).
+      ddim_eta: DDIM stochasticity (0 = deterministic, 1 = ancestral-like).
+      ancestral_variance: ``"posterior"`` (``beta_tilde``, the exact posterior variance given ``x0``) or ``"beta"``.
+      clip_denoised: clip the predicted ``x0`` to [-1, 1] at each sampling step (Ho et al.'s code; data are in
+        [-1, 1]).
+    """
+
+    widths: tuple[int, ...] = (128, 256, 512)
+    skip: bool = True
+    time_embed_dim: int = 32
+    n_timesteps: int = 1000
+    beta_start: float = 1e-4
+    beta_end: float = 0.02
+    learning_rate: float = 1e-4
+    batch_size: int = 128
+    sampler: Literal["ddim", "ddpm"] = "ddim"
+    ddim_steps: int = 50
+    ddim_eta: float = 0.0
+    ancestral_variance: Literal["posterior", "beta"] = "posterior"
+    clip_denoised: bool = True
+
+    def __post_init__(self):
+        if not self.widths or any(int(w) < 1 for w in self.widths):
+            raise ValueError(f"widths must be a non-empty tuple of positive ints, got {self.widths!r}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        if self.time_embed_dim < 2 or self.time_embed_dim % 2:
+            raise ValueError(f"time_embed_dim must be an even int >= 2, got {self.time_embed_dim}")
+        if self.n_timesteps < 1:
+            raise ValueError(f"n_timesteps must be >= 1, got {self.n_timesteps}")
+        if not (0 < self.beta_start <= self.beta_end < 1):
+            raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {self.beta_start}, {self.beta_end}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.sampler not in ("ddim", "ddpm"):
+            raise ValueError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
+        if not (1 <= self.ddim_steps <= self.n_timesteps):
+            raise ValueError(f"ddim_steps must be in [1, n_timesteps={self.n_timesteps}], got {self.ddim_steps}")
+        if self.ddim_eta < 0:
+            raise ValueError(f"ddim_eta must be >= 0, got {self.ddim_eta}")
+        if self.ancestral_variance not in ("posterior", "beta"):
+            raise ValueError(f"ancestral_variance must be 'posterior' or 'beta', got {self.ancestral_variance!r}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Noise schedule
+
+
+class Schedule(NamedTuple):
+    """Precomputed ``(T,)`` schedule arrays (0-based ``t``).
+
+    Attributes:
+      betas: ``beta_t``.
+      alphas: ``1 - beta_t``.
+      alpha_bars: ``abar_t = prod_{u <= t} alpha_u``.
+      alpha_bars_prev: ``abar_{t-1}`` with ``abar_{-1} = 1``.
+      posterior_variance: ``beta_tilde_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t`` (zero at ``t = 0``).
+      posterior_mean_coef_x0, posterior_mean_coef_xt: the mean of ``q(x_{t-1} | x_t, x0)`` is
+        ``coef_x0 x0 + coef_xt x_t``.
+    """
+
+    betas: Float[Array, " T"]
+    alphas: Float[Array, " T"]
+    alpha_bars: Float[Array, " T"]
+    alpha_bars_prev: Float[Array, " T"]
+    posterior_variance: Float[Array, " T"]
+    posterior_mean_coef_x0: Float[Array, " T"]
+    posterior_mean_coef_xt: Float[Array, " T"]
+
+
+def make_schedule(n_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> Schedule:
+    """Linear ``beta`` schedule and its derived quantities, computed in float64 and stored as float32.
+
+    Args:
+      n_timesteps: ``T``.
+      beta_start, beta_end: ``beta_0`` and ``beta_{T-1}``.
+
+    Returns:
+      :class:`Schedule` of ``(T,)`` arrays.
+    """
+    betas = np.linspace(beta_start, beta_end, n_timesteps, dtype=np.float64)
+    alphas = 1.0 - betas
+    abar = np.cumprod(alphas)
+    abar_prev = np.concatenate([[1.0], abar[:-1]])
+    post_var = betas * (1.0 - abar_prev) / (1.0 - abar)
+    coef_x0 = betas * np.sqrt(abar_prev) / (1.0 - abar)
+    coef_xt = (1.0 - abar_prev) * np.sqrt(alphas) / (1.0 - abar)
+    f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
+    return Schedule(f32(betas), f32(alphas), f32(abar), f32(abar_prev), f32(post_var), f32(coef_x0), f32(coef_xt))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Network
+
+
+def timestep_embedding(t: Array, dim: int, max_period: float = 10000.0) -> Float[Array, "B D"]:
+    """Sinusoidal embedding (Vaswani et al.; Ho et al.) of integer or real time steps ``t`` of shape ``(B,)``."""
+    half = dim // 2
+    freqs = jnp.exp(-math.log(max_period) * jnp.arange(half, dtype=jnp.float32) / half)
+    args = jnp.asarray(t, jnp.float32)[:, None] * freqs[None, :]
+    return jnp.concatenate([jnp.sin(args), jnp.cos(args)], axis=-1)
+
+
+class UNetMLP(nnx.Module):
+    """The paper's noise-prediction MLP "inspired by U-Nets".
+
+    With ``widths = (w1, w2, w3)``: encoder ``N -> w1 -> w2 -> w3``; decoder ``w3 -> w3``, then inputs
+    ``w3 + w3 -> w2``, ``w2 + w2 -> w1``, ``w1 + w1 -> N`` where ``+`` concatenates the encoder activation of the same
+    width (when ``skip``). GELU after every hidden layer; the sinusoidal time embedding is concatenated to every
+    layer's input (equivalent to adding a learned linear projection of it to every pre-activation).
+    """
+
+    def __init__(self, n_spins: int, widths=(128, 256, 512), *, skip: bool = True, time_embed_dim: int = 32,
+                 rngs: nnx.Rngs):
+        self.skip = skip
+        self.time_embed_dim = time_embed_dim
+        d = time_embed_dim
+        enc, prev = [], n_spins
+        for w in widths:
+            enc.append(nnx.Linear(prev + d, w, rngs=rngs))
+            prev = w
+        self.encoder = nnx.List(enc)
+        self.middle = nnx.Linear(widths[-1] + d, widths[-1], rngs=rngs)
+        dec = []
+        outs = list(reversed(widths[:-1])) + [n_spins]
+        prev = widths[-1]
+        for w_skip, w_out in zip(reversed(widths), outs):
+            dec.append(nnx.Linear(prev + (w_skip if skip else 0) + d, w_out, rngs=rngs))
+            prev = w_out
+        self.decoder = nnx.List(dec)
+
+    def __call__(self, x: Float[Array, "B N"], t: Array) -> Float[Array, "B N"]:
+        emb = timestep_embedding(t, self.time_embed_dim)
+        cat = lambda *a: jnp.concatenate(a + (emb,), axis=-1)  # noqa: E731
+        skips = []
+        h = x
+        for layer in self.encoder:
+            h = jax.nn.gelu(layer(cat(h)))
+            skips.append(h)
+        h = jax.nn.gelu(self.middle(cat(h)))
+        n_dec = len(self.decoder)
+        for i, layer in enumerate(self.decoder):
+            inp = cat(h, skips[-1 - i]) if self.skip else cat(h)
+            h = layer(inp)
+            if i < n_dec - 1:
+                h = jax.nn.gelu(h)
+        return h
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Loss and samplers (pure functions of an ``apply(params, x, t)`` closure)
+
+
+def ddpm_loss(apply, params, schedule: Schedule, key: PRNGKey, x0: Float[Array, "B N"]) -> Float[Array, ""]:
+    """Noise-prediction loss ``mean |xi - eps_theta(x_t, t)|^2`` with ``t`` uniform on ``0..T-1``."""
+    k_t, k_noise = jax.random.split(key)
+    b = x0.shape[0]
+    t = jax.random.randint(k_t, (b,), 0, schedule.betas.shape[0])
+    noise = jax.random.normal(k_noise, x0.shape, x0.dtype)
+    abar = schedule.alpha_bars[t][:, None]
+    xt = jnp.sqrt(abar) * x0 + jnp.sqrt(1.0 - abar) * noise
+    return jnp.mean((apply(params, xt, t) - noise) ** 2)
+
+
+def _predict_x0(eps, x, abar, clip):
+    x0 = (x - jnp.sqrt(1.0 - abar) * eps) / jnp.sqrt(abar)
+    return jnp.clip(x0, -1.0, 1.0) if clip else x0
+
+
+def ancestral_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int, n_spins: int, *,
+                     variance: str = "posterior", clip_denoised: bool = True) -> Float[Array, "M N"]:
+    """Full ancestral DDPM sampler over all ``T`` steps; returns the final real-valued ``x_0`` (not binarised).
+
+    ``x_{t-1} = mu(x_t, x0_hat) + sigma_t z`` with ``mu`` the posterior mean of ``q(x_{t-1} | x_t, x0_hat)`` and
+    ``sigma_t^2`` either ``beta_tilde_t`` or ``beta_t``; no noise is added at the last step. Without clipping ``mu``
+    equals Ho et al.'s ``(x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)``.
+    """
+    n_t = schedule.betas.shape[0]
+    k_init, k_loop = jax.random.split(key)
+    x = jax.random.normal(k_init, (n_samples, n_spins), jnp.float32)
+    var = schedule.posterior_variance if variance == "posterior" else schedule.betas
+
+    def body(x, t):
+        eps = apply(params, x, jnp.full((n_samples,), t))
+        x0 = _predict_x0(eps, x, schedule.alpha_bars[t], clip_denoised)
+        mean = schedule.posterior_mean_coef_x0[t] * x0 + schedule.posterior_mean_coef_xt[t] * x
+        z = jax.random.normal(jax.random.fold_in(k_loop, t), x.shape, x.dtype)
+        x = mean + jnp.where(t > 0, jnp.sqrt(var[t]), 0.0) * z
+        return x, None
+
+    x, _ = jax.lax.scan(body, x, jnp.arange(n_t - 1, -1, -1))
+    return x
+
+
+def ddim_timesteps(n_timesteps: int, n_steps: int) -> np.ndarray:
+    """``n_steps`` distinct time steps from 0 to ``T-1``, evenly spaced (ascending)."""
+    return np.unique(np.round(np.linspace(0, n_timesteps - 1, n_steps)).astype(np.int32))
+
+
+def ddim_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int, n_spins: int, *,
+                n_steps: int = 50, eta: float = 0.0, clip_denoised: bool = True) -> Float[Array, "M N"]:
+    """DDIM sampler (Song et al. 2021) over ``n_steps`` evenly spaced time steps; returns the real-valued ``x_0``.
+
+    With ``eta = 0`` the map from the initial noise to ``x_0`` is deterministic.
+    """
+    ts = jnp.asarray(ddim_timesteps(schedule.betas.shape[0], n_steps))
+    ts_prev = jnp.concatenate([jnp.asarray([-1], jnp.int32), ts[:-1]])
+    k_init, k_loop = jax.random.split(key)
+    x = jax.random.normal(k_init, (n_samples, n_spins), jnp.float32)
+
+    def body(x, i):
+        t, tp = ts[i], ts_prev[i]
+        abar = schedule.alpha_bars[t]
+        abar_prev = jnp.where(tp >= 0, schedule.alpha_bars[jnp.maximum(tp, 0)], 1.0)
+        eps = apply(params, x, jnp.full((n_samples,), t))
+        x0 = _predict_x0(eps, x, abar, clip_denoised)
+        eps = (x - jnp.sqrt(abar) * x0) / jnp.sqrt(1.0 - abar)  # consistent with the (clipped) x0
+        sigma = eta * jnp.sqrt((1.0 - abar_prev) / (1.0 - abar) * (1.0 - abar / abar_prev))
+        z = jax.random.normal(jax.random.fold_in(k_loop, i), x.shape, x.dtype)
+        x = jnp.sqrt(abar_prev) * x0 + jnp.sqrt(jnp.maximum(1.0 - abar_prev - sigma**2, 0.0)) * eps + sigma * z
+        return x, None
+
+    x, _ = jax.lax.scan(body, x, jnp.arange(ts.shape[0] - 1, -1, -1))
+    return x
+
+
+def binarize(x: Array) -> Float[Array, "M N"]:
+    """Sign binarisation to {-1, +1} (``x > 0 -> +1``, else ``-1``)."""
+    return jnp.where(x > 0, 1.0, -1.0).astype(jnp.float32)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Generator
+
+
+class DDPMState(NamedTuple):
+    """Trainable state: ``params`` (nested dict of arrays), ``opt_state`` (optax), ``step`` (int32 scalar)."""
+
+    params: Any
+    opt_state: Any
+    step: Array
+
+
+def network_fns(config: DDPMConfig, n_spins: int):
+    """``(build, apply)``: ``build(key) -> UNetMLP`` and the pure ``apply(params, x (B, N), t (B,)) -> eps (B, N)``
+    over the nested-dict ``params`` of :class:`DDPMState`."""
+
+    def build(key):
+        return UNetMLP(n_spins, config.widths, skip=config.skip, time_embed_dim=config.time_embed_dim,
+                       rngs=nnx.Rngs(params=key))
+
+    graphdef, _ = nnx.split(nnx.eval_shape(lambda: build(jax.random.key(0))))
+
+    def apply(params, x, t):
+        return nnx.merge(graphdef, params)(x, t)
+
+    return build, apply
+
+
+def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
+    """Build the DDPM generator for ``n_spins`` spins (the :class:`~ising_diffusion.generative.base.Generator` API).
+
+    Args:
+      config: :class:`DDPMConfig` (defaults if ``None``).
+      n_spins: ``N``.
+
+    Returns:
+      ``Generator(name="ddpm", init, train, sample)``; also see :func:`ancestral_sample` / :func:`ddim_sample`.
+    """
+    config = DDPMConfig() if config is None else config
+    if not isinstance(config, DDPMConfig):
+        raise TypeError(f"make_ddpm needs a DDPMConfig, got {type(config).__name__}")
+    if n_spins < 1:
+        raise ValueError(f"n_spins must be >= 1, got {n_spins}")
+    schedule = make_schedule(config.n_timesteps, config.beta_start, config.beta_end)
+    optimizer = optax.adam(config.learning_rate)
+
+    build, apply = network_fns(config, n_spins)
+
+    def init(key, train_spins=None):
+        del train_spins  # the network does not depend on data statistics
+        _, state = nnx.split(build(key))
+        params = nnx.to_pure_dict(state)
+        return DDPMState(params, optimizer.init(params), jnp.zeros((), jnp.int32))
+
+    def train(key, state, train_spins, n_steps):
+        train_spins = jnp.asarray(train_spins, jnp.float32)
+        m = train_spins.shape[0]
+
+        def step(carry, i):
+            params, opt_state = carry
+            k = jax.random.fold_in(key, state.step + i)
+            k_idx, k_loss = jax.random.split(k)
+            x0 = train_spins[jax.random.randint(k_idx, (config.batch_size,), 0, m)]
+            loss, grads = jax.value_and_grad(lambda p: ddpm_loss(apply, p, schedule, k_loss, x0))(params)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        (params, opt_state), losses = jax.lax.scan(step, (state.params, state.opt_state),
+                                                   jnp.arange(n_steps, dtype=jnp.int32))
+        return DDPMState(params, opt_state, state.step + n_steps), losses
+
+    def sample_real(key, state, n_samples):
+        if config.sampler == "ddpm":
+            return ancestral_sample(apply, state.params, schedule, key, n_samples, n_spins,
+                                    variance=config.ancestral_variance, clip_denoised=config.clip_denoised)
+        return ddim_sample(apply, state.params, schedule, key, n_samples, n_spins, n_steps=config.ddim_steps,
+                           eta=config.ddim_eta, clip_denoised=config.clip_denoised)
+
+    def sample(key, state, n_samples):
+        return binarize(sample_real(key, state, n_samples))
+
+    gen = Generator("ddpm", init, train, sample)
+    return gen

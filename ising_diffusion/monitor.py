@@ -1,0 +1,176 @@
+"""The energy-variance monitor and the stopping rules for diffusion training (METHODS.md section 4).
+
+``w_train`` is inferred from the training data alone (erasure machine). During training, every few epochs a batch is
+generated and the variance over samples of ``E(s; w_train)`` recorded; the variances of the training and the held-out
+test data under the same ``w_train`` are fixed numbers. The generated variance starts high, falls, then turns back
+toward the training data's variance as the generator starts to copy the training set.
+
+Rules (all return an index into the monitored points and whether the rule's condition was actually met):
+
+* :func:`paper_stop_index`, the paper's rule, faithfully: the first monitored point where the generated variance meets
+  the test variance (the first sign change of ``generated - test``; of the two points around it, the closer one).
+  Curves that never cross fall back to the point of smallest ``|generated - test|``, with a warning.
+* :func:`robust_stop_index`: the same idea made robust to the two noise sources the raw rule trips on: the generated
+  variance is smoothed over neighbouring monitor points (it is a noisy estimate from ``n_monitor_samples`` samples),
+  and the test variance is replaced by a bootstrap band (a few dozen test samples give it an error of tens of
+  percent). See ``docs/augmentation.md`` for which rule is the default and the numbers behind the choice.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from ising_diffusion.ising import IsingParams, energy
+from ising_diffusion.types import PRNGKey
+
+__all__ = [
+    "StoppingCurve",
+    "NoCrossingWarning",
+    "energy_variance",
+    "bootstrap_variance_band",
+    "smooth_curve",
+    "paper_stop_index",
+    "robust_stop_index",
+    "STOPPING_RULES",
+]
+
+STOPPING_RULES = ("paper", "robust", "best", "last")
+
+
+class NoCrossingWarning(UserWarning):
+    """The generated energy variance never met the test variance; a fallback epoch was used."""
+
+
+class StoppingCurve(NamedTuple):
+    """Everything recorded at the ``P`` monitor points (arrays may carry a leading seed axis).
+
+    Attributes:
+      epochs: ``(P,)`` epoch of each monitor point.
+      generated_variance: ``(P,)`` variance of ``E(s; w_train)`` over the samples generated there.
+      train_variance, test_variance: scalars, the same for the training and test data.
+      loss: ``(P,)`` mean training loss since the previous monitor point.
+      mse: ``(P,)`` MSE of the erasure machine fit to the generated samples alone (NaN without the truth).
+      mse_combined: ``(P,)`` MSE of the fit to generated + training samples (NaN without the truth).
+      smoothed_variance: ``(P,)`` the generated variance smoothed as the robust rule uses it.
+      test_variance_low, test_variance_high: scalars, the bootstrap band of the test variance.
+    """
+
+    epochs: Array
+    generated_variance: Array
+    train_variance: Array
+    test_variance: Array
+    loss: Array
+    mse: Array
+    mse_combined: Array
+    smoothed_variance: Array
+    test_variance_low: Array
+    test_variance_high: Array
+
+
+def energy_variance(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, ""]:
+    """Variance over samples of ``E(s; params)`` (population variance, ``ddof = 0``)."""
+    return jnp.var(energy(params, spins))
+
+
+def bootstrap_variance_band(key: PRNGKey, energies: Float[Array, " M"], n_boot: int = 200,
+                            level: float = 0.68) -> tuple[Array, Array]:
+    """Central ``level`` percentile interval of the variance of ``energies`` over ``n_boot`` bootstrap resamples.
+
+    Args:
+      key: PRNG key.
+      energies: ``(M,)`` energies of the test samples.
+      n_boot: number of resamples (static).
+      level: coverage of the interval.
+
+    Returns:
+      ``(low, high)`` scalars.
+    """
+    m = energies.shape[0]
+    idx = jax.random.randint(key, (n_boot, m), 0, m)
+    boots = jnp.var(energies[idx], axis=1)
+    q = jnp.asarray([(1 - level) / 2, (1 + level) / 2], jnp.float32)
+    low, high = jnp.quantile(boots, q)
+    return low, high
+
+
+def smooth_curve(values, window: int = 3) -> np.ndarray:
+    """Centred running median of width ``window`` (odd; shrinks at the ends), robust to single noisy points."""
+    values = np.asarray(values, np.float64)
+    if window <= 1:
+        return values.copy()
+    half = window // 2
+    out = np.empty_like(values)
+    for i in range(values.shape[0]):
+        out[i] = np.median(values[max(0, i - half):i + half + 1])
+    return out
+
+
+def _first_crossing(diff: np.ndarray, start: int = 0) -> int | None:
+    """Index of the first point ``i > start`` where ``diff`` reaches zero from the sign it had at ``start``."""
+    s0 = np.sign(diff[start])
+    if s0 == 0:
+        return start
+    for i in range(start + 1, diff.shape[0]):
+        if np.sign(diff[i]) != s0:
+            return i
+    return None
+
+
+def paper_stop_index(generated_variance, test_variance, *, warn: bool = True) -> tuple[int, bool]:
+    """The paper's rule: the monitored point where the generated energy variance meets the test variance.
+
+    Args:
+      generated_variance: ``(P,)`` monitored generated variances.
+      test_variance: scalar.
+      warn: emit :class:`NoCrossingWarning` when the curve never crosses.
+
+    Returns:
+      ``(index, crossed)``: at the first sign change of ``generated - test`` the closer of the two points around it;
+      if there is no sign change (``crossed = False``), the point of smallest ``|generated - test|`` (fallback).
+    """
+    g = np.asarray(generated_variance, np.float64)
+    diff = g - float(test_variance)
+    i = _first_crossing(diff)
+    if i is None:
+        if warn:
+            warnings.warn("the generated energy variance never met the test variance; stopping at the monitored "
+                          "epoch where they are closest", NoCrossingWarning, stacklevel=2)
+        return int(np.argmin(np.abs(diff))), False
+    if i > 0 and abs(diff[i - 1]) < abs(diff[i]):
+        i -= 1
+    return int(i), True
+
+
+def robust_stop_index(generated_variance, test_low, test_high, *, window: int = 3,
+                      warn: bool = True) -> tuple[int, bool]:
+    """Robust rule: the first monitored point where the smoothed generated variance enters the test variance band.
+
+    Args:
+      generated_variance: ``(P,)`` monitored generated variances.
+      test_low, test_high: the bootstrap band of the test variance (:func:`bootstrap_variance_band`).
+      window: running-median width (:func:`smooth_curve`).
+      warn: emit :class:`NoCrossingWarning` when the smoothed curve never reaches the band.
+
+    Returns:
+      ``(index, crossed)``: the first point whose smoothed variance lies in ``[low, high]`` or has passed from one
+      side of the band to the other; if none (``crossed = False``), the point closest to the band.
+    """
+    s = smooth_curve(generated_variance, window)
+    low, high = float(test_low), float(test_high)
+    # signed distance to the band: 0 inside, negative below, positive above
+    dist = np.where(s > high, s - high, np.where(s < low, s - low, 0.0))
+    i = _first_crossing(dist)
+    if i is None:
+        if warn:
+            warnings.warn("the smoothed generated energy variance never reached the test-variance band; stopping at "
+                          "the monitored epoch closest to it", NoCrossingWarning, stacklevel=2)
+        return int(np.argmin(np.abs(dist))), False
+    if i > 0 and dist[i] != 0 and abs(dist[i - 1]) < abs(dist[i]):
+        i -= 1
+    return int(i), True
