@@ -1,48 +1,25 @@
-"""A stand-in for ``ising_diffusion.augment_seeds`` with the same call signature and result shape, for fast tests of
-the experiment layer (the real generator is tested in its own module). Its "generator" resamples training rows with
-a few random flips, so augmented MSEs are finite and differ from training-only ones."""
+"""A stand-in for ``ising_diffusion.augment_seeds`` with the same call signature and the real result types
+(:class:`AugmentResult`, :class:`StoppingCurve`), for fast tests of the experiment layer (the real generator is
+tested in its own module). Its "generator" resamples training rows with a few random flips, and its "inference" is
+a crude moment estimate, so MSEs are finite and distinct without compiling a solver or a network."""
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from ising_diffusion.augment import AugmentResult
 from ising_diffusion.ising import IsingParams
+from ising_diffusion.monitor import StoppingCurve
 from ising_diffusion.experiments_lib.synthetic import mse_seeds
 
 
 @jax.jit
 def _cheap_fit(spins):
-    """A crude moment estimate (not a real solver): enough to give distinct, finite MSEs without compiling one."""
     mean = spins.mean(1)
     cov = jnp.einsum("smi,smj->sij", spins, spins) / spins.shape[1] - mean[:, :, None] * mean[:, None, :]
     n = spins.shape[-1]
     return IsingParams(0.5 * mean, 0.3 * cov * (1.0 - jnp.eye(n))[None])
-
-
-class FakeCurve(NamedTuple):
-    epochs: jax.Array
-    generated_variance: jax.Array
-    train_variance: jax.Array
-    test_variance: jax.Array
-    loss: jax.Array
-    mse: jax.Array
-
-
-class FakeResult(NamedTuple):
-    samples: jax.Array
-    curve: FakeCurve
-    stop_epoch: jax.Array
-    stop_epoch_paper: jax.Array
-    stop_epoch_robust: jax.Array
-    best_epoch: jax.Array
-    params_train: object
-    params_augmented: object
-    params_combined: object
-    mse: dict
-    timing: dict
 
 
 class FakeAugment:
@@ -68,10 +45,12 @@ class FakeAugment:
         p_comb = _cheap_fit(jnp.concatenate([samples, train], axis=1))
         mse = {"train": mse_seeds(true_params, p_train), "augmented": mse_seeds(true_params, p_aug),
                "combined": mse_seeds(true_params, p_comb)}
-        epochs = jnp.tile(jnp.arange(0, 50, 10), (s, 1))
-        var = 1.0 + jnp.abs(jnp.sin(epochs / 10.0))
-        curve = FakeCurve(epochs, var, jnp.ones_like(var), 1.2 * jnp.ones_like(var), 1.0 / (1.0 + epochs),
-                          mse["augmented"][:, None] * (1.0 + (epochs - 20.0) ** 2 / 400.0))
+        epochs = jnp.arange(10, 60, 10)
+        var = 1.0 + jnp.abs(jnp.sin(epochs / 10.0))[None, :] * jnp.ones((s, 1))
+        ones = jnp.ones(s)
+        bowl = 1.0 + (epochs - 20.0) ** 2 / 400.0
+        curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse["augmented"][:, None] * bowl[None, :],
+                              mse["combined"][:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones)
         stop = jnp.full((s,), 20)
-        return FakeResult(samples, curve, stop, stop, jnp.full((s,), 30), stop, p_train, p_aug, p_comb, mse,
-                          {"train_s": 0.1})
+        return AugmentResult(samples, curve, stop, stop, jnp.full((s,), 30), jnp.ones(s, bool), jnp.ones(s, bool),
+                             stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator)

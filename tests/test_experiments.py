@@ -27,8 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def fake(monkeypatch):
+    from ising_diffusion import GENERATOR_CONFIGS, DDPMConfig
+
     f = FakeAugment()
     monkeypatch.setattr(figures, "augment_seeds", f)
+    monkeypatch.setitem(GENERATOR_CONFIGS, "rbm", DDPMConfig)  # fig5's tiny preset names it; the fake ignores it
     return f
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -167,42 +168,35 @@ def augment_seeds(*args, **kwargs):
     return _augment_seeds(*args, **kwargs)
 
 
-def _config_object(cls_name: str, overrides: dict):
-    import ising_diffusion
-
-    cls = getattr(ising_diffusion, cls_name)
-    return cls(**overrides)
-
-
 def make_augment_config(overrides: dict):
     """:class:`ising_diffusion.AugmentConfig` with ``overrides``, or ``None`` (the package default) if empty."""
-    return _config_object("AugmentConfig", dict(overrides)) if overrides else None
+    if not overrides:
+        return None
+    from ising_diffusion import AugmentConfig
+
+    try:
+        return AugmentConfig(**overrides)
+    except TypeError as e:
+        names = [f.name for f in dataclasses.fields(AugmentConfig)]
+        raise ValueError(f"bad augment override {overrides}: {e}; AugmentConfig fields: {', '.join(names)}") from e
 
 
 def make_generator_config(name: str, overrides: dict):
-    """The config object of generator ``name`` with ``overrides`` applied, or ``None`` (its default) if empty.
+    """The config of generator ``name`` (``ising_diffusion.GENERATOR_CONFIGS[name]``) with ``overrides``, or
+    ``None`` (its defaults) if there are none."""
+    from ising_diffusion import GENERATOR_CONFIGS
 
-    Looks for ``<NAME>Config`` (e.g. ``DDPMConfig``, ``RBMConfig``, ``VAEConfig``, ``GANConfig``) in
-    ``ising_diffusion`` and its ``generative`` subpackage.
-    """
     if not overrides:
         return None
-    import importlib
-
-    import ising_diffusion
-
-    candidates = [f"{name.upper()}Config", f"{name.capitalize()}Config"]
-    modules = [ising_diffusion]
-    for mod in ("ising_diffusion.generative", f"ising_diffusion.generative.{name}"):
-        try:
-            modules.append(importlib.import_module(mod))
-        except ImportError:
-            pass
-    for mod in modules:
-        for c in candidates:
-            if hasattr(mod, c):
-                return getattr(mod, c)(**overrides)
-    raise ValueError(f"no config class found for generator {name!r} (looked for {candidates}); remove its overrides")
+    if name not in GENERATOR_CONFIGS:
+        raise ValueError(f"unknown generator {name!r}; registered: {sorted(GENERATOR_CONFIGS)}")
+    cls = GENERATOR_CONFIGS[name]
+    try:
+        return cls(**overrides)
+    except TypeError as e:
+        names = [f.name for f in dataclasses.fields(cls)]
+        raise ValueError(f"bad {name} config override {overrides}: {e}; {cls.__name__} fields: "
+                         f"{', '.join(names)}") from e
 
 
 def augment_point(run: RunDir, point_id: str, cfg: ExperimentConfig, keys, task: SyntheticTask, *,
@@ -252,13 +246,13 @@ def _curve_at(epochs, values, epoch):
 
 
 def _curve_mse(curve) -> dict[str, Any]:
-    """The per-epoch MSE curves of a StoppingCurve, as name -> array (the field may be an array or a dict)."""
-    mse = getattr(curve, "mse", None)
-    if mse is None:
-        return {}
-    if isinstance(mse, dict):
-        return {f"mse_{k}": v for k, v in mse.items() if v is not None}
-    return {"mse_augmented": mse}
+    """The per-epoch MSE curves of a StoppingCurve (augmented alone, augmented + training), as name -> array."""
+    out = {}
+    for field, name in (("mse", "mse_augmented"), ("mse_combined", "mse_combined")):
+        v = getattr(curve, field, None)
+        if v is not None and not np.all(np.isnan(np.asarray(v, float))):
+            out[name] = v
+    return out
 
 
 def result_rows(result, seeds: Sequence[int], **point_fields) -> list[dict]:
@@ -270,10 +264,17 @@ def result_rows(result, seeds: Sequence[int], **point_fields) -> list[dict]:
     epochs = getattr(curve, "epochs", None) if curve is not None else None
     for i, s in enumerate(seeds):
         row = {**point_fields, "seed": int(s)}
+        mse = getattr(result, "mse", None) or {}
         for part in ("train", "augmented", "combined"):
-            row[f"mse_{part}"] = _at(result.mse.get(part), i)
-        for name in ("stop_epoch", "stop_epoch_paper", "stop_epoch_robust", "best_epoch"):
+            row[f"mse_{part}"] = _at(mse.get(part), i)
+        for name in ("stop_epoch", "stop_epoch_paper", "stop_epoch_robust", "best_epoch", "crossed_paper",
+                     "crossed_robust"):
             row[name] = _at(getattr(result, name, None), i)
+        if row.get("best_epoch") is not None and row["best_epoch"] < 0:
+            row["best_epoch"] = None  # no truth, no oracle epoch
+        eps = getattr(result, "eps", None) or {}
+        for part, v in eps.items():
+            row[f"eps_{part}"] = _at(v, i)
         ep = None if epochs is None else np.asarray(epochs)[i] if np.ndim(epochs) > 1 else np.asarray(epochs)
         for cname, values in mse_curves.items():
             v = np.asarray(values)[i]
@@ -290,24 +291,27 @@ def result_rows(result, seeds: Sequence[int], **point_fields) -> list[dict]:
     return rows
 
 
+CURVE_FIELDS = ("generated_variance", "smoothed_variance", "train_variance", "test_variance", "test_variance_low",
+                "test_variance_high", "loss")
+
+
 def curve_rows(result, seeds: Sequence[int], point: str) -> list[dict]:
-    """One row per seed and monitored epoch: generated / train / test energy variance, loss, MSE curves."""
+    """One row per seed and monitored epoch: generated (raw and smoothed) / train / test energy variance and the
+    test band, loss, and the MSE curves. Curve arrays are ``(S, P)`` or per-seed scalars ``(S,)``; epochs ``(P,)``
+    or ``(S, P)``."""
     curve = result.curve
-    fields = {name: getattr(curve, name, None) for name in
-              ("generated_variance", "train_variance", "test_variance", "loss")}
+    fields = {name: getattr(curve, name, None) for name in CURVE_FIELDS}
     fields.update(_curve_mse(curve))
-    fields = {k: v for k, v in fields.items() if v is not None}
+    fields = {k: np.asarray(v, float) for k, v in fields.items() if v is not None}
     epochs = np.asarray(curve.epochs)
     rows = []
     for i, s in enumerate(seeds):
         ep = epochs[i] if epochs.ndim > 1 else epochs
         for j, e in enumerate(ep):
             row = {"point": point, "seed": int(s), "epoch": int(e)}
-            for k, v in fields.items():
-                a = np.asarray(v)
-                a = a[i] if a.ndim >= 1 and a.shape[0] == len(seeds) and (a.ndim > 1 or ep.size != len(seeds)) \
-                    else a
-                row[k] = float(a[j]) if np.ndim(a) >= 1 else float(a)
+            for k, a in fields.items():
+                v = a[i] if a.ndim >= 1 else a
+                row[k] = float(v[j]) if np.ndim(v) >= 1 else float(v)
             rows.append(row)
     return rows
 
@@ -386,8 +390,13 @@ def _fig2_plot(run: RunDir, curves: list[dict], rows: list[dict], title: str, pa
     ax.set_title(title)
     ax = axes[1]
     plot_band(ax, x, grid("generated_variance"), label="generated")
+    if any(r.get("smoothed_variance") is not None for r in curves):
+        plot_band(ax, x, grid("smoothed_variance"), label="generated, smoothed (robust rule)", lw=1, alpha=0.7)
     plot_band(ax, x, grid("train_variance"), label="training", ls="--")
     plot_band(ax, x, grid("test_variance"), label="test (held out)", ls=":")
+    if any(r.get("test_variance_low") is not None for r in curves):
+        lo, hi = np.nanmean(grid("test_variance_low"), 0), np.nanmean(grid("test_variance_high"), 0)
+        ax.fill_between(x, lo, hi, color="0.5", alpha=0.15, label="test bootstrap band")
     ax.set_ylabel("variance of E(s; w_train)")
     ax.set_xlabel("diffusion training epoch")
     for a in axes:
@@ -625,6 +634,14 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
     """Fig. 5: diffusion vs RBM vs VAE (vs GAN) as the generator, MSE against training size at one N."""
     from ising_diffusion.experiments_lib.plotting import plt, save_figure
 
+    from ising_diffusion import GENERATOR_CONFIGS
+
+    generators = tuple(g for g in cfg.generators if g in GENERATOR_CONFIGS)
+    if len(generators) < len(cfg.generators):
+        warnings.warn(f"generators {[g for g in cfg.generators if g not in generators]} are not registered in this "
+                      f"build (registered: {sorted(GENERATOR_CONFIGS)}); fig5 runs without them")
+    if not generators:
+        raise ValueError(f"none of the generators {cfg.generators} is registered")
     run = open_run(out, "fig5", cfg)
     store = run.table("results")
     seeds = list(range(cfg.n_seeds))
@@ -642,7 +659,7 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
         _ratio_columns(rows)
         return rows
 
-    points = [(f"{gen}:M={m}", (gen, m)) for gen in cfg.generators for m in cfg.n_train_values]
+    points = [(f"{gen}:M={m}", (gen, m)) for gen in generators for m in cfg.n_train_values]
     rows = run_sweep(points, run_point, store, seeds, progress=progress, desc="fig5")
     summary = summarize(rows, ["generator", "n_train"], SUMMARY_VALUES)
     _write_summary(run, summary)
@@ -650,10 +667,10 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     from ising_diffusion.experiments_lib.plotting import plot_summary
 
-    first = [s for s in summary if s["generator"] == cfg.generators[0]]
+    first = [s for s in summary if s["generator"] == generators[0]]
     plot_summary(ax, first, "n_train", {"training only": "mse_train"}, xlabel="training samples",
                  ylabel="MSE of inferred parameters", logx=True, logy=True)
-    for k, gen in enumerate(cfg.generators):
+    for k, gen in enumerate(generators):
         plot_summary(ax, [s for s in summary if s["generator"] == gen], "n_train",
                      {f"{gen.upper()} augmented": "mse_augmented"}, xlabel="training samples",
                      ylabel="MSE of inferred parameters", logx=True, logy=True, markers="sd^v<>o"[k:] + "o")

@@ -122,34 +122,41 @@ def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: 
     return SyntheticTask(truth, pool[:, n_test:n_test + n_train], pool[:, :n_test])
 
 
-def _infer_fn(method: str):
-    try:  # the solver suite (issue 3), when present
-        from ising_diffusion.inference import infer as _infer  # type: ignore[attr-defined]
-    except ImportError:
-        _infer = None
-    if _infer is not None:
-        return lambda s: _infer(s, method=method)
-    if method != "erasure":
-        raise ValueError(f"inference method {method!r} needs ising_diffusion.inference.infer; only 'erasure' is "
-                         f"available in this build")
-    from ising_diffusion.inference import erasure_machine_auto
-
-    return lambda s: erasure_machine_auto(s).params
-
-
-def infer_seeds(spins: jax.Array, method: str = "erasure", *, shard: bool | None = None,
-                seed_batch: int | None = None) -> IsingParams:
-    """Infer parameters from each seed's data set in one vmapped call.
+def infer_seeds(spins: jax.Array, method: str = "erasure", *, key: PRNGKey | None = None, shard: bool | None = None,
+                seed_batch: int | None = None, **options) -> IsingParams:
+    """Infer parameters from each seed's data set in one vmapped, compiled call (seed axis sharded like
+    :func:`run_seeds`). The data are the experiment's own (already valid spins), so the solver core is called
+    directly, as :func:`ising_diffusion.infer_batch` does after validating.
 
     Args:
       spins: ``(S, M, N)`` spins.
-      method: inference method (see :func:`ising_diffusion.infer`).
+      method: a key of :data:`ising_diffusion.inference.METHODS` (default the erasure machine).
+      key: PRNG key for stochastic methods (split over seeds).
+      **options: the method's options (static).
 
     Returns:
       ``IsingParams`` with a leading ``(S,)`` axis.
     """
-    fn = _infer_fn(method)
-    return run_seeds(jax.jit(jax.vmap(fn)), jnp.asarray(spins, jnp.float32), shard=shard, seed_batch=seed_batch)
+    from ising_diffusion.inference.api import METHODS, _hashable
+
+    if method not in METHODS:
+        raise ValueError(f"unknown inference method {method!r}; choose one of {sorted(METHODS)}")
+    spins = jnp.asarray(spins, jnp.float32)
+    keys = jax.random.split(jax.random.key(0) if key is None else key, spins.shape[0])
+    return run_seeds(_batched_core(method, tuple(sorted(_hashable(options).items()))), keys, spins, shard=shard,
+                     seed_batch=seed_batch)
+
+
+_CORES: dict = {}
+
+
+def _batched_core(method: str, options: tuple):
+    if (method, options) not in _CORES:
+        from ising_diffusion.inference.api import METHODS
+
+        core = partial(METHODS[method], **dict(options))
+        _CORES[(method, options)] = jax.jit(jax.vmap(lambda k, s: core(k, s)[0]))
+    return _CORES[(method, options)]
 
 
 def mse_seeds(truth: IsingParams, inferred: IsingParams) -> jax.Array:
