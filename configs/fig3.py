@@ -11,7 +11,9 @@ def get_config(preset: str = "quick") -> Fig3Config:
     """``quick``: N=20, g in {0.5, 1, 1.5, 2}, 400 training samples, 3 seeds. ``paper``: 10 seeds.
     ``tiny``: seconds."""
     if preset == "quick":
-        return Fig3Config()
+        from configs.quick import QUICK_AUGMENT
+
+        return Fig3Config(augment=QUICK_AUGMENT)
     if preset == "paper":
         return Fig3Config(n_seeds=10)
     if preset == "tiny":

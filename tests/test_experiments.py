@@ -238,3 +238,15 @@ def test_python_m_entry_point_runs(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["n_spins"] == 8
+
+
+@pytest.mark.slow
+def test_main_job_with_the_real_generator(tmp_path):
+    """End to end with the real DDPM (tiny network, 4 epochs): about a minute of CPU, mostly compilation."""
+    summary = _entry("main")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress"])
+    assert summary[0]["n_seeds"] == 2
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert all(r["mse_train"] > 0 and r["mse_augmented"] > 0 and r["stop_epoch"] in (2, 4) for r in rows)
+    curves = json.loads((tmp_path / "curves.json").read_text())["rows"]
+    assert sorted({c["epoch"] for c in curves}) == [2, 4] and all(c["generated_variance"] > 0 for c in curves)
+    assert (tmp_path / "main_curve.png").is_file()
