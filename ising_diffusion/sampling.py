@@ -1,25 +1,91 @@
 """Single-spin-flip Metropolis sampling of dense Ising models, in the blackjax shape.
 
-``init(params, spins) -> MetropolisState`` and ``sweep(key, params, state) -> (MetropolisState, MetropolisInfo)``
-work on chains stacked on axis 0; :func:`metropolis_sample` runs burn-in, thinning and collection with ``lax.scan``.
-Local fields are kept incrementally so a proposal costs O(N) and are recomputed from scratch every
-``refresh_every`` sweeps so float32 drift cannot accumulate.
+Public contract (chains on axis 0):
+
+* ``init(params, spins (C, N)) -> MetropolisState``;
+* ``sweep(key, params, state) -> (MetropolisState, MetropolisInfo)``: N proposals per chain, sites 0..N-1 in order;
+* ``run(key, params, state, n_sweeps) -> (MetropolisState, MetropolisInfo)``: persistent chains;
+* ``state_spins(state) -> (C, N)``;
+* ``metropolis_sample(key, params, n_samples, *, n_chains, burn_in, thin, ...) -> MetropolisSamples``.
+
+How it is made fast on a CPU (see ``docs/sampling.md`` and ``benchmarks/metropolis.py``):
+
+* Inside a call the chains are re-laid out as blocks ``(n_blocks, N, block)`` of ``block`` (64) chains, so one site's
+  update is a contiguous vector operation over the chains of a block, and a block's spins and local fields (``2 N block``
+  floats) stay in the L1/L2 cache for all the sweeps of the call. Blocks are processed one after the other.
+* The local fields ``f = h + J^T s`` are kept incrementally, so a proposal costs O(N); they are recomputed from scratch
+  at the start of every call (so ``params`` may change between calls of :func:`run`) and every ``refresh_every`` sweeps
+  (float32 drift of the incremental updates).
+* The uniform numbers of the acceptance test come from a counter-based hash (murmur3's 32-bit finaliser applied to a
+  per-chain Weyl sequence ``w_c + t * a_c`` with odd ``a_c``), seeded from the JAX key of the call: it costs a few integer
+  vector operations per proposal, inside the loop, instead of a threefry call and a random array in memory.
+* XLA's thunk runtime on CPU dispatches every operation of a ``while`` body separately, which costs more than a site
+  update. XLA can compile a small ``while`` loop into one kernel instead; importing this module raises that size limit
+  (``xla_cpu_small_while_loop_byte_threshold``, see :func:`xla_cpu_flags_enabled`) before JAX initialises its CPU
+  backend. The body is written so XLA makes no copies of the spin and field blocks (the flip vector is divided by a
+  runtime 1.0 so that XLA materialises it instead of re-reading the spins inside the in-place field update).
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax import lax
 from jaxtyping import Array, Float
 
 from ising_diffusion.ising import IsingParams, local_fields
 from ising_diffusion.types import PRNGKey
 
 __all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sweep", "run", "state_spins",
-           "metropolis_sample"]
+           "metropolis_sample", "xla_cpu_flags_enabled", "BLOCK_SIZE"]
+
+#: Chains per block: a block's spins and fields (2 x N x 64 float32) fit the L1/L2 cache for N <= 100.
+BLOCK_SIZE = 64
+
+# XLA CPU compiles a while loop into one kernel when the bytes its body touches (counted once) stay under this
+# threshold; the default (about 1 kB) leaves our sweep loop to the per-operation thunk dispatcher, several times slower.
+# 8 MB covers a block of 64 chains up to N ~ 1000 and still leaves large loops (e.g. network training) to the thunk
+# runtime and its multi-threaded kernels.
+_SMALL_WHILE_LOOP_BYTES = 8_000_000
+_XLA_OPTION = f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={_SMALL_WHILE_LOOP_BYTES}"
+_OPT_OUT_ENV = "ISING_DIFFUSION_NO_XLA_FLAGS"
+
+
+def _set_xla_cpu_flags() -> bool:
+    """Append the small-while-loop option to ``XLA_FLAGS`` if that can still take effect; returns whether it is set.
+
+    XLA reads ``XLA_FLAGS`` once, when JAX initialises its first backend, so this only works when the package is
+    imported before any JAX computation ran. A user's own ``xla_backend_extra_options`` wins; setting the environment
+    variable ``ISING_DIFFUSION_NO_XLA_FLAGS=1`` turns this off.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_small_while_loop_byte_threshold" in flags:
+        return True
+    if os.environ.get(_OPT_OUT_ENV) or "xla_backend_extra_options" in flags:
+        return False
+    from jax._src import xla_bridge  # private, but the only way to ask whether the flags can still take effect
+
+    if xla_bridge.backends_are_initialized():
+        warnings.warn("ising_diffusion was imported after JAX initialised its backends, so XLA_FLAGS can no longer be "
+                      "changed: the Metropolis sampler will run a few times slower on CPU. Import ising_diffusion "
+                      f"first, or set XLA_FLAGS='{_XLA_OPTION}' yourself.", RuntimeWarning, stacklevel=3)
+        return False
+    os.environ["XLA_FLAGS"] = f"{flags} {_XLA_OPTION}".strip()
+    return True
+
+
+_XLA_FLAGS_SET = _set_xla_cpu_flags()
+
+
+def xla_cpu_flags_enabled() -> bool:
+    """Whether XLA CPU was told to compile the sweep loop into one kernel (import-time ``XLA_FLAGS``)."""
+    return _XLA_FLAGS_SET
 
 
 class MetropolisState(NamedTuple):
@@ -27,7 +93,8 @@ class MetropolisState(NamedTuple):
 
     Attributes:
       spins: ``(n_chains, N)`` in {-1, +1}.
-      fields: ``(n_chains, N)`` local fields ``h + J s``.
+      fields: ``(n_chains, N)`` local fields ``h + J s`` for the parameters of the last call (recomputed from ``spins``
+        at the start of every :func:`run`, so a state may be carried over to new parameters).
     """
 
     spins: Float[Array, "C N"]
@@ -35,7 +102,7 @@ class MetropolisState(NamedTuple):
 
 
 class MetropolisInfo(NamedTuple):
-    """Per-sweep diagnostics: ``acceptance_rate`` averaged over chains and proposals."""
+    """Diagnostics: ``acceptance_rate`` averaged over chains and proposals."""
 
     acceptance_rate: Float[Array, ""]
 
@@ -47,104 +114,252 @@ class MetropolisSamples(NamedTuple):
     acceptance_rate: Float[Array, ""]
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# The kernel: one block of chains, spins and fields laid out (N, block).
+
+
+class _Block(NamedTuple):
+    spins: Array  # (N, K) float32
+    fields: Array  # (N, K) float32
+    counter: Array  # (K,) uint32, Weyl sequence of the hash generator
+    increment: Array  # (K,) uint32, odd
+    n_accepted: Array  # (K,) int32
+    sweep_index: Array  # () int32, sweeps done in this call (for the field refresh)
+    one: Array  # () float32 runtime 1.0, see _site
+
+
+_GOLDEN = 0x9E3779B9  # 2^32 / golden ratio, the usual Weyl increment
+
+
+def _fmix32(z: Array) -> Array:
+    """murmur3's 32-bit finaliser: a bijection of uint32 with full avalanche."""
+    z = (z ^ (z >> 16)) * jnp.uint32(0x85EBCA6B)
+    z = (z ^ (z >> 13)) * jnp.uint32(0xC2B2AE35)
+    return z ^ (z >> 16)
+
+
+def _uniform(counter: Array) -> Array:
+    """Uniform float32 in [0, 1) (24 bits) from ``counter`` (uint32)."""
+    return (_fmix32(counter) >> 8).astype(jnp.float32) * jnp.float32(2.0**-24)
+
+
+def _key_bits(key: PRNGKey, shape: tuple[int, ...], stream: int) -> Array:
+    """uint32 bits of ``shape`` hashed from the key's data, the element index and ``stream``.
+
+    Used for seeds and initial states instead of ``jax.random.bits``, whose threefry loop costs most of the compile
+    time of a sampler call; the sampler's own streams then run from these seeds.
+    """
+    words = jax.random.key_data(key).reshape(-1).astype(jnp.uint32)
+    seed = jnp.uint32((stream * _GOLDEN + 0x6A09E667) % 2**32)
+    for w in range(words.shape[0]):  # a handful of key words (2 for threefry keys)
+        seed = _fmix32(seed ^ words[w]) + jnp.uint32(_GOLDEN)
+    index = lax.iota(jnp.uint32, int(np.prod(shape))).reshape(shape)
+    return _fmix32(_fmix32(index * jnp.uint32(_GOLDEN) + seed) ^ seed)
+
+
+def _block_sweeps(J: Array, h: Array, blk: _Block, n_sweeps: int, refresh_every: int) -> _Block:
+    """``n_sweeps`` sweeps of one block; the fields are recomputed every ``refresh_every`` sweeps."""
+    n = J.shape[0]
+
+    def site(i, b: _Block) -> _Block:
+        counter = b.counter + b.increment
+        u = _uniform(counter)
+        s_i = lax.dynamic_index_in_dim(b.spins, i, 0, keepdims=False)
+        f_i = lax.dynamic_index_in_dim(b.fields, i, 0, keepdims=False)
+        accept = u < jnp.exp(-2.0 * s_i * f_i)  # flipping s_i changes the energy by 2 s_i f_i
+        # Dividing by a runtime 1.0 keeps XLA from fusing this cheap select (and its read of the spins) into the
+        # in-place field update below, which would force a copy of the spin block at every site.
+        delta = jnp.where(accept, -2.0 * s_i, 0.0) / b.one
+        spins = lax.dynamic_update_index_in_dim(b.spins, s_i + delta, i, 0)
+        j_i = lax.dynamic_index_in_dim(J, i, 0, keepdims=False)
+        fields = b.fields + j_i[:, None] * delta[None, :]
+        return b._replace(spins=spins, fields=fields, counter=counter,
+                          n_accepted=b.n_accepted + accept.astype(jnp.int32))
+
+    def refresh(b: _Block) -> _Block:
+        # f = h + J^T s as N rank-one updates: the same code as a site update, so it compiles small and fast
+        def add_row(i, f):
+            s_i = lax.dynamic_index_in_dim(b.spins, i, 0, keepdims=False)
+            return f + lax.dynamic_index_in_dim(J, i, 0, keepdims=False)[:, None] * s_i[None, :]
+
+        return b._replace(fields=lax.fori_loop(0, n, add_row, jnp.broadcast_to(h[:, None], b.fields.shape)))
+
+    def one_sweep(_, b: _Block) -> _Block:
+        b = lax.fori_loop(0, n, site, b)
+        b = b._replace(sweep_index=b.sweep_index + 1)
+        return lax.cond(b.sweep_index % refresh_every == 0, refresh, lambda x: x, b)
+
+    return lax.fori_loop(0, n_sweeps, one_sweep, blk)
+
+
+def _new_blocks(key: PRNGKey, params: IsingParams, spins_blocks: Array) -> _Block:
+    """Per-block carries for spins ``(B, N, K)``: fresh fields and generator streams from ``key``."""
+    n_blocks, _, k = spins_blocks.shape
+    counter = _key_bits(key, (n_blocks, k), 1)
+    increment = _key_bits(key, (n_blocks, k), 2) | jnp.uint32(1)
+    fields = params.h[None, :, None] + jnp.einsum("ij,bik->bjk", params.J, spins_blocks)
+    # a 1.0 XLA cannot constant-fold (spins are +-1)
+    one = jnp.broadcast_to(jnp.abs(spins_blocks[:, 0, 0]), (n_blocks,))
+    return _Block(spins_blocks, fields, counter, increment, jnp.zeros((n_blocks, k), jnp.int32),
+                  jnp.zeros((n_blocks,), jnp.int32), one)
+
+
+def _block_size(n_chains: int, block_size: int) -> int:
+    return min(block_size, n_chains)
+
+
+def _to_blocks(x: Array, k: int) -> Array:
+    """``(C, N) -> (B, N, K)`` with ``B = ceil(C / K)``; padding chains start at +1 (they are run and discarded)."""
+    c, n = x.shape
+    b = -(-c // k)
+    x = jnp.concatenate([x, jnp.ones((b * k - c, n), x.dtype)], axis=0) if b * k > c else x
+    return x.reshape(b, k, n).transpose(0, 2, 1)
+
+
+def _from_blocks(xb: Array, c: int) -> Array:
+    """``(B, N, K) -> (C, N)``, dropping padding chains."""
+    b, n, k = xb.shape
+    return xb.transpose(0, 2, 1).reshape(b * k, n)[:c]
+
+
+def _check_params(params: IsingParams) -> int:
+    h, J = params
+    if h.ndim != 1 or J.ndim != 2 or J.shape != (h.shape[0], h.shape[0]):
+        raise ValueError(f"params must have h of shape (N,) and J of shape (N, N); got h {h.shape}, J {J.shape} "
+                         f"(vmap over a batch of parameter sets instead of passing them stacked)")
+    return h.shape[0]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Public API
+
+
 def init(params: IsingParams, spins: Float[Array, "C N"]) -> MetropolisState:
-    """Chains started at ``spins`` (shape ``(n_chains, N)``)."""
+    """Chains started at ``spins``.
+
+    Args:
+      params: ``IsingParams`` with ``h (N,)`` and ``J (N, N)``.
+      spins: ``(n_chains, N)`` in {-1, +1}.
+
+    Returns:
+      ``MetropolisState`` with the spins as float32 and their local fields.
+    """
+    n = _check_params(params)
     spins = jnp.asarray(spins, jnp.float32)
+    if spins.ndim != 2 or spins.shape[1] != n:
+        raise ValueError(f"spins must have shape (n_chains, N={n}), got {spins.shape}")
     return MetropolisState(spins, local_fields(params, spins))
+
+
+@partial(jax.jit, static_argnames=("n_sweeps", "refresh_every", "block_size"))
+def run(key: PRNGKey, params: IsingParams, state: MetropolisState, n_sweeps: int, *, refresh_every: int = 200,
+        block_size: int = BLOCK_SIZE) -> tuple[MetropolisState, MetropolisInfo]:
+    """``n_sweeps`` sweeps of persistent chains (e.g. Boltzmann-machine learning).
+
+    The local fields are recomputed from ``state.spins`` at the start, so ``params`` may differ from the previous call.
+
+    Args:
+      key: PRNG key.
+      params: ``IsingParams`` with ``h (N,)`` and ``J (N, N)`` (symmetric, zero diagonal).
+      state: chains from :func:`init` or an earlier call.
+      n_sweeps: sweeps of N proposals each (static).
+      refresh_every: sweeps between exact recomputations of the local fields (static).
+      block_size: chains processed together (static); the default suits the cache.
+
+    Returns:
+      the new state and the acceptance rate averaged over chains and proposals.
+    """
+    n = _check_params(params)
+    if n_sweeps < 0 or refresh_every < 1 or block_size < 1:
+        raise ValueError(f"need n_sweeps >= 0, refresh_every >= 1, block_size >= 1; got {n_sweeps=}, "
+                         f"{refresh_every=}, {block_size=}")
+    c = state.spins.shape[0]
+    if state.spins.shape != (c, n):
+        raise ValueError(f"state.spins must have shape (n_chains, N={n}), got {state.spins.shape}")
+    k = _block_size(c, block_size)
+    blocks = _new_blocks(key, params, _to_blocks(state.spins.astype(jnp.float32), k))
+
+    def body(carry, blk):
+        return carry, _block_sweeps(params.J, params.h, blk, n_sweeps, refresh_every)
+
+    _, blocks = lax.scan(body, None, blocks)
+    spins = _from_blocks(blocks.spins, c)
+    fields = _from_blocks(blocks.fields, c)
+    n_acc = _from_blocks(blocks.n_accepted[:, None, :], c)
+    rate = jnp.sum(n_acc) / jnp.maximum(n_sweeps * n * c, 1)
+    return MetropolisState(spins, fields), MetropolisInfo(rate.astype(jnp.float32))
 
 
 def sweep(key: PRNGKey, params: IsingParams, state: MetropolisState) -> tuple[MetropolisState, MetropolisInfo]:
     """One sweep: N single-spin Metropolis proposals visiting sites 0..N-1 in order, for every chain.
 
     Each site update leaves the Boltzmann distribution invariant, so the sweep does too.
+
+    Returns:
+      the new state and the acceptance rate of the sweep.
     """
-    n = params.h.shape[-1]
-    log_u = jnp.log(jax.random.uniform(key, (n,) + state.spins.shape[:1]))
-
-    def site(i, carry):
-        spins, fields, n_acc = carry
-        s_i = spins[:, i]
-        d_e = 2.0 * s_i * fields[:, i]  # energy change of flipping spin i
-        accept = log_u[i] < -d_e
-        delta = jnp.where(accept, -2.0 * s_i, 0.0)  # change of s_i
-        spins = spins.at[:, i].add(delta)
-        fields = fields + delta[:, None] * params.J[i][None, :]
-        return spins, fields, n_acc + jnp.sum(accept)
-
-    spins, fields, n_acc = jax.lax.fori_loop(0, n, site, (state.spins, state.fields, jnp.zeros((), jnp.int32)))
-    rate = n_acc / (n * state.spins.shape[0])
-    return MetropolisState(spins, fields), MetropolisInfo(rate)
+    return run(key, params, state, 1)
 
 
 def state_spins(state: MetropolisState) -> Float[Array, "C N"]:
-    """The chains' current spins as ``(n_chains, N)`` whatever the state's internal layout."""
+    """The chains' current spins as ``(n_chains, N)``."""
     return state.spins
 
 
-def run(key: PRNGKey, params: IsingParams, state: MetropolisState, n_sweeps: int
-        ) -> tuple[MetropolisState, MetropolisInfo]:
-    """``n_sweeps`` sweeps of persistent chains (e.g. for Boltzmann-machine learning); ``n_sweeps`` is static.
+@partial(jax.jit, static_argnames=("n_samples", "n_chains", "burn_in", "thin", "refresh_every", "block_size"))
+def _sample(key, params, n_samples, n_chains, burn_in, thin, refresh_every, block_size):
+    n = params.h.shape[-1]
+    n_draws = -(-n_samples // n_chains)
+    k = _block_size(n_chains, block_size)
+    n_blocks = -(-n_chains // k)
+    spins0 = jnp.where(_key_bits(key, (n_blocks, n, k), 0) >> 31 == 1, 1.0, -1.0)
+    blocks = _new_blocks(key, params, spins0)
 
-    Returns:
-      the new state and the acceptance rate averaged over the sweeps.
-    """
-    state, acc = _run(key, params, state, n_sweeps, 100)
-    return state, MetropolisInfo(acc / n_sweeps)
+    def one_block(carry, blk):
+        blk = _block_sweeps(params.J, params.h, blk, burn_in, refresh_every)
+
+        def draw(b, _):
+            b = _block_sweeps(params.J, params.h, b, thin, refresh_every)
+            return b, b.spins.T
+
+        blk, samples = lax.scan(draw, blk, None, length=n_draws)  # (n_draws, K, N)
+        return carry, (samples, blk.n_accepted)
+
+    _, (samples, n_acc) = lax.scan(one_block, None, blocks)  # (B, n_draws, K, N), (B, K)
+    samples = samples.transpose(1, 0, 2, 3).reshape(n_draws, n_blocks * k, n)[:, :n_chains]
+    rate = jnp.sum(n_acc.reshape(-1)[:n_chains]) / ((burn_in + n_draws * thin) * n * n_chains)
+    return MetropolisSamples(samples.reshape(n_draws * n_chains, n)[:n_samples], rate.astype(jnp.float32))
 
 
-def _run(key, params, state, n_sweeps, refresh_every, offset=0):
-    """``n_sweeps`` sweeps (``offset`` sweeps done before); returns the final state and the summed acceptance rate."""
-
-    def body(carry, k):
-        st, acc, i = carry
-        st, info = sweep(k, params, st)
-        # recompute the incrementally kept fields now and then (float32 drift)
-        fields = jax.lax.cond((i + 1) % refresh_every == 0, lambda: local_fields(params, st.spins), lambda: st.fields)
-        return (MetropolisState(st.spins, fields), acc + info.acceptance_rate, i + 1), None
-
-    keys = jax.random.split(key, n_sweeps)
-    (state, acc, _), _ = jax.lax.scan(body, (state, jnp.zeros(()), jnp.asarray(offset, jnp.int32)), keys)
-    return state, acc
-
-
-@partial(jax.jit, static_argnames=("n_samples", "n_chains", "burn_in", "thin", "refresh_every"))
-def metropolis_sample(key: PRNGKey, params: IsingParams, n_samples: int, *, n_chains: int = 256,
-                      burn_in: int = 1000, thin: int = 10, refresh_every: int = 100) -> MetropolisSamples:
+def metropolis_sample(key: PRNGKey, params: IsingParams, n_samples: int, *, n_chains: int = 256, burn_in: int = 1000,
+                      thin: int = 10, refresh_every: int = 200, block_size: int = BLOCK_SIZE) -> MetropolisSamples:
     """Draw ``n_samples`` spin configurations from ``p(s) ~ exp(-E(s))`` with Metropolis chains.
 
     Chains start from independent uniformly random states; after ``burn_in`` sweeps, one sample is collected from
     every chain every ``thin`` sweeps, round-robin over chains (row ``r`` comes from chain ``r % n_chains``).
-    A sweep is ``N`` single-spin proposals. The defaults mix well for N <= 100 and g <= 2 (SK couplings).
+    A sweep is ``N`` single-spin proposals visiting the sites in order. The defaults mix well for N <= 100 and g <= 2
+    (SK couplings). Compiled once per set of static settings; vmap over ``key`` (seeds) and over ``params`` (a batch of
+    parameter sets) works.
 
     Args:
       key: PRNG key.
-      params: ``IsingParams`` with ``h (N,)`` and ``J (N, N)``.
+      params: ``IsingParams`` with ``h (N,)`` and ``J (N, N)`` (symmetric, zero diagonal).
       n_samples: number of samples ``M``.
-      n_chains: independent chains run in parallel.
+      n_chains: independent chains (``min(n_chains, n_samples)`` are used).
       burn_in: sweeps discarded before the first sample.
       thin: sweeps between successive samples of one chain.
-      refresh_every: sweeps between exact recomputations of the local fields.
+      refresh_every: sweeps between exact recomputations of the local fields (float32 drift).
+      block_size: chains processed together; the default suits the cache.
 
     Returns:
       ``MetropolisSamples(samples (M, N) float32 in {-1,+1}, acceptance_rate)``; unpacks as a 2-tuple.
+
+    Raises:
+      ValueError: a count out of range or parameters of the wrong shape.
     """
-    if n_samples < 1 or n_chains < 1 or burn_in < 0 or thin < 1 or refresh_every < 1:
-        raise ValueError(f"need n_samples >= 1, n_chains >= 1, burn_in >= 0, thin >= 1, refresh_every >= 1; got "
-                         f"{n_samples=}, {n_chains=}, {burn_in=}, {thin=}, {refresh_every=}")
-    n = params.h.shape[-1]
-    n_chains = min(n_chains, n_samples)
-    n_draws = -(-n_samples // n_chains)
-    key_init, key_burn, key_draw = jax.random.split(key, 3)
-    spins0 = jnp.where(jax.random.bernoulli(key_init, 0.5, (n_chains, n)), 1.0, -1.0)
-    state = init(params, spins0)
-    state, acc_burn = _run(key_burn, params, state, burn_in, refresh_every) if burn_in else (state, 0.0)
-
-    def draw(carry, k):
-        st, done = carry
-        st, acc = _run(k, params, st, thin, refresh_every, done)
-        return (st, done + thin), (st.spins, acc)
-
-    _, (samples, acc_draw) = jax.lax.scan(draw, (state, jnp.asarray(burn_in, jnp.int32)),
-                                          jax.random.split(key_draw, n_draws))
-    rate = (acc_burn + jnp.sum(acc_draw)) / (burn_in + n_draws * thin)
-    return MetropolisSamples(samples.reshape(n_draws * n_chains, n)[:n_samples], rate)
+    for name, value, lo in (("n_samples", n_samples, 1), ("n_chains", n_chains, 1), ("burn_in", burn_in, 0),
+                            ("thin", thin, 1), ("refresh_every", refresh_every, 1), ("block_size", block_size, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    _check_params(params)
+    return _sample(key, params, n_samples, min(n_chains, n_samples), burn_in, thin, refresh_every, block_size)
