@@ -16,7 +16,6 @@ row per seed, k, mask and model), ``summary.csv`` (mean and 95% CI over seeds x 
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import dataclasses
 import io
@@ -35,6 +34,7 @@ from configs.fig6 import PRESETS, Fig6Config, get_config
 from ising_diffusion.augment import augment
 from ising_diffusion.data import atomic_write, save_npz
 from ising_diffusion.datasets import load_retina
+from ising_diffusion.experiments_lib.entry import apply_overrides
 from ising_diffusion.inference import infer
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.reconstruct import complete_missing, majority_completion, reconstruction_scores
@@ -314,27 +314,6 @@ def plot_fig6(summary: list[dict], infos: dict, models: list[str], path) -> None
     atomic_write(path, lambda f: f.write(buf.getvalue()))
 
 
-def _apply_overrides(config, assignments):
-    for a in assignments:
-        if "=" not in a:
-            raise ValueError(f"--set expects KEY=VALUE, got {a!r}")
-        key, text = a.split("=", 1)
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            value = text
-
-        def put(obj, path):
-            names = [f.name for f in dataclasses.fields(obj)]
-            if path[0] not in names:
-                raise ValueError(f"--set {a}: {type(obj).__name__} has no field {path[0]!r}; fields: {names}")
-            new = value if len(path) == 1 else put(getattr(obj, path[0]), path[1:])
-            return dataclasses.replace(obj, **{path[0]: new})
-
-        config = put(config, key.split("."))
-    return config
-
-
 def main(argv=None):
     """Command line: ``--preset``, ``--out``, ``--data``, ``--seeds``, ``--set KEY=VALUE`` (dotted for nested)."""
     p = argparse.ArgumentParser(prog="python -m experiments.fig6", description=__doc__.splitlines()[0],
@@ -347,7 +326,7 @@ def main(argv=None):
                    help="override a config field, e.g. --set ks=(2,14) or --set augment.n_epochs=50")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    config = _apply_overrides(get_config(args.preset), args.overrides)
+    config = apply_overrides(get_config(args.preset), args.overrides)
     if args.data is not None:
         config = dataclasses.replace(config, data_path=args.data)
     if args.seeds is not None:
