@@ -25,8 +25,16 @@ from ising_diffusion.ising import (
     params_to_flat,
     sk_params,
 )
+from ising_diffusion.reconstruct import (
+    complete_missing,
+    conditional_log_likelihood,
+    majority_completion,
+    reconstruct_missing,
+    reconstruction_scores,
+)
 from ising_diffusion.monitor import StoppingCurve
 from ising_diffusion.sampling import metropolis_sample
+from ising_diffusion.datasets import load_retina
 
 __version__ = "0.1.0"
 
@@ -42,6 +50,8 @@ __all__ = [
     "load_checkpointed_state",
     "IsingParams",
     "as_spins",
+    "complete_missing",
+    "conditional_log_likelihood",
     "energy",
     "erasure_machine",
     "erasure_machine_auto",
@@ -52,12 +62,16 @@ __all__ = [
     "infer",
     "infer_batch",
     "load_npz",
+    "load_retina",
     "local_fields",
     "log_partition",
+    "majority_completion",
     "metropolis_sample",
     "n_params",
     "parameter_mse",
     "params_to_flat",
+    "reconstruct_missing",
+    "reconstruction_scores",
     "save_npz",
     "sk_params",
     "spins_to_binary",

@@ -1,0 +1,112 @@
+"""The shared command line of the figure entry points (``experiments/figX.py``, ``ising-diffusion run figX``).
+
+``--preset`` picks a config from ``configs/figX.py``; ``--set key=value`` overrides any field (nested with dots:
+``--set sampler.burn_in=500``, ``--set augment.n_epochs=200``); ``--out`` names the run folder (rerun with the same
+folder to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+from typing import Any, Callable, Sequence
+
+from ising_diffusion.experiments_lib.runner import RunConfigMismatch, to_jsonable
+
+__all__ = ["apply_overrides", "parse_value", "figure_parser", "figure_main"]
+
+
+def parse_value(text: str) -> Any:
+    """A Python literal (``3``, ``0.5``, ``(20, 40)``, ``None``, ``True``, ``{'a': 1}``) or else the plain string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _set_path(obj: Any, path: list[str], value: Any, full: str) -> Any:
+    head, rest = path[0], path[1:]
+    if dataclasses.is_dataclass(obj):
+        names = [f.name for f in dataclasses.fields(obj)]
+        if head not in names:
+            raise ValueError(f"--set {full}: {type(obj).__name__} has no field {head!r}; fields: {', '.join(names)}")
+        new = value if not rest else _set_path(getattr(obj, head), rest, value, full)
+        old = getattr(obj, head)
+        if isinstance(old, tuple) and isinstance(new, list):
+            new = tuple(new)
+        if isinstance(old, float) and isinstance(new, int) and not isinstance(new, bool):
+            new = float(new)
+        return dataclasses.replace(obj, **{head: new})
+    if isinstance(obj, dict):
+        return {**obj, head: value if not rest else _set_path(obj.get(head, {}), rest, value, full)}
+    raise ValueError(f"--set {full}: cannot set {head!r} inside a {type(obj).__name__}")
+
+
+def apply_overrides(config: Any, assignments: Sequence[str]) -> Any:
+    """Return ``config`` with ``key=value`` assignments applied (dotted keys reach into nested configs and dicts).
+
+    Raises:
+      ValueError: malformed assignment, unknown field, or a value the config rejects.
+    """
+    for a in assignments:
+        if "=" not in a:
+            raise ValueError(f"--set expects KEY=VALUE, got {a!r}")
+        key, text = a.split("=", 1)
+        if not key:
+            raise ValueError(f"--set expects KEY=VALUE, got {a!r}")
+        try:
+            config = _set_path(config, key.split("."), parse_value(text), a)
+        except TypeError as e:  # a config's __post_init__ comparing a wrongly typed value
+            raise ValueError(f"--set {a}: {e}") from e
+    return config
+
+
+def figure_parser(name: str, description: str, presets: Sequence[str]) -> argparse.ArgumentParser:
+    """The argument parser of a figure entry point."""
+    p = argparse.ArgumentParser(
+        prog="ising-diffusion main" if name == "main" else f"ising-diffusion run {name}", description=description,
+        epilog="Rerunning with the same --out resumes: finished sweep points are skipped, and an interrupted one "
+               "restarts from its generator checkpoints. Outputs: config.json, results.json/.csv (one row per sweep "
+               "point and seed), summary.csv (mean and 95% CI over seeds) and PNG figures.")
+    p.add_argument("--preset", choices=list(presets), default="quick",
+                   help="configuration preset from configs/%s.py: 'quick' runs on a CPU in minutes, 'paper' is the "
+                        "paper's scale (use a GPU), 'tiny' is a seconds-long smoke test (default: quick)" % name)
+    p.add_argument("--out", default=None,
+                   help=f"run folder for numbers and figures (default: runs/{name}-<preset>); reuse it to resume")
+    p.add_argument("--seeds", type=int, default=None, metavar="S",
+                   help="number of seeds per sweep point (overrides the preset's n_seeds)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a config field, e.g. --set n_train=200 --set augment.n_epochs=300 "
+                        "(repeatable; see --print-config for the fields)")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return p
+
+
+def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str], Any], run: Callable[..., Any],
+                presets: Sequence[str], description: str):
+    """Parse ``argv``, build the config from the preset and overrides, and run the experiment.
+
+    Returns:
+      what ``run(config, out, progress=...)`` returns (the summary rows), or ``None`` with ``--print-config``.
+    """
+    parser = figure_parser(name, description, presets)
+    args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error(f"--seeds must be >= 1, got {args.seeds}")
+    try:
+        config = get_config(args.preset)
+        overrides = list(args.overrides) + ([f"n_seeds={args.seeds}"] if args.seeds is not None else [])
+        config = apply_overrides(config, overrides)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.print_config:
+        print(json.dumps(to_jsonable(config), indent=2))
+        return None
+    out = args.out or f"runs/{name}-{args.preset}"
+    try:
+        return run(config, out, progress=not args.no_progress)
+    except RunConfigMismatch as e:
+        parser.error(str(e))

@@ -1,0 +1,252 @@
+"""The experiment layer: run folders, resume, seed batching and sharding, confidence intervals, entry points."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ising_diffusion.experiments_lib import figures
+from ising_diffusion.experiments_lib.entry import apply_overrides
+from ising_diffusion.experiments_lib.runner import (ResultStore, mean_ci, open_run, run_seeds, run_sweep, seed_keys,
+                                                    summarize)
+from ising_diffusion.experiments_lib.synthetic import SamplerConfig, infer_seeds, mse_seeds, synthetic_task
+from ising_diffusion.ising import exact_moments
+
+from fake_augment import FakeAugment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    from ising_diffusion import GENERATOR_CONFIGS, DDPMConfig
+
+    f = FakeAugment()
+    monkeypatch.setattr(figures, "augment_seeds", f)
+    monkeypatch.setitem(GENERATOR_CONFIGS, "rbm", DDPMConfig)  # fig5's tiny preset names it; the fake ignores it
+    return f
+
+
+# ---------------------------------------------------------------------------------------------------- runner pieces
+
+
+def test_mean_ci_student_t():
+    m, lo, hi = mean_ci([1.0, 2.0, 3.0])
+    assert m == pytest.approx(2.0)
+    assert hi - m == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)  # t_{0.975, 2} * sd / sqrt(n)
+    assert m - lo == pytest.approx(hi - m)
+    m, lo, hi = mean_ci([5.0, None, float("nan")])
+    assert m == 5.0 and math.isnan(lo) and math.isnan(hi)
+
+
+def test_summarize_groups_and_orders():
+    rows = [{"g": 1.0, "seed": s, "x": float(s)} for s in range(3)] + [{"g": 2.0, "seed": 0, "x": 7.0}]
+    out = summarize(rows, ["g"], ["x"])
+    assert [r["g"] for r in out] == [1.0, 2.0]
+    assert out[0]["n_seeds"] == 3 and out[0]["x_mean"] == pytest.approx(1.0)
+    assert out[1]["x_mean"] == 7.0 and math.isnan(out[1]["x_lo"])
+
+
+def test_result_store_roundtrip_and_replace(tmp_path):
+    st = ResultStore.load(tmp_path, header={"version": "x"})
+    st.add([{"point": "a", "seed": 0, "v": 1.0}, {"point": "a", "seed": 1, "v": np.float32(2.0)}])
+    st.add([{"point": "a", "seed": 1, "v": 3.0}])  # replaces seed 1
+    again = ResultStore.load(tmp_path)
+    assert again.is_done("a", [0, 1]) and not again.is_done("a", [0, 1, 2]) and not again.is_done("b", [0])
+    assert [r["v"] for r in again.point_rows("a")] == [1.0, 3.0]
+    lines = (tmp_path / "results.csv").read_text().splitlines()
+    assert lines[0] == "point,seed,v" and len(lines) == 3
+    assert json.loads((tmp_path / "results.json").read_text())["version"] == "x"
+
+
+def test_open_run_refuses_a_different_config(tmp_path):
+    cfg = figures.Fig3Config(n_seeds=2)
+    run = open_run(tmp_path / "r", "fig3", cfg, announce=False)
+    saved = json.loads((run.path / "config.json").read_text())
+    assert saved["config"]["n_seeds"] == 2 and saved["version"]
+    open_run(tmp_path / "r", "fig3", cfg, announce=False)  # same config: resume is fine
+    with pytest.raises(ValueError, match="different config"):
+        open_run(tmp_path / "r", "fig3", figures.Fig3Config(n_seeds=3), announce=False)
+
+
+def test_run_seeds_batches_and_pads_like_one_vmap():
+    keys = seed_keys(0, range(5))
+    x = jnp.arange(5.0)
+    f = jax.jit(jax.vmap(lambda k, a: jax.random.normal(k, (3,)) + a))
+    full = f(keys, x)
+    batched = run_seeds(f, keys, x, seed_batch=2, shard=False)
+    assert batched.shape == (5, 3)
+    np.testing.assert_allclose(batched, full, rtol=1e-6)
+    with pytest.raises(ValueError, match="same leading seed axis"):
+        run_seeds(f, keys, jnp.arange(4.0))
+
+
+def test_run_sweep_skips_finished_points(tmp_path):
+    st = ResultStore.load(tmp_path)
+    calls = []
+
+    def point(pid, v):
+        calls.append(pid)
+        return [{"seed": s, "v": v * s} for s in range(2)]
+
+    pts = [("p1", 1.0), ("p2", 2.0)]
+    run_sweep(pts, point, st, [0, 1], progress=False)
+    rows = run_sweep(pts, point, ResultStore.load(tmp_path), [0, 1], progress=False)
+    assert calls == ["p1", "p2"] and len(rows) == 4
+    run_sweep(pts + [("p3", 3.0)], point, ResultStore.load(tmp_path), [0, 1], progress=False)
+    assert calls == ["p1", "p2", "p3"]
+
+
+def test_apply_overrides_nested_and_errors():
+    cfg = apply_overrides(figures.Fig3Config(), ["n_train=200", "g_values=[1, 2]", "sampler.burn_in=5",
+                                                 "augment.n_epochs=7", "n_augmented_factor=2"])
+    assert cfg.n_train == 200 and cfg.g_values == (1, 2) and cfg.sampler.burn_in == 5
+    assert cfg.augment == {"n_epochs": 7} and cfg.n_augmented_factor == 2.0
+    with pytest.raises(ValueError, match="no field 'nope'"):
+        apply_overrides(cfg, ["nope=1"])
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        apply_overrides(cfg, ["n_train"])
+    with pytest.raises(ValueError, match="n_seeds"):
+        apply_overrides(cfg, ["n_seeds=0"])
+
+
+def test_synthetic_task_is_paired_and_correct():
+    keys = seed_keys(0, range(2))
+    small = synthetic_task(keys, 6, 1.0, 100, 20, n_pool=1500)
+    big = synthetic_task(keys, 6, 1.0, 1480, 20, n_pool=1500)
+    np.testing.assert_array_equal(small.train, big.train[:, :100])  # nested training sets
+    np.testing.assert_array_equal(small.test, big.test)
+    g2 = synthetic_task(keys, 6, 2.0, 100, 20)
+    np.testing.assert_allclose(g2.truth.J, 2.0 * small.truth.J, rtol=1e-5)  # same couplings, scaled
+    mean, _ = exact_moments(jax.tree.map(lambda a: a[0], big.truth))
+    np.testing.assert_allclose(big.train[0].mean(0), mean, atol=0.12)  # exact samples of the truth
+    # Metropolis above exact_max_spins, same call
+    mc = synthetic_task(keys, 6, 1.0, 50, 10, sampler=SamplerConfig(exact_max_spins=4, burn_in=20, n_chains=16, thin=2))
+    assert mc.train.shape == (2, 50, 6) and set(np.unique(mc.train)) <= {-1.0, 1.0}
+
+
+def test_infer_seeds_matches_separate_calls():
+    keys = seed_keys(1, range(3))
+    task = synthetic_task(keys, 6, 1.0, 300, 20)
+    batched = infer_seeds(task.train)
+    from ising_diffusion.inference import erasure_machine_auto
+
+    for i in range(3):
+        single = erasure_machine_auto(task.train[i]).params
+        np.testing.assert_allclose(batched.J[i], single.J, atol=1e-5)
+    assert np.all(np.asarray(mse_seeds(task.truth, batched)) < 0.2)
+
+
+SHARD_SCRIPT = textwrap.dedent("""
+    import os, sys
+    import jax, numpy as np
+    assert jax.device_count() == 4, jax.devices()
+    from ising_diffusion.experiments_lib.runner import run_seeds, seed_keys
+    from ising_diffusion.experiments_lib.synthetic import synthetic_task, infer_seeds
+    keys = seed_keys(0, range(6))  # 6 seeds on 4 devices: padded to 8, then trimmed
+    a = synthetic_task(keys, 6, 1.0, 200, 20, shard=True)
+    b = synthetic_task(keys, 6, 1.0, 200, 20, shard=False)
+    np.testing.assert_array_equal(a.train, b.train)
+    pa, pb = infer_seeds(a.train, shard=True), infer_seeds(b.train, shard=False)
+    np.testing.assert_allclose(pa.J, pb.J, atol=1e-5)
+    out = run_seeds(lambda x: x * 2, np.arange(8.0), shard=True)
+    assert len(out.sharding.device_set) == 4, out.sharding
+    print("SHARDED-OK", a.train.shape)
+""")
+
+
+def test_sharded_sweep_equals_unsharded():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu",
+               PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-c", SHARD_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "SHARDED-OK (6, 200, 6)" in res.stdout
+
+
+# ---------------------------------------------------------------------------------------------------- entry points
+
+
+def _entry(name):
+    import importlib
+
+    return importlib.import_module(f"experiments.{name}").main
+
+
+@pytest.mark.parametrize("name,png", [("fig2", "fig2.png"), ("fig3", "fig3.png"), ("fig4", "fig4.png"),
+                                      ("fig5", "fig5.png"), ("main", "main_mse.png")])
+def test_entry_point_smoke(name, png, fake, tmp_path, capsys):
+    out = tmp_path / name
+    summary = _entry(name)(["--preset", "tiny", "--out", str(out), "--no-progress"])
+    assert summary and all(r["n_seeds"] == 2 for r in summary)
+    for f in ("config.json", "results.json", "results.csv", "summary.csv", png):
+        assert (out / f).is_file(), f
+    rows = json.loads((out / "results.json").read_text())
+    assert rows["experiment"] == name and rows["version"] and rows["config"]["n_seeds"] == 2
+    assert all(r["mse_train"] > 0 and r["mse_augmented"] > 0 for r in rows["rows"])
+    text = capsys.readouterr().out
+    assert "MSE train only" in text and str(out) in text
+    assert all(c["n_seeds"] == 2 for c in fake.calls)
+
+
+def test_fig4_count_panel_uses_one_generator_per_n(fake, tmp_path):
+    summary = _entry("fig4")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress"])
+    counts = [r for r in summary if r["panel"] == "count"]
+    assert [r["n_augmented"] for r in counts] == [32, 64]
+    # 2 training-size points + 1 count point (all counts from one generator run with the largest count)
+    assert len(fake.calls) == 3 and fake.calls[-1]["n_augmented"] == 64
+
+
+def test_resume_skips_finished_points(fake, tmp_path):
+    main = _entry("fig3")
+    args = ["--preset", "tiny", "--out", str(tmp_path), "--no-progress"]
+    first = main(args)
+    assert len(fake.calls) == 2  # two g values
+    second = main(args)
+    assert len(fake.calls) == 2  # nothing rerun
+    assert [r["mse_train_mean"] for r in first] == [r["mse_train_mean"] for r in second]
+    # drop one point's rows, as if the run had been killed during it: only that point runs again
+    data = json.loads((tmp_path / "results.json").read_text())
+    data["rows"] = [r for r in data["rows"] if r["point"] != "g=1.5"]
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    main(args)
+    assert len(fake.calls) == 3 and fake.calls[-1]["checkpoint_dir"].endswith("g=1.5/seeds0-2")
+    with pytest.raises(SystemExit):  # a different config in the same folder is refused
+        main(args + ["--set", "n_train=32"])
+
+
+def test_seed_batches_get_their_own_checkpoints(fake, tmp_path):
+    _entry("fig2")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress", "--seeds", "3",
+                    "--set", "seed_batch=2"])
+    dirs = [c["checkpoint_dir"] for c in fake.calls]
+    assert [c["n_seeds"] for c in fake.calls] == [2, 1]
+    assert dirs[0].endswith("seeds0-2") and dirs[1].endswith("seeds2-3")
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert sorted(r["seed"] for r in rows) == [0, 1, 2]
+
+
+def test_python_m_entry_point_runs(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-m", "experiments.fig3", "--preset", "tiny", "--print-config"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["n_spins"] == 8
+
+
+@pytest.mark.slow
+def test_main_job_with_the_real_generator(tmp_path):
+    """End to end with the real DDPM (tiny network, 4 epochs): about a minute of CPU, mostly compilation."""
+    summary = _entry("main")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress"])
+    assert summary[0]["n_seeds"] == 2
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert all(r["mse_train"] > 0 and r["mse_augmented"] > 0 and r["stop_epoch"] in (2, 4) for r in rows)
+    curves = json.loads((tmp_path / "curves.json").read_text())["rows"]
+    assert sorted({c["epoch"] for c in curves}) == [2, 4] and all(c["generated_variance"] > 0 for c in curves)
+    assert (tmp_path / "main_curve.png").is_file()
