@@ -26,41 +26,62 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _set_path(obj: Any, path: list[str], value: Any, full: str) -> Any:
-    head, rest = path[0], path[1:]
+class _Changes(dict):
+    """Nested assignments gathered from ``--set`` (told apart from dict-valued literals)."""
+
+
+def _apply(obj: Any, changes: _Changes, prefix: str) -> Any:
     if dataclasses.is_dataclass(obj):
         names = [f.name for f in dataclasses.fields(obj)]
-        if head not in names:
-            raise ValueError(f"--set {full}: {type(obj).__name__} has no field {head!r}; fields: {', '.join(names)}")
-        new = value if not rest else _set_path(getattr(obj, head), rest, value, full)
-        old = getattr(obj, head)
-        if isinstance(old, tuple) and isinstance(new, list):
-            new = tuple(new)
-        if isinstance(old, float) and isinstance(new, int) and not isinstance(new, bool):
-            new = float(new)
-        return dataclasses.replace(obj, **{head: new})
+        new = {}
+        for key, value in changes.items():
+            if key not in names:
+                raise ValueError(f"--set {prefix}{key}: {type(obj).__name__} has no field {key!r}; fields: "
+                                 f"{', '.join(names)}")
+            old = getattr(obj, key)
+            if isinstance(value, _Changes):
+                value = _apply(old, value, f"{prefix}{key}.")
+            elif isinstance(old, tuple) and isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            new[key] = value
+        return dataclasses.replace(obj, **new)  # all fields at once: validation sees the final combination
     if isinstance(obj, dict):
-        return {**obj, head: value if not rest else _set_path(obj.get(head, {}), rest, value, full)}
-    raise ValueError(f"--set {full}: cannot set {head!r} inside a {type(obj).__name__}")
+        out = dict(obj)
+        for key, value in changes.items():
+            out[key] = _apply(obj.get(key, {}), value, f"{prefix}{key}.") if isinstance(value, _Changes) else value
+        return out
+    raise ValueError(f"--set {prefix.rstrip('.')}: cannot set fields inside a {type(obj).__name__}")
 
 
 def apply_overrides(config: Any, assignments: Sequence[str]) -> Any:
     """Return ``config`` with ``key=value`` assignments applied (dotted keys reach into nested configs and dicts).
 
+    All assignments to one dataclass are applied together, so its validation sees the final combination
+    (e.g. ``n_epochs=4`` with ``monitor_every=2``).
+
     Raises:
       ValueError: malformed assignment, unknown field, or a value the config rejects.
     """
+    changes = _Changes()
     for a in assignments:
-        if "=" not in a:
+        if "=" not in a or not a.split("=", 1)[0]:
             raise ValueError(f"--set expects KEY=VALUE, got {a!r}")
         key, text = a.split("=", 1)
-        if not key:
-            raise ValueError(f"--set expects KEY=VALUE, got {a!r}")
-        try:
-            config = _set_path(config, key.split("."), parse_value(text), a)
-        except TypeError as e:  # a config's __post_init__ comparing a wrongly typed value
-            raise ValueError(f"--set {a}: {e}") from e
-    return config
+        node = changes
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, _Changes())
+            if not isinstance(node, _Changes):
+                raise ValueError(f"--set {a}: {part!r} was given a value and fields at once")
+        node[parts[-1]] = parse_value(text)
+    if not changes:
+        return config
+    try:
+        return _apply(config, changes, "")
+    except TypeError as e:  # a config's __post_init__ comparing a wrongly typed value
+        raise ValueError(f"--set {' '.join(assignments)}: {e}") from e
 
 
 def figure_parser(name: str, description: str, presets: Sequence[str]) -> argparse.ArgumentParser:

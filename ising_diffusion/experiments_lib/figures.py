@@ -492,7 +492,7 @@ def run_fig3(cfg: Fig3Config, out: str | Path, *, progress: bool = True) -> list
 def run_main(cfg: MainConfig, out: str | Path, *, progress: bool = True) -> list[dict]:
     """The main job: synthetic SK data, diffusion augmentation with the stopping rule, the MSE table, and a
     two-panel figure (Fig. 2-style curve of the first g; Fig. 3-style MSE per g)."""
-    from ising_diffusion.experiments_lib.plotting import plot_band, plt, save_figure
+    from ising_diffusion.experiments_lib.plotting import plt, save_figure
 
     t0 = time.perf_counter()
     run = open_run(out, "main", cfg)
@@ -528,7 +528,6 @@ def run_main(cfg: MainConfig, out: str | Path, *, progress: bool = True) -> list
                                         "MSE aug @ best epoch": "mse_augmented_at_best"}))
     print(f"[main] figures: {run.path / 'main_curve.png'}, {run.path / 'main_mse.png'}; "
           f"numbers: {run.path / 'results.csv'} ({time.perf_counter() - t0:.0f} s)")
-    _ = plot_band  # (imported for the curve panel helper)
     return summary
 
 
