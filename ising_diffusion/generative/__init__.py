@@ -11,14 +11,19 @@ from typing import Callable
 
 from ising_diffusion.generative.base import Generator
 from ising_diffusion.generative.ddpm import DDPMConfig, DDPMState, make_ddpm
+from ising_diffusion.generative.gan import GANConfig, make_gan
+from ising_diffusion.generative.rbm import RBMConfig, make_rbm
+from ising_diffusion.generative.vae import VAEConfig, make_vae
 
-__all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "GENERATOR_CONFIGS", "GENERATOR_FACTORIES",
+__all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
+           "GANConfig", "make_gan", "GENERATOR_CONFIGS", "GENERATOR_FACTORIES",
            "make_generator", "register_generator"]
 
 #: name -> config dataclass (frozen, every field defaulted).
-GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig}
+GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig}
 #: name -> factory ``(config, n_spins) -> Generator``.
-GENERATOR_FACTORIES: dict[str, Callable[..., Generator]] = {"ddpm": make_ddpm}
+GENERATOR_FACTORIES: dict[str, Callable[..., Generator]] = {"ddpm": make_ddpm, "rbm": make_rbm, "vae": make_vae,
+                                                            "gan": make_gan}
 
 
 def register_generator(name: str, factory: Callable[..., Generator], config_cls: type) -> None:
