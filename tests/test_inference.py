@@ -129,8 +129,8 @@ def test_erasure_matches_published_numpy_update(planted):
 
 
 # Fixed test set for the eps rule: N=12, g=1, M=400, 10 seeds, default grid 0.4..0.9.
-# Measured when written: the chosen eps (largest <E>_data) is within one grid step of the MSE-optimal eps on 10/10
-# seeds; we require at least 7/10.
+# Measured when written: the chosen eps (largest <E>_data) is within one grid step of the MSE-optimal eps on 9/10
+# seeds (mean MSE ratio chosen/optimal 1.04); we require at least 7/10.
 def test_erasure_eps_rule_lands_near_mse_optimum():
     n, m, n_seeds = 12, 400, 10
     truths, data = _planted_batch(_keys(500, n_seeds), _keys(600, n_seeds), n, 1.0, m)
