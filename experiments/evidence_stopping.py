@@ -81,7 +81,7 @@ def main():
                           config=cfg, generator_config=gcfg, true_params=truth, checkpoint_dir=ckpt)
     t_run = time.perf_counter() - t_all
     c = r.curve
-    epochs = c.epochs
+    epochs = np.asarray(c.epochs[0])
     np.set_printoptions(precision=4, linewidth=160, suppress=True)
     print(f"\nN={a.n_spins} g={a.g} train={a.n_train} test={a.n_test} seeds={a.seeds} widths={gcfg.widths} "
           f"lr={a.lr} batch={a.batch_size} steps/epoch={int(np.ceil(a.n_train / a.batch_size))} "

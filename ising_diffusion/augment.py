@@ -256,7 +256,7 @@ def _unbatch(res: AugmentResult) -> AugmentResult:
     first = lambda x: x[0]  # noqa: E731
     return res._replace(
         samples=res.samples[0],
-        curve=StoppingCurve(*[c if i == 0 else c[0] for i, c in enumerate(res.curve)]),
+        curve=StoppingCurve(*[c[0] for c in res.curve]),
         stop_epoch=int(res.stop_epoch[0]), stop_epoch_paper=int(res.stop_epoch_paper[0]),
         stop_epoch_robust=int(res.stop_epoch_robust[0]), crossed_paper=bool(res.crossed_paper[0]),
         crossed_robust=bool(res.crossed_robust[0]), best_epoch=int(res.best_epoch[0]),
@@ -471,7 +471,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         pm = jax.vmap(parameter_mse)
         mse = {"train": np.asarray(pm(truth, w_train)), "augmented": np.asarray(pm(truth, fit_aug.params)),
                "combined": np.asarray(pm(truth, fit_comb.params))}
-    curve = StoppingCurve(epochs=epochs, generated_variance=gen_var, train_variance=np.asarray(var_train),
+    curve = StoppingCurve(epochs=np.tile(epochs, (n_seeds, 1)), generated_variance=gen_var, train_variance=np.asarray(var_train),
                           test_variance=np.asarray(var_test), loss=loss, mse=mse_curve, mse_combined=mse_comb_curve,
                           smoothed_variance=smoothed, test_variance_low=np.asarray(band_lo),
                           test_variance_high=np.asarray(band_hi))

@@ -91,7 +91,7 @@ def test_augment_seeds_matches_single_runs(data, single):
     truths = jax.tree.map(lambda a: jnp.stack([a, a]), truth)
     r = _quiet(augment_seeds, keys, trains, tests, true_params=truths, **KW)
     assert r.samples.shape == (2, 100, N)
-    assert r.curve.generated_variance.shape == (2, 3) and r.curve.epochs.shape == (3,)
+    assert r.curve.generated_variance.shape == (2, 3) and r.curve.epochs.shape == (2, 3)
     assert r.stop_epoch.shape == (2,) and r.mse["combined"].shape == (2,)
     one = single  # the same key and data as seed 1
     np.testing.assert_allclose(r.curve.generated_variance[1], one.curve.generated_variance, rtol=1e-3)

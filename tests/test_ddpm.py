@@ -135,7 +135,7 @@ def test_train_contract_split_calls_and_vmap():
     jax.tree.map(lambda u, v: np.testing.assert_allclose(u[1], v, rtol=1e-4, atol=1e-6), out.params, one.params)
 
 
-@pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+@pytest.mark.parametrize("sampler", ["ddim", pytest.param("ddpm", marks=pytest.mark.slow)])
 def test_learns_fixed_patterns_with_right_frequencies(sampler):
     """Three fixed 8-spin patterns with frequencies 0.5 / 0.3 / 0.2: samples are those patterns at those rates."""
     rng = np.random.default_rng(0)
