@@ -11,9 +11,9 @@ def get_config(preset: str = "quick") -> Fig2Config:
     """``quick``: N=20, g=1, 400 training / 50 test samples, 3 seeds (CPU, minutes). ``paper``: 10 seeds and the
     package's full-length training. ``tiny``: seconds (smoke tests)."""
     if preset == "quick":
-        from configs.quick import QUICK_AUGMENT
+        from configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 
-        return Fig2Config(augment=QUICK_AUGMENT)
+        return Fig2Config(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
         return Fig2Config(n_seeds=10)
     if preset == "tiny":

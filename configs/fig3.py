@@ -11,9 +11,9 @@ def get_config(preset: str = "quick") -> Fig3Config:
     """``quick``: N=20, g in {0.5, 1, 1.5, 2}, 400 training samples, 3 seeds. ``paper``: 10 seeds.
     ``tiny``: seconds."""
     if preset == "quick":
-        from configs.quick import QUICK_AUGMENT
+        from configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 
-        return Fig3Config(augment=QUICK_AUGMENT)
+        return Fig3Config(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
         return Fig3Config(n_seeds=10)
     if preset == "tiny":

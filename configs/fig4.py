@@ -12,9 +12,9 @@ def get_config(preset: str = "quick") -> Fig4Config:
     3 seeds. ``paper``: METHODS.md's ranges for N = 20, 40, 100 and the count sweep for each N, 10 seeds.
     ``tiny``: seconds."""
     if preset == "quick":
-        from configs.quick import QUICK_AUGMENT
+        from configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 
-        return Fig4Config(augment=QUICK_AUGMENT)
+        return Fig4Config(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
         return Fig4Config(
             n_seeds=10,

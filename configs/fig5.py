@@ -11,9 +11,9 @@ def get_config(preset: str = "quick") -> Fig5Config:
     """``quick``: N=40, 1000-4000 training samples, DDPM/RBM/VAE, 3 seeds. ``paper``: 1000-8000 samples, GAN
     included, 10 seeds. ``tiny``: seconds."""
     if preset == "quick":
-        from configs.quick import QUICK_AUGMENT
+        from configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 
-        return Fig5Config(augment=QUICK_AUGMENT)
+        return Fig5Config(augment=QUICK_AUGMENT, generator_configs={"ddpm": QUICK_GENERATOR})
     if preset == "paper":
         return Fig5Config(n_seeds=10, n_train_values=(1000, 2000, 4000, 8000), generators=("ddpm", "rbm", "vae", "gan"))
     if preset == "tiny":

@@ -11,9 +11,9 @@ def get_config(preset: str = "quick") -> MainConfig:
     """``quick`` (the default; CPU, a few minutes): N=20, g=1, 400 exact training samples and 50 test samples,
     3 seeds. ``paper``: g in {0.5, 1, 1.5, 2}, 10 seeds. ``tiny``: seconds."""
     if preset == "quick":
-        from configs.quick import QUICK_AUGMENT
+        from configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 
-        return MainConfig(augment=QUICK_AUGMENT)
+        return MainConfig(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
         return MainConfig(n_seeds=10, g_values=(0.5, 1.0, 1.5, 2.0))
     if preset == "tiny":
