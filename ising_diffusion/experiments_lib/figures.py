@@ -355,7 +355,8 @@ def _ratio_columns(rows: list[dict]) -> None:
 
 
 SUMMARY_VALUES = ("mse_train", "mse_augmented", "mse_combined", "ratio_augmented", "ratio_combined",
-                  "mse_augmented_at_paper", "mse_augmented_at_robust", "mse_augmented_at_best", "stop_epoch",
+                  "mse_augmented_at_paper", "mse_augmented_at_robust", "mse_augmented_at_best",
+                  "mse_combined_at_paper", "mse_combined_at_robust", "mse_combined_at_best", "stop_epoch",
                   "best_epoch")
 TABLE_COLUMNS = {"MSE train only": "mse_train", "MSE augmented": "mse_augmented",
                  "MSE aug+train": "mse_combined", "aug/train": "ratio_augmented"}
