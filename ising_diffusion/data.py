@@ -108,6 +108,9 @@ def atomic_write(path: str | os.PathLike, write_fn, mode: str = "wb") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; results should get the user's usual permissions
     try:
         with os.fdopen(fd, mode) as f:
             write_fn(f)
