@@ -1,4 +1,5 @@
-"""Minibatching shared by the baseline generators (RBM, VAE, GAN): epochs of random permutations, keyed by epoch.
+"""Pieces shared by the baseline generators (RBM, VAE, GAN): argument checks, and minibatching by epochs of random
+permutations, keyed by epoch.
 
 Step ``t`` (the generator's global step counter) belongs to epoch ``t // steps_per_epoch`` and takes slice
 ``t % steps_per_epoch`` of that epoch's permutation, so every training sample is seen once per epoch and the batch of
@@ -15,6 +16,21 @@ from ising_diffusion.types import Array, PRNGKey
 # Tag folded into the training key to get the permutation stream; keeps it apart from the per-step keys
 # fold_in(key, step), which use small non-negative integers.
 _PERMUTATION_TAG = 2**31 - 1
+
+
+def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:
+    """Validate a generator factory's arguments; returns ``N`` as an int."""
+    if not isinstance(config, config_cls):
+        raise ValueError(f"{factory} needs a {config_cls.__name__}, got {type(config).__name__}")
+    if int(n_spins) != n_spins or n_spins < 1:
+        raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
+    return int(n_spins)
+
+
+def check_train_width(train_spins, n: int) -> None:
+    """Raise a ValueError unless ``train_spins`` is ``(M, n)`` (shapes are static, so this works under jit)."""
+    if train_spins.ndim != 2 or train_spins.shape[-1] != n:
+        raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")
 
 
 def steps_per_epoch(n_data: int, batch_size: int) -> int:

@@ -28,7 +28,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array
 
-from ising_diffusion.generative._batching import minibatch
+from ising_diffusion.generative._batching import check_factory_args, check_train_width, minibatch
 from ising_diffusion.generative.base import Generator
 
 __all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]
@@ -110,10 +110,7 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
     Returns:
       ``Generator(name="gan", init, train, sample)`` with ``GANState`` as state.
     """
-    if not isinstance(config, GANConfig):
-        raise ValueError(f"make_gan needs a GANConfig, got {type(config).__name__}")
-    if int(n_spins) != n_spins or n_spins < 1:
-        raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
+    n_spins = check_factory_args("make_gan", config, GANConfig, n_spins)
     n, bs, latent = int(n_spins), config.batch_size, config.latent
     build_g = partial(MLP, (latent,) + config.gen_hidden + (n,))
     build_d = partial(MLP, (n,) + config.disc_hidden + (1,))
@@ -122,8 +119,7 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
     optimizer = optax.adam(config.learning_rate, b1=config.beta1)
 
     def check(train_spins):
-        if train_spins.ndim != 2 or train_spins.shape[-1] != n:
-            raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")
+        check_train_width(train_spins, n)
 
     @jax.jit
     def init(key, train_spins):

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative._batching import minibatch
+from ising_diffusion.generative._batching import check_factory_args, check_train_width, minibatch
 from ising_diffusion.generative.base import Generator
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, all_states
 from ising_diffusion.types import PRNGKey
@@ -157,10 +157,7 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
     Returns:
       ``Generator(name="rbm", init, train, sample)`` with ``RBMState`` as state.
     """
-    if not isinstance(config, RBMConfig):
-        raise ValueError(f"make_rbm needs an RBMConfig, got {type(config).__name__}")
-    if int(n_spins) != n_spins or n_spins < 1:
-        raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
+    n_spins = check_factory_args("make_rbm", config, RBMConfig, n_spins)
     n, n_hidden, bs = int(n_spins), config.n_hidden, config.batch_size
     # weight decay on W only (biases are conventionally not decayed)
     decay_mask = RBMParams(W=True, b=False, c=False)
@@ -168,8 +165,7 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
                             optax.sgd(config.learning_rate, momentum=config.momentum))
 
     def check(train_spins):
-        if train_spins.ndim != 2 or train_spins.shape[-1] != n:
-            raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")
+        check_train_width(train_spins, n)
 
     @jax.jit
     def init(key, train_spins):

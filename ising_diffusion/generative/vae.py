@@ -25,7 +25,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative._batching import minibatch
+from ising_diffusion.generative._batching import check_factory_args, check_train_width, minibatch
 from ising_diffusion.generative.base import Generator
 
 __all__ = ["VAEConfig", "VAEState", "VAE", "make_vae", "vae_layer_sizes", "vae_elbo"]
@@ -136,10 +136,7 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
       ``Generator(name="vae", init, train, sample)`` with ``VAEState`` as state (evaluate one with
       :func:`vae_elbo`).
     """
-    if not isinstance(config, VAEConfig):
-        raise ValueError(f"make_vae needs a VAEConfig, got {type(config).__name__}")
-    if int(n_spins) != n_spins or n_spins < 1:
-        raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
+    n_spins = check_factory_args("make_vae", config, VAEConfig, n_spins)
     n = int(n_spins)
     hidden, latent = vae_layer_sizes(config, n)
     build = partial(VAE, n, hidden, latent, config.activation)
@@ -148,8 +145,7 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
     bs = config.batch_size
 
     def check(train_spins):
-        if train_spins.ndim != 2 or train_spins.shape[-1] != n:
-            raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")
+        check_train_width(train_spins, n)
 
     @jax.jit
     def init(key, train_spins):
