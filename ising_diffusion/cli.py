@@ -25,34 +25,24 @@ __all__ = ["main", "build_parser"]
 FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
+def _bounded(cast, what: str, ok):
+    """An argparse ``type`` that casts with ``cast`` and requires ``ok(value)``, naming ``what`` in its errors."""
+
+    def parse(text: str):
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+        return v
+
+    return parse
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
-    return v
+_positive_int = _bounded(int, "a positive integer", lambda v: v >= 1)
+_nonneg_int = _bounded(int, "a non-negative integer", lambda v: v >= 0)
+_positive_float = _bounded(float, "a positive number", lambda v: v > 0)
 
 
 def _existing_file(text: str) -> Path:
