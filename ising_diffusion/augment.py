@@ -22,6 +22,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from ising_diffusion.checkpoint import Checkpointer
@@ -203,6 +204,9 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
     truth = None
     if true_params is not None:
         truth = _check_truth(true_params, tr.shape[-1], batched=True, n_seeds=s)
+    sharding = _seed_sharding(train)
+    if sharding is not None:  # validation went through host memory: put the seeds back on their devices
+        keys, tr, te, truth = jax.device_put((keys, tr, te, truth), sharding)
     return _run(keys, tr, te, generator=generator, n_augmented=n_augmented, config=config,
                 generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir, progress=progress,
                 callback=callback)
@@ -239,6 +243,14 @@ def load_checkpointed_state(checkpoint_dir, epoch: int, *, n_spins: int, generat
 _RECORD_KEYS = ("gen_var", "loss", "mse", "mse_combined")
 
 # ----------------------------------------------------------------------------------------------------------------
+
+
+def _seed_sharding(x) -> NamedSharding | None:
+    """The sharding of ``x``'s leading (seed) axis when it is split over several devices, else ``None``."""
+    s = getattr(x, "sharding", None)
+    if isinstance(s, NamedSharding) and len(s.device_set) > 1 and len(s.spec) > 0 and s.spec[0] is not None:
+        return NamedSharding(s.mesh, PartitionSpec(s.spec[0]))
+    return None
 
 
 def _check_truth(p, n, *, batched, n_seeds=None):

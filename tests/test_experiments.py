@@ -171,6 +171,45 @@ def test_sharded_sweep_equals_unsharded():
     assert "SHARDED-OK (6, 200, 6)" in res.stdout
 
 
+SHARD_AUGMENT_SCRIPT = textwrap.dedent("""
+    import jax, numpy as np
+    assert jax.device_count() == 4, jax.devices()
+    from ising_diffusion import AugmentConfig, augment_seeds
+    from ising_diffusion.generative.ddpm import DDPMConfig
+    from ising_diffusion.experiments_lib.runner import run_seeds, seed_keys
+    from ising_diffusion.experiments_lib.synthetic import synthetic_task
+    keys = seed_keys(0, range(4))
+    task = synthetic_task(keys, 6, 1.0, 64, 16, shard=False)
+    cfg = AugmentConfig(n_epochs=4, monitor_every=2, n_monitor_samples=50, n_bootstrap=20)
+    gcfg = DDPMConfig(widths=(16, 32), time_embed_dim=8, n_timesteps=50, ddim_steps=5, batch_size=32)
+    seen = []
+    def call(k, tr, te, truth):
+        seen.append(len(tr.sharding.device_set))
+        r = augment_seeds(k, tr, te, config=cfg, generator_config=gcfg, true_params=truth, n_augmented=100,
+                          progress=False)
+        seen.append(len(r.samples.sharding.device_set))
+        return r
+    a = run_seeds(call, keys, task.train, task.test, task.truth, shard=True)
+    b = run_seeds(call, keys, task.train, task.test, task.truth, shard=False)
+    print(seen)
+    assert seen == [4, 4, 1, 1], seen
+    np.testing.assert_allclose(a.mse["combined"], b.mse["combined"], rtol=1e-4)
+    assert np.mean(np.asarray(a.samples) == np.asarray(b.samples)) > 0.99
+    np.testing.assert_array_equal(a.stop_epoch, b.stop_epoch)
+    print("SHARDED-AUGMENT-OK", a.samples.shape)
+""")
+
+
+def test_sharded_augment_stays_sharded_and_equals_unsharded():
+    """augment_seeds validates on the host; the seeds must go back to their devices (not run on device 0)."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu",
+               PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-c", SHARD_AUGMENT_SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "SHARDED-AUGMENT-OK (4, 100, 6)" in res.stdout
+
+
 # ---------------------------------------------------------------------------------------------------- entry points
 
 
