@@ -289,3 +289,19 @@ def test_main_job_with_the_real_generator(tmp_path):
     curves = json.loads((tmp_path / "curves.json").read_text())["rows"]
     assert sorted({c["epoch"] for c in curves}) == [2, 4] and all(c["generated_variance"] > 0 for c in curves)
     assert (tmp_path / "main_curve.png").is_file()
+
+
+def test_plot_ratio_marks_break_even_and_ticks_at_sweep_values():
+    from ising_diffusion.experiments_lib.plotting import plot_ratio, plt
+
+    summary = [{"n_train": m, "ratio_combined_mean": r, "ratio_combined_lo": r - 0.1, "ratio_combined_hi": r + 0.1}
+               for m, r in ((100, 0.9), (400, 1.2), (200, 1.0))]
+    fig, ax = plt.subplots()
+    plot_ratio(ax, summary, "n_train", {"aug+train / train": "ratio_combined"}, xlabel="training samples", logx=True)
+    np.testing.assert_allclose(ax.get_xticks(), [100, 200, 400])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["100", "200", "400"]
+    (bars, ) = [c for c in ax.containers if c.get_label() == "aug+train / train"]
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), [0.9, 1.0, 1.2])  # sorted by x
+    (even, ) = [ln for ln in ax.get_lines() if ln.get_label() == "break-even"]
+    np.testing.assert_allclose(even.get_ydata(), [1.0, 1.0])
+    plt.close(fig)

@@ -367,7 +367,14 @@ TABLE_COLUMNS = {"MSE train only": "mse_train", "MSE augmented": "mse_augmented"
 
 
 def _fig2_plot(run: RunDir, curves: list[dict], rows: list[dict], title: str, path: str = "fig2.png") -> Path:
-    from ising_diffusion.experiments_lib.plotting import plot_band, plt, save_figure
+    """Fig. 2 over several seeds, each seed normalised by its own reference so that seeds can share one axis.
+
+    Top: MSE of augmented (and augmented + training) data over the training-only MSE of the same seed. Bottom:
+    generated energy variance over the same seed's test variance (the stopping rule fires where it reaches 1). Thin
+    lines are seeds, thick lines their mean; vertical lines mark each seed's stops. The raw curves are in
+    ``curves.csv``.
+    """
+    from ising_diffusion.experiments_lib.plotting import plt, save_figure
 
     seeds = sorted({r["seed"] for r in curves})
     epochs = sorted({r["epoch"] for r in curves})
@@ -380,27 +387,38 @@ def _fig2_plot(run: RunDir, curves: list[dict], rows: list[dict], title: str, pa
                 g[seeds.index(r["seed"]), epochs.index(r["epoch"])] = r[col]
         return g
 
+    def lines(ax, values, color, label, **kw):
+        for v in values:
+            ax.plot(x, v, color=color, lw=0.8, alpha=0.35, **kw)
+        ax.plot(x, np.nanmean(values, 0), color=color, lw=2, label=label, **kw)
+
+    train_mse = {r["seed"]: r.get("mse_train") for r in rows}
+    ref = np.asarray([train_mse.get(s) or np.nan for s in seeds], float)[:, None]
     mse_cols = [c for c in ("mse_augmented", "mse_combined") if any(r.get(c) is not None for r in curves)]
-    fig, axes = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(7.5, 7.5), sharex=True)
     ax = axes[0]
-    for c in mse_cols:
-        plot_band(ax, x, grid(c), label={"mse_augmented": "augmented", "mse_combined": "augmented + training"}[c])
-    m_train = mean_ci([r["mse_train"] for r in rows])[0]
-    ax.axhline(m_train, color="k", ls="--", label="training only")
-    ax.set_yscale("log")
-    ax.set_ylabel("MSE of inferred parameters (mean, 95% CI)")
+    if mse_cols and np.all(np.isfinite(ref)):
+        for c, color in zip(mse_cols, ("tab:blue", "tab:orange")):
+            lines(ax, grid(c) / ref, color, {"mse_augmented": "augmented", "mse_combined": "augmented + training"}[c]
+                  + " (seeds thin, mean thick)")
+        ax.axhline(1.0, color="k", ls="--", label="training only")
+        ax.set_ylabel("MSE / training-only MSE of the same seed")
+    else:  # no planted truth: show the training loss instead
+        lines(ax, grid("loss"), "tab:blue", "training loss")
+        ax.set_ylabel("training loss")
     ax.set_title(title)
     ax = axes[1]
-    plot_band(ax, x, grid("generated_variance"), label="generated")
+    test = grid("test_variance")
+    lines(ax, grid("generated_variance") / test, "tab:blue", "generated")
     if any(r.get("smoothed_variance") is not None for r in curves):
-        plot_band(ax, x, grid("smoothed_variance"), label="generated, smoothed (robust rule)", lw=1, alpha=0.7)
-    # fixed numbers per seed: their mean over seeds as lines (a seed CI here would only restate the seed spread)
-    ax.plot(x, np.nanmean(grid("train_variance"), 0), ls="--", color="tab:green", label="training (mean over seeds)")
-    ax.plot(x, np.nanmean(grid("test_variance"), 0), ls=":", color="tab:red", label="test, held out (mean)")
+        ax.plot(x, np.nanmean(grid("smoothed_variance") / test, 0), color="tab:orange", lw=1.2,
+                label="generated, smoothed (robust rule; mean)")
+    ax.axhline(1.0, color="tab:red", ls=":", label="test, held out")
+    ax.plot(x, np.nanmean(grid("train_variance") / test, 0), ls="--", color="tab:green", label="training (mean)")
     if any(r.get("test_variance_low") is not None for r in curves):
-        lo, hi = np.nanmean(grid("test_variance_low"), 0), np.nanmean(grid("test_variance_high"), 0)
+        lo, hi = np.nanmean(grid("test_variance_low") / test, 0), np.nanmean(grid("test_variance_high") / test, 0)
         ax.fill_between(x, lo, hi, color="tab:red", alpha=0.1, label="test bootstrap band (mean)")
-    ax.set_ylabel("variance of E(s; w_train)")
+    ax.set_ylabel("energy variance / test variance, E(s; w_train)")
     ax.set_xlabel("diffusion training epoch")
     for a in axes:
         for rule, style in (("stop_epoch_paper", dict(color="tab:red", ls="-.")),
@@ -463,12 +481,17 @@ def _g_sweep(run: RunDir, cfg, store: ResultStore, seeds, keys, progress: bool, 
     return run_sweep(points, run_point, store, seeds, progress=progress, desc=run.name)
 
 
-def _mse_vs_plot(ax, summary, x, xlabel, title, logx=False):
-    from ising_diffusion.experiments_lib.plotting import plot_summary
+def _mse_vs_plot(axes, summary, x, xlabel, title, logx=False):
+    """MSE (mean +- CI over seeds) on ``axes[0]``; the paired per-seed ratios to training only on ``axes[1]``."""
+    from ising_diffusion.experiments_lib.plotting import plot_ratio, plot_summary
 
-    plot_summary(ax, summary, x, {"training only": "mse_train", "augmented": "mse_augmented",
-                                  "augmented + training": "mse_combined"},
+    plot_summary(axes[0], summary, x, {"training only": "mse_train", "augmented": "mse_augmented",
+                                       "augmented + training": "mse_combined"},
                  xlabel=xlabel, ylabel="MSE of inferred parameters", title=title, logx=logx, logy=True)
+    plot_ratio(axes[1], summary, x, {"augmented / training only": "ratio_augmented",
+                                     "(augmented + training) / training only": "ratio_combined"},
+               xlabel=xlabel, title="paired ratio per seed (below 1: helps)", logx=logx,
+               colors=("C1", "C2"))
 
 
 def run_fig3(cfg: Fig3Config, out: str | Path, *, progress: bool = True) -> list[dict]:
@@ -481,8 +504,8 @@ def run_fig3(cfg: Fig3Config, out: str | Path, *, progress: bool = True) -> list
     rows = _g_sweep(run, cfg, store, seeds, seed_keys(cfg.seed, seeds), progress)
     summary = summarize(rows, ["g"], SUMMARY_VALUES)
     _write_summary(run, summary)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    _mse_vs_plot(ax, summary, "g", "coupling scale g",
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    _mse_vs_plot(axes, summary, "g", "coupling scale g",
                  f"N={cfg.n_spins}, {cfg.n_train} training samples, {cfg.n_seeds} seeds")
     save_figure(fig, run.path / "fig3.png")
     print(format_table(summary, ["g"], TABLE_COLUMNS))
@@ -506,10 +529,11 @@ def run_main(cfg: MainConfig, out: str | Path, *, progress: bool = True) -> list
     first = f"g={cfg.g_values[0]}"
     _fig2_plot(run, [r for r in curves.rows if r["point"] == first], [r for r in rows if r["point"] == first],
                f"N={cfg.n_spins}, {first}, {cfg.n_train} training samples, {cfg.n_seeds} seeds", "main_curve.png")
-    fig, ax = plt.subplots(figsize=(6, 4.5))
     if len(cfg.g_values) > 1:
-        _mse_vs_plot(ax, summary, "g", "coupling scale g", f"N={cfg.n_spins}, {cfg.n_train} training samples")
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        _mse_vs_plot(axes, summary, "g", "coupling scale g", f"N={cfg.n_spins}, {cfg.n_train} training samples")
     else:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
         labels = ["training only", "augmented", "augmented + training"]
         s = summary[0]
         means = [s[f"{c}_mean"] for c in MSE_COLUMNS]
@@ -600,12 +624,12 @@ def run_fig4(cfg: Fig4Config, out: str | Path, *, progress: bool = True) -> list
 
     ns = [n for n, _ in cfg.sizes]
     n_cols = max(len(ns), len(cfg.aug_n_train))
-    fig, axes = plt.subplots(2, n_cols, figsize=(4.5 * n_cols, 8), squeeze=False)
+    fig, axes = plt.subplots(3, n_cols, figsize=(5 * n_cols, 12), squeeze=False)
     for j, n in enumerate(ns):
-        _mse_vs_plot(axes[0, j], [s for s in summary if s["panel"] == "size" and s["n_spins"] == n], "n_train",
+        _mse_vs_plot(axes[:2, j], [s for s in summary if s["panel"] == "size" and s["n_spins"] == n], "n_train",
                      "training samples", f"({'abc'[j % 3]}) N={n}, g={cfg.g}", logx=True)
     for j, (n, m) in enumerate(cfg.aug_n_train):
-        plot_summary(axes[1, j], [s for s in summary if s["panel"] == "count" and s["n_spins"] == n],
+        plot_summary(axes[2, j], [s for s in summary if s["panel"] == "count" and s["n_spins"] == n],
                      "n_augmented", {"training only": "mse_train", "augmented only": "mse_augmented",
                                      "augmented + training": "mse_combined"},
                      xlabel="augmented samples", ylabel="MSE of inferred parameters",
@@ -666,8 +690,8 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
     summary = summarize(rows, ["generator", "n_train"], SUMMARY_VALUES)
     _write_summary(run, summary)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    from ising_diffusion.experiments_lib.plotting import plot_summary
+    fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=(13, 4.5))
+    from ising_diffusion.experiments_lib.plotting import plot_ratio, plot_summary
 
     first = [s for s in summary if s["generator"] == generators[0]]
     plot_summary(ax, first, "n_train", {"training only": "mse_train"}, xlabel="training samples",
@@ -677,6 +701,12 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
                      {f"{gen.upper()} augmented": "mse_augmented"}, xlabel="training samples",
                      ylabel="MSE of inferred parameters", logx=True, logy=True, markers="sd^v<>o"[k:] + "o")
     ax.set_title(f"N={cfg.n_spins}, g={cfg.g}, {cfg.n_seeds} seeds: generators compared")
+    plot_ratio(ax_ratio, summary, "n_train", {}, xlabel="training samples", logx=True,
+               title="augmented / training only, paired per seed (below 1: helps)")
+    for k, gen in enumerate(generators):
+        plot_ratio(ax_ratio, [s for s in summary if s["generator"] == gen], "n_train",
+                   {f"{gen.upper()} augmented": "ratio_augmented"}, xlabel="training samples", logx=True,
+                   markers="sd^v<>o"[k:] + "o", colors=(f"C{k + 1}",), break_even=False)
     save_figure(fig, run.path / "fig5.png")
     print(format_table(summary, ["generator", "n_train"], TABLE_COLUMNS))
     print(f"[fig5] figure: {run.path / 'fig5.png'}")
