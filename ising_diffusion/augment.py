@@ -431,7 +431,10 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
             ckpt.save(epoch, {"state": state, "record": rec})
             records.append({k: np.asarray(v) for k, v in rec.items()})
             bar.update(1)
-            bar.set_postfix(var=f"{float(var[0]):.3g}", test=f"{float(var_test[0]):.3g}")
+            # generated / test energy variance: the stopping rules look for it reaching 1 (range over seeds)
+            ratio = np.asarray(var) / np.asarray(var_test)
+            bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
+                             f"{ratio.min():.2f}..{ratio.max():.2f}"})
             if callback is not None:
                 callback(epoch, {k: v.tolist() for k, v in records[-1].items()})
         bar.close()
