@@ -697,16 +697,14 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
     plot_summary(ax, first, "n_train", {"training only": "mse_train"}, xlabel="training samples",
                  ylabel="MSE of inferred parameters", logx=True, logy=True)
     for k, gen in enumerate(generators):
-        plot_summary(ax, [s for s in summary if s["generator"] == gen], "n_train",
-                     {f"{gen.upper()} augmented": "mse_augmented"}, xlabel="training samples",
-                     ylabel="MSE of inferred parameters", logx=True, logy=True, markers="sd^v<>o"[k:] + "o")
+        rows_gen, markers = [s for s in summary if s["generator"] == gen], "sd^v<>o"[k:] + "o"
+        plot_summary(ax, rows_gen, "n_train", {f"{gen.upper()} augmented": "mse_augmented"},
+                     xlabel="training samples", ylabel="MSE of inferred parameters", logx=True, logy=True,
+                     markers=markers)
+        plot_ratio(ax_ratio, rows_gen, "n_train", {f"{gen.upper()} augmented": "ratio_augmented"},
+                   xlabel="training samples", title="augmented / training only, paired per seed (below 1: helps)",
+                   logx=True, markers=markers, colors=(f"C{k + 1}",), break_even=k == 0)
     ax.set_title(f"N={cfg.n_spins}, g={cfg.g}, {cfg.n_seeds} seeds: generators compared")
-    plot_ratio(ax_ratio, summary, "n_train", {}, xlabel="training samples", logx=True,
-               title="augmented / training only, paired per seed (below 1: helps)")
-    for k, gen in enumerate(generators):
-        plot_ratio(ax_ratio, [s for s in summary if s["generator"] == gen], "n_train",
-                   {f"{gen.upper()} augmented": "ratio_augmented"}, xlabel="training samples", logx=True,
-                   markers="sd^v<>o"[k:] + "o", colors=(f"C{k + 1}",), break_even=False)
     save_figure(fig, run.path / "fig5.png")
     print(format_table(summary, ["generator", "n_train"], TABLE_COLUMNS))
     print(f"[fig5] figure: {run.path / 'fig5.png'}")
