@@ -24,7 +24,6 @@ from ising_diffusion.experiments_lib.runner import (
     RunDir,
     ResultStore,
     _write_csv,
-    mean_ci,
     open_run,
     run_seeds,
     run_sweep,
@@ -387,10 +386,10 @@ def _fig2_plot(run: RunDir, curves: list[dict], rows: list[dict], title: str, pa
                 g[seeds.index(r["seed"]), epochs.index(r["epoch"])] = r[col]
         return g
 
-    def lines(ax, values, color, label, **kw):
+    def lines(ax, values, color, label):
         for v in values:
-            ax.plot(x, v, color=color, lw=0.8, alpha=0.35, **kw)
-        ax.plot(x, np.nanmean(values, 0), color=color, lw=2, label=label, **kw)
+            ax.plot(x, v, color=color, lw=0.8, alpha=0.35)
+        ax.plot(x, np.nanmean(values, 0), color=color, lw=2, label=label)
 
     train_mse = {r["seed"]: r.get("mse_train") for r in rows}
     ref = np.asarray([train_mse.get(s) or np.nan for s in seeds], float)[:, None]
