@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import optax
 import optax.tree_utils as otu
 
@@ -55,8 +54,3 @@ def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10,
     x, state = jax.lax.while_loop(keep_going, step, (x0, opt.init(x0)))
     return x, OptimInfo(otu.tree_get(state, "count"), otu.tree_get(state, "value"),
                         otu.tree_norm(otu.tree_get(state, "grad")))
-
-
-def finite_or_zero(x):
-    """Replace non-finite entries by zero (last-resort guard; callers report it through their info)."""
-    return jnp.where(jnp.isfinite(x), x, 0.0)
