@@ -14,7 +14,6 @@ Every subcommand explains its options with ``--help``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
@@ -62,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.subcommands = sub.choices  # name -> subparser, so errors are reported with the subcommand's usage
 
     p = sub.add_parser("main", help="run the paper's core result on synthetic data (CPU, minutes)",
-                       description="Run the main job (experiments/main.py); the remaining options are passed to it. "
-                                   "See 'ising-diffusion main --help'.", add_help=False)
+                       description="Run the main job (ising_diffusion.experiments.main); the remaining options are "
+                                   "passed to it. See 'ising-diffusion main --help'.", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER, help="options of the main job (--preset, --out, --seeds, ...)")
 
     p = sub.add_parser("run", help="run a figure's experiment (fig2 .. fig6)",
@@ -175,8 +174,8 @@ def _cmd_sample(args, parser) -> int:
     import jax
 
     from ising_diffusion.data import save_npz
-    from ising_diffusion.experiments_lib.synthetic import SamplerConfig, data_key, observed_samples, truth_key
     from ising_diffusion.ising import MAX_ENUMERATION_SPINS, sk_params
+    from ising_diffusion.synthetic import SamplerConfig, data_key, observed_samples, truth_key
 
     key = jax.random.key(args.seed)
     params = _load_params(args.params, parser) if args.params else sk_params(truth_key(key), args.n_spins, args.g)
@@ -241,8 +240,8 @@ def _cmd_augment(args, parser) -> int:
 
     import ising_diffusion
     from ising_diffusion.data import save_npz, train_test_split
-    from ising_diffusion.experiments_lib.entry import apply_overrides
-    from ising_diffusion.experiments_lib.figures import make_generator_config
+    from ising_diffusion.experiments.entry import apply_overrides
+    from ising_diffusion.generative import make_generator_config
 
     if not hasattr(ising_diffusion, "augment"):
         parser.error("this build has no ising_diffusion.augment (the diffusion module is missing)")
@@ -283,14 +282,13 @@ def _cmd_augment(args, parser) -> int:
     return 0
 
 
-def _run_entry(module: str, argv: Sequence[str], parser) -> int:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name in (module, module.split(".")[0]):
-            parser.error(f"{module} is not available in this installation")
-        raise
-    mod.main(list(argv))
+def _run_entry(name: str, argv: Sequence[str]) -> int:
+    """Run the experiment ``name`` (``"main"`` or a figure) with its own command line ``argv``."""
+    from ising_diffusion.experiments import fig2, fig3, fig4, fig5, fig6
+    from ising_diffusion.experiments import main as main_job
+
+    entries = {"fig2": fig2, "fig3": fig3, "fig4": fig4, "fig5": fig5, "fig6": fig6, "main": main_job}
+    entries[name].main(list(argv))
     return 0
 
 
@@ -307,9 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # the entry points parse their own options (including --help), so hand them everything after the name
     if argv[:1] == ["main"]:
-        return _run_entry("experiments.main", argv[1:], parser)
+        return _run_entry("main", argv[1:])
     if argv[:1] == ["run"] and len(argv) >= 2 and argv[1] in FIGURES:
-        return _run_entry(f"experiments.{argv[1]}", argv[2:], parser)
+        return _run_entry(argv[1], argv[2:])
     args = parser.parse_args(argv)
     if args.command == "run":  # only reached without a valid figure: argparse has reported it
         parser.error("run needs a figure name")

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from ising_diffusion.augment import AugmentResult
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.monitor import StoppingCurve
-from ising_diffusion.experiments_lib.synthetic import mse_seeds
+from ising_diffusion.experiments.synthetic import mse_seeds
 
 
 @jax.jit
@@ -27,7 +27,7 @@ class FakeAugment:
         self.calls = []
 
     def __call__(self, keys, train, test, *, generator="ddpm", n_augmented=None, config=None, generator_config=None,
-                 true_params=None, checkpoint_dir=None, progress=True):
+                 true_params=None, checkpoint_dir=None, progress=True, validate=True):
         self.calls.append(dict(n_seeds=keys.shape[0], train_shape=tuple(train.shape), generator=generator,
                                n_augmented=n_augmented, checkpoint_dir=checkpoint_dir))
         s, m, n = train.shape

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ising_diffusion import cli
-from ising_diffusion.experiments_lib import figures
+from ising_diffusion.experiments import synthetic
 
 from fake_augment import FakeAugment
 
@@ -73,7 +73,7 @@ def test_sample_then_infer_reports_mse(tmp_path, capsys):
 
 def test_run_dispatches_to_the_figure(tmp_path, monkeypatch, capsys):
     fake = FakeAugment()
-    monkeypatch.setattr(figures, "augment_seeds", fake)
+    monkeypatch.setattr(synthetic, "augment_seeds", fake)
     assert cli.main(["run", "fig3", "--preset", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
     assert len(fake.calls) == 2 and (tmp_path / "fig3.png").is_file()
     assert json.loads((tmp_path / "config.json").read_text())["experiment"] == "fig3"

@@ -1,9 +1,10 @@
-"""The synthetic task of the paper (METHODS.md section 2), batched over seeds.
+"""The synthetic task of the paper (METHODS.md section 2), batched over seeds, and the seed-batched augmentation of
+one sweep point.
 
 For seed key ``k``: the truth is ``sk_params(fold_in(k, 1), N, g)`` and the observed data are drawn with
-``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by Metropolis chains otherwise. The same
-seed therefore gives the same standardised couplings at every ``g`` and nested data sets at every training size, so
-sweep points are paired comparisons.
+``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by Metropolis chains otherwise
+(:mod:`ising_diffusion.synthetic`). The same seed therefore gives the same standardised couplings at every ``g`` and
+nested data sets at every training size, so sweep points are paired comparisons.
 """
 
 from __future__ import annotations
@@ -13,37 +14,15 @@ from functools import partial
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 
-from ising_diffusion.ising import IsingParams, exact_sample, parameter_mse, sk_params
-from ising_diffusion.sampling import metropolis_sample
+from ising_diffusion.experiments.runner import RunDir, run_seeds
+from ising_diffusion.generative import make_generator_config
+from ising_diffusion.ising import IsingParams, parameter_mse, sk_params
+from ising_diffusion.synthetic import SamplerConfig, data_key, observed_samples, truth_key
 from ising_diffusion.types import PRNGKey
-from ising_diffusion.experiments_lib.runner import run_seeds
 
 __all__ = ["SamplerConfig", "SyntheticTask", "truth_key", "data_key", "generator_key", "observed_samples",
-           "synthetic_task", "infer_seeds", "mse_seeds"]
-
-
-@dataclasses.dataclass(frozen=True)
-class SamplerConfig:
-    """How observed samples are drawn.
-
-    Attributes:
-      exact_max_spins: use exact enumeration sampling for ``N`` up to this, Metropolis above.
-      n_chains: Metropolis chains.
-      burn_in: Metropolis burn-in sweeps.
-      thin: sweeps between samples of one chain.
-    """
-
-    exact_max_spins: int = 20
-    n_chains: int = 256
-    burn_in: int = 1000
-    thin: int = 10
-
-    def __post_init__(self):
-        if self.n_chains < 1 or self.burn_in < 0 or self.thin < 1:
-            raise ValueError(f"need n_chains >= 1, burn_in >= 0, thin >= 1; got {self}")
-
+           "synthetic_task", "infer_seeds_batch", "mse_seeds", "augment_point", "make_augment_config"]
 
 class SyntheticTask(NamedTuple):
     """Truth and observed data for a batch of seeds (leading axis ``S`` everywhere).
@@ -59,26 +38,8 @@ class SyntheticTask(NamedTuple):
     test: jax.Array
 
 
-def truth_key(key: PRNGKey) -> PRNGKey:
-    return jax.random.fold_in(key, 1)
-
-
-def data_key(key: PRNGKey) -> PRNGKey:
-    return jax.random.fold_in(key, 2)
-
-
 def generator_key(key: PRNGKey) -> PRNGKey:
     return jax.random.fold_in(key, 3)
-
-
-def observed_samples(key: PRNGKey, params: IsingParams, n_samples: int, sampler: SamplerConfig = SamplerConfig()
-                     ) -> jax.Array:
-    """``(n_samples, N)`` samples of ``params``: exact for small ``N``, Metropolis otherwise (jit/vmap-safe)."""
-    n = params.h.shape[-1]
-    if n <= sampler.exact_max_spins:
-        return exact_sample(key, params, n_samples)
-    return metropolis_sample(key, params, n_samples, n_chains=sampler.n_chains, burn_in=sampler.burn_in,
-                             thin=sampler.thin).samples
 
 
 @partial(jax.jit, static_argnames=("n_spins", "n_pool", "sampler"))
@@ -100,7 +61,7 @@ def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: 
     and the same test set.
 
     Args:
-      keys: ``(S,)`` seed keys (:func:`ising_diffusion.experiments_lib.runner.seed_keys`).
+      keys: ``(S,)`` seed keys (:func:`ising_diffusion.experiments.runner.seed_keys`).
       n_spins: ``N``.
       g: coupling scale.
       n_train: training samples per seed.
@@ -122,43 +83,73 @@ def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: 
     return SyntheticTask(truth, pool[:, n_test:n_test + n_train], pool[:, :n_test])
 
 
-def infer_seeds(spins: jax.Array, method: str = "erasure", *, key: PRNGKey | None = None, shard: bool | None = None,
-                seed_batch: int | None = None, **options) -> IsingParams:
-    """Infer parameters from each seed's data set in one vmapped, compiled call (seed axis sharded like
-    :func:`run_seeds`). The data are the experiment's own (already valid spins), so the solver core is called
-    directly, as :func:`ising_diffusion.infer_batch` does after validating.
+def infer_seeds_batch(spins: jax.Array, method: str = "erasure", *, shard: bool | None = None,
+                      seed_batch: int | None = None, **options) -> IsingParams:
+    """:func:`ising_diffusion.infer_batch` on each seed's (already valid, device-resident) data set, the seed axis
+    batched and sharded by :func:`run_seeds`.
 
     Args:
-      spins: ``(S, M, N)`` spins.
-      method: a key of :data:`ising_diffusion.inference.METHODS` (default the erasure machine).
-      key: PRNG key for stochastic methods (split over seeds).
-      **options: the method's options (static).
+      spins: ``(S, M, N)`` spins (the experiment's own: not validated again).
+      method, options: as for :func:`ising_diffusion.infer_batch`.
+      shard, seed_batch: see :func:`run_seeds`.
 
     Returns:
       ``IsingParams`` with a leading ``(S,)`` axis.
     """
-    from ising_diffusion.inference.api import METHODS, _hashable
+    from ising_diffusion.inference import infer_batch
 
-    if method not in METHODS:
-        raise ValueError(f"unknown inference method {method!r}; choose one of {sorted(METHODS)}")
-    spins = jnp.asarray(spins, jnp.float32)
-    keys = jax.random.split(jax.random.key(0) if key is None else key, spins.shape[0])
-    return run_seeds(_batched_core(method, tuple(sorted(_hashable(options).items()))), keys, spins, shard=shard,
+    return run_seeds(lambda x: infer_batch(x, method, validate=False, **options), spins, shard=shard,
                      seed_batch=seed_batch)
-
-
-_CORES: dict = {}
-
-
-def _batched_core(method: str, options: tuple):
-    if (method, options) not in _CORES:
-        from ising_diffusion.inference.api import METHODS
-
-        core = partial(METHODS[method], **dict(options))
-        _CORES[(method, options)] = jax.jit(jax.vmap(lambda k, s: core(k, s)[0]))
-    return _CORES[(method, options)]
 
 
 def mse_seeds(truth: IsingParams, inferred: IsingParams) -> jax.Array:
     """``(S,)`` parameter MSE of each seed."""
     return jax.vmap(parameter_mse)(truth, inferred)
+
+
+def augment_seeds(*args, **kwargs):
+    """Forward to :func:`ising_diffusion.augment_seeds` (a module attribute, so tests can substitute a fake)."""
+    from ising_diffusion import augment_seeds as _augment_seeds
+
+    return _augment_seeds(*args, **kwargs)
+
+
+def make_augment_config(overrides: dict):
+    """:class:`ising_diffusion.AugmentConfig` with ``overrides``, or ``None`` (the package default) if empty."""
+    if not overrides:
+        return None
+    from ising_diffusion import AugmentConfig
+
+    try:
+        return AugmentConfig(**overrides)
+    except TypeError as e:
+        names = [f.name for f in dataclasses.fields(AugmentConfig)]
+        raise ValueError(f"bad augment override {overrides}: {e}; AugmentConfig fields: {', '.join(names)}") from e
+
+
+def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *, n_augmented: int | None,
+                  generator: str | None = None, generator_overrides: dict | None = None, progress: bool = True):
+    """Augment every seed's training set of one sweep point in one ``augment_seeds`` call.
+
+    The seed axis is batched (``cfg.seed_batch``) and sharded (``cfg.shard``) by :func:`run_seeds`; each seed batch
+    checkpoints its generator under ``<run>/checkpoints/<point_id>/seeds<a>-<b>`` so a killed run resumes there. The
+    data are the experiment's own, so they are passed on without a second validation (``validate=False``).
+
+    Returns:
+      the ``AugmentResult`` with a leading seed axis.
+    """
+    generator = generator or cfg.generator
+    overrides = cfg.generator_config if generator_overrides is None else generator_overrides
+    aug_cfg = make_augment_config(cfg.augment)
+    gen_cfg = make_generator_config(generator, overrides)
+    ckpt = run.checkpoint_dir(point_id)
+    gkeys = jax.vmap(generator_key)(keys)
+
+    def call(k, train, test, truth, batch):
+        return augment_seeds(k, train, test, generator=generator, n_augmented=n_augmented, config=aug_cfg,
+                             generator_config=gen_cfg, true_params=truth,
+                             checkpoint_dir=str(ckpt / f"seeds{batch[0]}-{batch[1]}"), progress=progress,
+                             validate=False)
+
+    return run_seeds(call, gkeys, task.train, task.test, task.truth, shard=cfg.shard, seed_batch=cfg.seed_batch,
+                     pass_batch=True)

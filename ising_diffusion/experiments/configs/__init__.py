@@ -1,16 +1,16 @@
-"""Experiment configs: one module per entry point (``configs/fig2.py`` .. ``fig5.py``, ``main.py``), each with
-``PRESETS`` and ``get_config(preset)`` returning a frozen dataclass (``quick``: CPU minutes; ``paper``: the paper's
-scale, for a GPU; ``tiny``: seconds, for smoke tests)."""
+"""Experiment configs: one module per experiment (``fig2`` .. ``fig6``, ``main``), each with a frozen dataclass,
+``PRESETS`` and ``get_config(preset)`` (``quick``: CPU minutes; ``paper``: the paper's scale, for a GPU; ``tiny``:
+seconds, for smoke tests)."""
 
 import importlib
 
-__all__ = ["get_config"]
+__all__ = ["get_config", "EXPERIMENTS"]
+
+EXPERIMENTS = ("fig2", "fig3", "fig4", "fig5", "fig6", "main")
 
 
 def get_config(experiment: str, preset: str = "quick"):
-    """The config of ``experiment`` (``"fig2"`` .. ``"fig5"``, ``"main"``) for ``preset``."""
-    try:
-        module = importlib.import_module(f"configs.{experiment}")
-    except ModuleNotFoundError as e:
-        raise ValueError(f"no config module configs/{experiment}.py") from e
-    return module.get_config(preset)
+    """The config of ``experiment`` (one of :data:`EXPERIMENTS`) for ``preset``."""
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {experiment!r}; choose from {EXPERIMENTS}")
+    return importlib.import_module(f"{__name__}.{experiment}").get_config(preset)
