@@ -146,6 +146,21 @@ def test_infer_seeds_batch_matches_separate_calls():
     assert np.all(np.asarray(mse_seeds(task.truth, batched)) < 0.2)
 
 
+def test_infer_batch_trusted_path_equals_validated():
+    """``validate=False`` skips only the host-side data check: same numbers, and still a clear error for a bad
+    method; the checked path still refuses bad data."""
+    from ising_diffusion import infer_batch
+
+    task = synthetic_task(seed_keys(2, range(2)), 5, 1.0, 200, 10)
+    a, b = infer_batch(task.train, "pseudolikelihood"), infer_batch(task.train, "pseudolikelihood", validate=False)
+    np.testing.assert_allclose(b.J, a.J, atol=1e-6)  # (the erasure machine: test_infer_seeds_batch_matches_...)
+    np.testing.assert_allclose(b.h, a.h, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown method"):
+        infer_batch(task.train, "nonsense", validate=False)
+    with pytest.raises(ValueError):
+        infer_batch(0.5 * task.train, "pseudolikelihood")
+
+
 SHARD_SCRIPT = textwrap.dedent("""
     import os, sys
     import jax, numpy as np
