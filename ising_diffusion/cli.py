@@ -395,7 +395,11 @@ def _infer(spins, method: str, options: dict, parser, seed: int = 0):
         return infer(spins, method=method, key=jax.random.key(seed), **options)
     except (ValueError, TypeError) as e:
         what = ", ".join(f"{k}={v}" for k, v in options.items()) or "default options"
-        parser.error(f"infer with method {method!r} ({what}) failed: {e}")
+        hint = ""
+        if "cv" in options.values():
+            hint = (" (a 'cv' option needs the cross-validation of ising_diffusion.infer; if this build lacks it pass a "
+                    "number, e.g. --option l2=0.01)")
+        parser.error(f"infer with method {method!r} ({what}) failed: {e}{hint}")
 
 
 def _cmd_infer(args, parser) -> int:

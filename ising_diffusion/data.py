@@ -308,7 +308,8 @@ def _read_text_rows(path: Path, delimiter: str | None) -> tuple[list[list[str]],
         else:
             reader = csv.reader(fh, delimiter=delimiter)
             for fields in reader:
-                if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
+                # a blank line is skipped, but ",,," is a row whose entries are all missing
+                if (len(fields) <= 1 and not "".join(fields).strip()) or fields[0].lstrip().startswith("#"):
                     continue
                 rows.append([f.strip() for f in fields])
                 lines.append(reader.line_num)
