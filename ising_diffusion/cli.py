@@ -195,8 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{', '.join(f'{k}={v}' for k, v in options.items())}; --option overrides those)")
     _add_option_argument(p, "the method")
     _add_reader_options(p)
-    p.add_argument("--min-complete", type=_positive_int, default=None,
-                   help="fewest complete rows to fit on (default max(50, 2N)); with fewer, pass --params")
+    p.add_argument("--fit-rows", choices=("auto", "complete", "all"), default="auto",
+                   help="fit on the complete rows, or on all rows with the missing entries treated as hidden "
+                        "(stochastic EM, an approximation; see docs/data.md); auto: the complete rows when they are "
+                        "at least 80%% of the rows and at least max(50, 2N), else all (default auto)")
     p.add_argument("--holdout", type=_positive_int, default=None, metavar="K",
                    help="hide K known entries per row of a test split of the complete rows and print accuracy and "
                         "conditional log-likelihood per hidden entry, model against independent spins")
@@ -495,7 +497,7 @@ def _cmd_impute(args, parser) -> int:
 
     from ising_diffusion import infer
     from ising_diffusion.data import save_matrix, save_spins, spin_file_format
-    from ising_diffusion.impute import holdout_scores, impute
+    from ising_diffusion.impute import fit_with_missing, holdout_scores, impute
 
     f = _read_file(args.data, args, parser, allow_missing=True)
     mask, spins = f.mask, f.spins
@@ -538,12 +540,18 @@ def _cmd_impute(args, parser) -> int:
         gain = sc.log_likelihood - sc.log_likelihood_independent
         print(f"  the pairwise model {'gains' if gain > 0 else 'loses'} {abs(gain):.4f} nats per hidden entry")
     if params is None:
-        need = args.min_complete or max(50, 2 * n)
-        if n_complete < need:
-            parser.error(f"only {n_complete} of {m} rows are complete, fewer than {need} to fit on; pass --params, "
-                         f"or --min-complete {n_complete} to fit on them anyway")
-        print(f"fitting {shown} on the {n_complete} complete rows")
-        params = _infer(spins[complete], method, options, parser)
+        enough = n_complete >= max(50, 2 * n) and n_complete >= 0.8 * m
+        rows = args.fit_rows if args.fit_rows != "auto" else ("complete" if enough else "all")
+        if rows == "complete":
+            if n_complete < 2:
+                parser.error(f"only {n_complete} of {m} rows are complete: use --fit-rows all or --params")
+            print(f"fitting {shown} on the {n_complete} complete rows of {m}")
+            params = _infer(spins[complete], method, options, parser)
+        else:
+            print(f"fitting {shown} on all {m} rows ({n_complete} complete), the missing entries treated as hidden "
+                  "(stochastic EM: Gibbs-fill them from the current fit, refit, average the later rounds)")
+            params = fit_with_missing(lambda x: _infer(x, method, options, parser), jax.random.fold_in(key, 2),
+                                      spins, mask)
         if args.save_params:
             _save_params(args.save_params, params, method=method, options=options)
             print(f"wrote the fitted h and J to {args.save_params}")

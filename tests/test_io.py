@@ -2,6 +2,7 @@
 atomically and read again unchanged; completion marginals against exact enumeration."""
 
 import itertools
+from functools import partial
 
 import jax
 import numpy as np
@@ -10,8 +11,9 @@ import scipy.io
 
 from ising_diffusion.data import load_npz, load_spins, read_spin_file, save_matrix, save_spins
 from ising_diffusion.datasets.retina import load_retina_binary
-from ising_diffusion.impute import completion_marginals, impute
-from ising_diffusion.ising import sk_params
+from ising_diffusion.impute import completion_marginals, fit_with_missing, impute
+from ising_diffusion.inference import infer
+from ising_diffusion.ising import exact_sample, parameter_mse, sk_params
 from ising_diffusion.reconstruct import complete_missing
 
 FORMATS = ("npz", "npy", "mat", "csv", "tsv", "txt")
@@ -169,3 +171,16 @@ def test_completion_marginals_are_exact():
     np.testing.assert_array_equal(approx.spins, complete_missing(params, spins, hidden, max_exact=2).spins)
     assert not approx.exact[0] and np.all((approx.prob_plus >= 0) & (approx.prob_plus <= 1))
     np.testing.assert_allclose(completion_marginals(params, spins, hidden), res.prob_plus)
+
+
+def test_fit_with_missing_beats_dropping_rows_and_the_independent_fill():
+    n, m = 6, 600
+    truth = sk_params(jax.random.key(2), n, 1.0)
+    spins = np.asarray(exact_sample(jax.random.key(12), truth, m))
+    hidden = np.random.default_rng(2).random((m, n)) < 0.25  # about 100 complete rows
+    fit = partial(infer, method="pseudolikelihood", l2=1e-3)
+    start = fit_with_missing(fit, jax.random.key(1), spins, hidden, n_rounds=0)
+    em = fit_with_missing(fit, jax.random.key(1), spins, hidden, n_rounds=6)
+    dropped = fit(spins[~hidden.any(axis=1)])
+    mse = {k: float(parameter_mse(truth, p)) for k, p in [("start", start), ("em", em), ("dropped", dropped)]}
+    assert mse["em"] < 0.8 * mse["start"] and mse["em"] < 0.8 * mse["dropped"], mse
