@@ -77,7 +77,8 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
                    help="text files: the first row is a header (auto: when none of its fields is a number)")
     p.add_argument("--index-col", action="store_true", help="text files: the first column holds row labels")
     p.add_argument("--delimiter", default=None,
-                   help="text files: field delimiter (default ',' for .csv, tab for .tsv, blanks otherwise)")
+                   help="text files: field delimiter, 'tab' or '\\t' for a tab (default ',' for .csv, tab for .tsv, "
+                        "blanks otherwise)")
 
 
 def _add_option_argument(p: argparse.ArgumentParser, what: str) -> None:
@@ -266,14 +267,15 @@ def _read_file(path: Path, args, parser, *, allow_missing: bool = False):
     """Read a data file with the reader options in ``args``; a :class:`ising_diffusion.data.SpinFile`."""
     from ising_diffusion.data import read_spin_file
 
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter  # a shell passes a tab as '\t'
     try:
         f = read_spin_file(path, key=args.key, encoding=args.encoding, missing_zero=args.missing_zero,
                            header={"auto": None, "yes": True, "no": False}[args.header], index_col=args.index_col,
-                           delimiter=args.delimiter)
+                           delimiter=delimiter)
     except (ValueError, FileNotFoundError) as e:
         parser.error(str(e))
     if not allow_missing and f.mask.any():
-        r, c = (int(i) + 1 for i in zip(*f.mask.nonzero()).__next__())
+        r, c = (int(i) + 1 for i in next(zip(*f.mask.nonzero())))
         parser.error(f"{path} has {int(f.mask.sum())} missing entries (the first in row {r}, column {c}); fill them "
                      f"with 'ising-diffusion impute {path} --out FILLED' first")
     return f
@@ -399,8 +401,8 @@ def _infer(spins, method: str, options: dict, parser, seed: int = 0):
         what = ", ".join(f"{k}={v}" for k, v in options.items()) or "default options"
         hint = ""
         if "cv" in options.values():
-            hint = (" (a 'cv' option needs the cross-validation of ising_diffusion.infer; if this build lacks it pass a "
-                    "number, e.g. --option l2=0.01)")
+            hint = (" (a 'cv' option needs the cross-validation of ising_diffusion.infer; if this build lacks it "
+                    "pass a number, e.g. --option l2=0.01)")
         parser.error(f"infer with method {method!r} ({what}) failed: {e}{hint}")
 
 

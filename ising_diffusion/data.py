@@ -522,8 +522,12 @@ def _write_matrix(path: Path, values: np.ndarray, mask: np.ndarray, *, key: str,
         raise ValueError(f"columns has {len(columns)} names for {width} columns")
     rows = [([index[i]] if index is not None else []) + cells[i].tolist() for i in range(m)]
 
+    if delimiter is None and any(len(str(x).split()) != 1 for x in list(columns or ()) + list(index or ())):
+        raise ValueError("blank-separated text cannot hold header names or row labels that contain blanks or are "
+                         "empty; write a .csv or .tsv instead")
+
     def write(fh):
-        if delimiter is None:  # blank-separated text: names must not contain blanks, missing entries are NA
+        if delimiter is None:  # blank-separated text: missing entries are NA
             for row in ([list(columns)] if columns is not None else []) + rows:
                 fh.write(" ".join(row) + "\n")
         else:

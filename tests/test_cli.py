@@ -215,3 +215,16 @@ def test_impute_fits_and_scores_a_holdout(tmp_path, capsys):
     params = cli._load_params(tmp_path / "em.json", None)
     np.testing.assert_array_equal(read_spin_file(out, index_col=True).spins,
                                   complete_missing(params, src.spins, src.mask).spins)
+
+
+def test_reader_options_reach_every_command(tmp_path, capsys):
+    path = tmp_path / "d.dat"
+    path.write_text("label\ta\tb\nx\t1\t0\ny\t0\t0\nz\t1\t1\n")
+    argv = ["infer", str(path), "--method", "independent_exact", "--delimiter", "tab", "--index-col"]
+    assert cli.main(argv + ["--out", str(tmp_path / "p.npz")]) == 0
+    with np.load(tmp_path / "p.npz") as f:  # binary detected: columns 0/1 -> m = (1/3, -1/3)
+        np.testing.assert_allclose(f["h"], np.arctanh([1 / 3, -1 / 3]), rtol=1e-5)
+    code, _, err = _exit_code(argv + ["--encoding", "spins"], capsys)
+    assert code == 2 and "row 1 (line 2), column 3: value 0" in err and "--encoding binary" in err
+    code, _, err = _exit_code(["infer", str(ANSWERS)], capsys)
+    assert code == 2 and "44 missing entries" in err and "impute" in err

@@ -4,7 +4,8 @@
 
 300 exact samples of an SK model with N = 12 spins and g = 1 (``sk_params``, key 0), written as whitespace-separated
 0/1 text (binary encoding, as quiz answers right/wrong); each entry of the first 40 rows is blanked (``NA``) with
-probability 0.1, and the first three entries of row 1 always (the command prints how many entries and rows). Used by the README's "Your own data" example and by tests/test_cli.py.
+probability 0.1, and the first three entries of row 1 always (the command prints how many entries and rows). Used by
+the README's "Your own data" example and by tests/test_cli.py.
 """
 
 from pathlib import Path
