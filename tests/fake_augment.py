@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ising_diffusion.augment import AugmentResult
 from ising_diffusion.ising import IsingParams
@@ -27,7 +28,8 @@ class FakeAugment:
         self.calls = []
 
     def __call__(self, keys, train, test, *, generator="ddpm", n_augmented=None, config=None, generator_config=None,
-                 true_params=None, checkpoint_dir=None, progress=True):
+                 true_params=None, checkpoint_dir=None, progress=True, callback=None, solver=None,
+                 solver_options=None):
         self.calls.append(dict(n_seeds=keys.shape[0], train_shape=tuple(train.shape), generator=generator,
                                n_augmented=n_augmented, checkpoint_dir=checkpoint_dir))
         s, m, n = train.shape
@@ -49,8 +51,22 @@ class FakeAugment:
         var = 1.0 + jnp.abs(jnp.sin(epochs / 10.0))[None, :] * jnp.ones((s, 1))
         ones = jnp.ones(s)
         bowl = 1.0 + (epochs - 20.0) ** 2 / 400.0
+        # a made-up held-out score: training only -1, the mixes better by the MSE ratio (ratios (0, 1), sizes (0, m))
+        gain = (mse["train"] / mse["combined"])[:, None] - 1.0
+        score = jnp.stack([-jnp.ones((s, epochs.shape[0])), -1.0 + gain / bowl[None, :]], axis=-1)
         curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse["augmented"][:, None] * bowl[None, :],
-                              mse["combined"][:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones)
+                              mse["combined"][:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones,
+                              steps=jnp.tile(4 * epochs, (s, 1)), score=score, mix_sizes=jnp.tile(jnp.asarray([0, m]), (s, 1)))
         stop = jnp.full((s,), 20)
+        recommended = np.asarray(mse["combined"] < mse["train"])
+        selected = jax.tree.map(lambda a, b: jnp.where(recommended.reshape((-1,) + (1,) * (a.ndim - 1)), a, b),
+                                p_comb, p_train)
+        mse = mse | {"selected": mse_seeds(true_params, selected)}
         return AugmentResult(samples, curve, stop, stop, jnp.full((s,), 30), jnp.ones(s, bool), jnp.ones(s, bool),
-                             stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator)
+                             stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator,
+                             params_selected=selected, selected=np.where(recommended, "combined", "train"),
+                             recommended=recommended,
+                             reason=np.where(recommended, "fake: combined beat training only",
+                                             "fake: combined did not beat training only"),
+                             solver=solver or "pseudolikelihood", stop_step=4 * stop, stop_mix=np.where(recommended, 1.0, 0.0),
+                             score={"train": -ones, "selected": score[:, 1, 1]}, solver_l2=0.01 * ones)
