@@ -432,7 +432,8 @@ def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConf
         if fixed.truth is not None:
             comb = fits.get(n_monitor)
             if comb is None:
-                comb = fit_fixed(jax.random.fold_in(k, 1_000_001), jnp.concatenate([fixed.train, samples], axis=0), fixed.l2)
+                both = jnp.concatenate([fixed.train, samples], axis=0)
+                comb = fit_fixed(jax.random.fold_in(k, 1_000_001), both, fixed.l2)
             mse_a = parameter_mse(fixed.truth, fit_fixed(jax.random.fold_in(k, 1_000_002), samples, fixed.l2))
             mse_c = parameter_mse(fixed.truth, comb)
         record = {"gen_var": jnp.var(energy(fixed.w_train, samples)), "loss": jnp.mean(losses), "mse": mse_a,
@@ -666,10 +667,28 @@ def _where_seed(mask, new, old):
     return jax.tree.map(lambda a, b: jnp.where(mask.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old)
 
 
-def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
-         callback, solver, solver_options) -> AugmentResult:
-    t_start = time.perf_counter()
-    # --- validation, once
+class _Plan(NamedTuple):
+    """Everything the driver resolved from the arguments, once."""
+
+    generator: str
+    generator_config: Any
+    config: AugmentConfig
+    static: AugmentConfig  # the part of the config the kernel reads (budget and rule removed: no recompile)
+    solver: str
+    options: tuple
+    n_augmented: int
+    n_mon: int
+    steps_per_epoch: int
+    steps_per_point: int
+    n_points: int
+
+    def epochs(self) -> tuple[np.ndarray, np.ndarray]:
+        steps = np.arange(1, self.n_points + 1) * self.steps_per_point
+        epochs = steps / self.steps_per_epoch
+        return steps, (np.rint(epochs).astype(np.int64) if self.config.budget_unit == "epochs" else epochs)
+
+
+def _plan(train, test, truth, *, generator, n_augmented, config, generator_config, solver, solver_options) -> _Plan:
     config = AugmentConfig() if config is None else config
     if not isinstance(config, AugmentConfig):
         raise TypeError(f"config must be an AugmentConfig, got {type(config).__name__}")
@@ -677,7 +696,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         raise ValueError(f"unknown generator {generator!r}; registered: {sorted(GENERATOR_CONFIGS)}")
     if generator_config is None:
         generator_config = GENERATOR_CONFIGS[generator]()
-    n_seeds, m_train, n_spins = train.shape
+    _, m_train, n_spins = train.shape
     if m_train < 2 or test.shape[1] < 2:
         raise ValueError(f"need at least 2 training and 2 test samples, got {m_train} and {test.shape[1]}")
     if n_augmented is None:
@@ -688,132 +707,55 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     if config.stopping == "best" and truth is None:
         raise ValueError("stopping='best' needs true_params (the MSE curve)")
     solver, options = _resolve_solver(solver, solver_options, config, n_spins)
-    n_mon = n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples)
     steps_per_epoch = math.ceil(m_train / int(getattr(generator_config, "batch_size", 128)))
-    steps_per_point, n_points = config.schedule(steps_per_epoch)
-    last_step = steps_per_point * n_points
-    # the static part of the config (what the kernel reads), so budget and rule changes reuse the compiled kernel
     static = dataclasses.replace(config, n_steps=None, monitor_steps=None, n_epochs=None, monitor_every=None,
                                  stopping="last", n_augmented=None, solver=None, solver_options=None)
-    fns = _compiled(generator, generator_config, solver, options, static, n_spins, m_train, steps_per_point, n_mon,
-                    n_augmented)
-    timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
+    return _Plan(generator, generator_config, config, static, solver, options, n_augmented,
+                 n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples), steps_per_epoch,
+                 *config.schedule(steps_per_epoch))
 
+
+def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
+         callback, solver, solver_options) -> AugmentResult:
+    t_start = time.perf_counter()
+    plan = _plan(train, test, truth, generator=generator, n_augmented=n_augmented, config=config,
+                 generator_config=generator_config, solver=solver, solver_options=solver_options)
+    n_seeds, m_train, n_spins = train.shape
+    fns = _compiled(generator, plan.generator_config, plan.solver, plan.options, plan.static, n_spins, m_train,
+                    plan.steps_per_point, plan.n_mon, plan.n_augmented)
+    timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
     t0 = time.perf_counter()
     state, fixed = jax.block_until_ready(fns.init(keys, train, test, truth))
-    timing["solver"] = time.perf_counter() - t0
+    timing["solver"] = timing["erasure"] = time.perf_counter() - t0
 
-    # --- checkpoints (only when asked for: without a directory the candidate states stay in memory)
     ckpt = None
-    if checkpoint_dir is not None:
+    if checkpoint_dir is not None:  # without a directory nothing is written: the candidates stay in memory
         fp = fingerprint(keys=keys, train=train, test=test, truth=truth, generator=generator,
-                         generator_config=generator_config, solver=solver, solver_options=options, static=static,
-                         n_mon=n_mon, steps_per_point=steps_per_point)
-        ckpt = open_run(checkpoint_dir, fp, {"steps_per_epoch": steps_per_epoch, "n_seeds": int(n_seeds),
-                                             "n_mix": len(config.mix_grid)})
-    keep = config.stopping in ("paper", "robust", "best")  # rules decided from the whole curve need past states
-    stash: dict[int, Any] = {}
+                         generator_config=plan.generator_config, solver=plan.solver, solver_options=plan.options,
+                         static=plan.static, n_mon=plan.n_mon, steps_per_point=plan.steps_per_point)
+        ckpt = open_run(checkpoint_dir, fp, {"steps_per_epoch": plan.steps_per_epoch, "n_seeds": int(n_seeds),
+                                             "n_mix": len(plan.config.mix_grid)})
     try:
-        records: list[dict] = []
-        done = 0
-        if ckpt is not None:
-            rec_t = jax.eval_shape(fns.step, state, fixed)[1]
-            restored, records, done = resume_points(ckpt, {"state": state, "record": rec_t}, every=steps_per_point,
-                                                    last=last_step)
-            if restored is not None:
-                state = restored
-        bar = tqdm(total=n_points, initial=done // steps_per_point, disable=not progress,
-                   desc=f"{generator} training", unit="pt")
-        for p in range(done // steps_per_point, n_points):
-            step_no = (p + 1) * steps_per_point
-            t0 = time.perf_counter()
-            state, rec = jax.block_until_ready(fns.step(state, fixed))
-            timing["train"] += time.perf_counter() - t0  # training and monitor run in one compiled call
-            if ckpt is not None:
-                ckpt.save(step_no, {"state": state, "record": rec})
-            elif keep:
-                stash[p] = state.gen
-            records.append(jax.tree.map(np.asarray, rec))
-            bar.update(1)
-            ratio = records[-1]["gen_var"] / np.asarray(fixed.var_test)
-            gain = np.asarray(state.best_score) - np.asarray(fixed.score_train)
-            bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
-                             f"{ratio.min():.2f}..{ratio.max():.2f}", "score gain": f"{gain.max():+.3g}"})
-            if callback is not None:
-                callback(_num(step_no / steps_per_epoch), {k: v.tolist() for k, v in records[-1].items()})
-        bar.close()
-
-        # --- the rules (host side, per seed) and the chosen generator states
-        steps = np.arange(1, n_points + 1) * steps_per_point
-        epochs = steps / steps_per_epoch
-        if config.budget_unit == "epochs":
-            epochs = np.rint(epochs).astype(np.int64)
-        curve, rules = _curve_and_rules(records, fixed, config, steps, epochs, n_seeds, n_mon, m_train,
+        t0 = time.perf_counter()
+        state, records, stash = _loop(fns, state, fixed, plan, ckpt, progress, callback)
+        timing["train"] = time.perf_counter() - t0  # training and monitor points run in one compiled call each
+        steps, epochs = plan.epochs()
+        curve, rules = _curve_and_rules(records, fixed, plan.config, steps, epochs, n_seeds, plan.n_mon, m_train,
                                         truth is not None)
         t0 = time.perf_counter()
-        if config.stopping == "score":
-            chosen_idx = np.asarray(state.best_point) - 1
-            chosen_gen = state.best_gen
-        else:
-            chosen_idx = rules[config.stopping]
-            chosen_gen = state.gen
-            for i in np.unique(chosen_idx):
-                if i == n_points - 1:
-                    continue
-                if ckpt is not None:
-                    g = ckpt.restore(int(steps[i]), {"state": state, "record": jax.eval_shape(
-                        fns.step, state, fixed)[1]})["state"].gen
-                else:
-                    g = stash[int(i)]
-                chosen_gen = _where_seed(chosen_idx == i, g, chosen_gen)
+        chosen_idx, chosen_gen = _chosen(fns, state, fixed, plan, rules, ckpt, stash, steps)
     finally:
         if ckpt is not None:
             ckpt.close()
-    stash.clear()
     samples, p_aug, p_comb, eps_aug, eps_comb = jax.block_until_ready(fns.finalize(chosen_gen, fixed))
     timing["final"] = time.perf_counter() - t0
-
-    # --- the recommendation: never silently worse than the training data alone
-    score_train = np.asarray(fixed.score_train)
-    score_curve = curve.score  # (S, P, R)
-    grid = np.asarray(config.mix_grid)
-    if config.stopping == "score":
-        best_score = np.asarray(state.best_score)
-        stop_mix = grid[np.maximum(np.asarray(state.best_mix), 0)]
-    else:
-        at = score_curve[np.arange(n_seeds), chosen_idx]  # (S, R)
-        best_score = np.max(np.where(grid[None] > 0, at, -np.inf), axis=1)
-        stop_mix = np.full(n_seeds, grid[-1])
-    improves = best_score > score_train
-    recommended, reasons = improves.copy(), []
-    for s in range(n_seeds):
-        crossed = {"paper": rules["crossed_paper"][s], "robust": rules["crossed_robust"][s]}.get(config.stopping, True)
-        recommended[s] = improves[s] and crossed
-        if not crossed:
-            reasons.append(f"the generated energy variance never met the test variance ({config.stopping} rule); "
-                           "the augmented data are not recommended and params_selected is the training-only fit")
-        elif not improves[s]:
-            reasons.append("no monitored model and mix improved the held-out score over the training data alone "
-                           f"({best_score[s]:.4g} <= {score_train[s]:.4g}); the augmented data are not recommended "
-                           "and params_selected is the training-only fit")
-        else:
-            reasons.append(f"training + {stop_mix[s]:g}x generated samples raised the held-out score from "
-                           f"{score_train[s]:.4g} to {best_score[s]:.4g} (at epoch {epochs[chosen_idx[s]]}); "
-                           "params_selected is that fit")
-    stop_mix = np.where(recommended, stop_mix, 0.0)
-    chosen_fit = state.best_params if config.stopping == "score" else p_comb
-    params_selected = _where_seed(recommended, chosen_fit, fixed.w_train)
-    if not recommended.all():
-        n_no = int((~recommended).sum())
-        warnings.warn(f"augmentation not recommended for {n_no} of {n_seeds} seed(s): {reasons[int(np.argmin(recommended))]}"
-                      " (see result.recommended / result.reason)", AugmentationNotRecommendedWarning, stacklevel=3)
+    rec = _recommend(plan, state, fixed, curve, rules, chosen_idx, epochs, p_comb)
 
     mse = None
     if truth is not None:
         pm = jax.vmap(parameter_mse)
         mse = {"train": np.asarray(pm(truth, fixed.w_train)), "augmented": np.asarray(pm(truth, p_aug)),
-               "combined": np.asarray(pm(truth, p_comb)), "selected": np.asarray(pm(truth, params_selected))}
-    timing["erasure"] = timing["solver"]
+               "combined": np.asarray(pm(truth, p_comb)), "selected": np.asarray(pm(truth, rec["params_selected"]))}
     timing["total"] = time.perf_counter() - t_start
     return AugmentResult(
         samples=samples, curve=curve, stop_epoch=epochs[chosen_idx], stop_epoch_paper=epochs[rules["paper"]],
@@ -823,10 +765,99 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         params_train=fixed.w_train, params_augmented=p_aug, params_combined=p_comb, mse=mse,
         eps={"train": np.asarray(fixed.eps_train), "augmented": np.asarray(eps_aug),
              "combined": np.asarray(eps_comb)},
-        timing=timing, generator=generator, params_selected=params_selected,
-        selected=np.where(recommended, "combined", "train"), recommended=recommended, reason=np.asarray(reasons),
-        solver=solver, stop_step=steps[chosen_idx], stop_mix=stop_mix,
-        score={"train": score_train, "selected": best_score}, solver_l2=np.asarray(fixed.l2))
+        timing=timing, generator=generator, solver=plan.solver, stop_step=steps[chosen_idx],
+        solver_l2=np.asarray(fixed.l2), **rec)
+
+
+def _loop(fns, state, fixed, plan, ckpt, progress, callback):
+    """Train and monitor point after point (resuming after the last checkpoint); returns the final state, the
+    host records of every point and, for the whole-curve rules without checkpoints, each point's generator state."""
+    records, done = [], 0
+    if ckpt is not None:
+        rec_t = jax.eval_shape(fns.step, state, fixed)[1]
+        restored, records, done = resume_points(ckpt, {"state": state, "record": rec_t}, every=plan.steps_per_point,
+                                                last=plan.steps_per_point * plan.n_points)
+        state = state if restored is None else restored
+    keep = ckpt is None and plan.config.stopping in ("paper", "robust", "best")
+    stash: dict[int, Any] = {}
+    n_seeds = np.shape(fixed.var_test)[0]
+    with tqdm(total=plan.n_points, initial=done // plan.steps_per_point, disable=not progress,
+              desc=f"{plan.generator} training", unit="pt") as bar:
+        for p in range(done // plan.steps_per_point, plan.n_points):
+            step_no = (p + 1) * plan.steps_per_point
+            state, rec = jax.block_until_ready(fns.step(state, fixed))
+            if ckpt is not None:
+                ckpt.save(step_no, {"state": state, "record": rec})
+            elif keep:
+                stash[p] = state.gen
+            records.append(jax.tree.map(np.asarray, rec))
+            bar.update(1)
+            # the variance rules look for var/test reaching 1; the score rule for a positive gain (range over seeds)
+            ratio = records[-1]["gen_var"] / np.asarray(fixed.var_test)
+            gain = np.asarray(state.best_score) - np.asarray(fixed.score_train)
+            bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
+                             f"{ratio.min():.2f}..{ratio.max():.2f}", "score gain": f"{gain.max():+.3g}"})
+            if callback is not None:
+                callback(_num(step_no / plan.steps_per_epoch), {k: v.tolist() for k, v in records[-1].items()})
+    return state, records, stash
+
+
+def _chosen(fns, state, fixed, plan, rules, ckpt, stash, steps):
+    """Each seed's chosen point and generator state: the score rule's is in the state; the others come from memory
+    or the checkpoints."""
+    if plan.config.stopping == "score":
+        return np.asarray(state.best_point) - 1, state.best_gen
+    idx = rules[plan.config.stopping]
+    gen = state.gen
+    for i in np.unique(idx):
+        if i == plan.n_points - 1:
+            continue
+        if ckpt is not None:
+            target = {"state": state, "record": jax.eval_shape(fns.step, state, fixed)[1]}
+            g = ckpt.restore(int(steps[i]), target)["state"].gen
+        else:
+            g = stash[int(i)]
+        gen = _where_seed(idx == i, g, gen)
+    return idx, gen
+
+
+def _recommend(plan, state, fixed, curve, rules, chosen_idx, epochs, p_comb) -> dict:
+    """The recommendation, per seed: augmented data only when they beat the training data on the held-out score
+    (and, for the variance rules, the variance met the test variance); a warning otherwise."""
+    stopping, grid = plan.config.stopping, np.asarray(plan.config.mix_grid)
+    score_train = np.asarray(fixed.score_train)
+    n_seeds = score_train.shape[0]
+    if stopping == "score":
+        best = np.asarray(state.best_score)
+        stop_mix = grid[np.maximum(np.asarray(state.best_mix), 0)]
+    else:
+        at = curve.score[np.arange(n_seeds), chosen_idx]  # (S, R)
+        best = np.max(np.where(grid[None] > 0, at, -np.inf), axis=1)
+        stop_mix = np.full(n_seeds, grid[-1])
+    crossed = rules.get(f"crossed_{stopping}", np.ones(n_seeds, bool))
+    recommended = (best > score_train) & crossed
+    reasons = []
+    for s in range(n_seeds):
+        if not crossed[s]:
+            reasons.append(f"the generated energy variance never met the test variance ({stopping} rule); the "
+                           "augmented data are not recommended and params_selected is the training-only fit")
+        elif not recommended[s]:
+            reasons.append("no monitored model and mix improved the held-out score over the training data alone "
+                           f"({best[s]:.4g} <= {score_train[s]:.4g}); the augmented data are not recommended and "
+                           "params_selected is the training-only fit")
+        else:
+            reasons.append(f"training + {stop_mix[s]:g}x generated samples raised the held-out score from "
+                           f"{score_train[s]:.4g} to {best[s]:.4g} (at epoch {epochs[chosen_idx[s]]}); "
+                           "params_selected is that fit")
+    if not recommended.all():
+        first = reasons[int(np.argmin(recommended))]
+        warnings.warn(f"augmentation not recommended for {int((~recommended).sum())} of {n_seeds} seed(s): {first} "
+                      "(see result.recommended / result.reason)", AugmentationNotRecommendedWarning, stacklevel=4)
+    chosen_fit = state.best_params if stopping == "score" else p_comb
+    return {"params_selected": _where_seed(recommended, chosen_fit, fixed.w_train),
+            "selected": np.where(recommended, "combined", "train"), "recommended": recommended,
+            "reason": np.asarray(reasons), "stop_mix": np.where(recommended, stop_mix, 0.0),
+            "score": {"train": score_train, "selected": best}}
 
 
 def _curve_and_rules(records, fixed, config, steps, epochs, n_seeds, n_mon, m_train, have_truth):
