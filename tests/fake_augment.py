@@ -56,7 +56,8 @@ class FakeAugment:
         score = jnp.stack([-jnp.ones((s, epochs.shape[0])), -1.0 + gain / bowl[None, :]], axis=-1)
         curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse["augmented"][:, None] * bowl[None, :],
                               mse["combined"][:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones,
-                              steps=jnp.tile(4 * epochs, (s, 1)), score=score, mix_sizes=jnp.tile(jnp.asarray([0, m]), (s, 1)))
+                              steps=jnp.tile(4 * epochs, (s, 1)), score=score,
+                              mix_sizes=jnp.tile(jnp.asarray([0, m]), (s, 1)))
         stop = jnp.full((s,), 20)
         recommended = np.asarray(mse["combined"] < mse["train"])
         selected = jax.tree.map(lambda a, b: jnp.where(recommended.reshape((-1,) + (1,) * (a.ndim - 1)), a, b),
@@ -68,5 +69,6 @@ class FakeAugment:
                              recommended=recommended,
                              reason=np.where(recommended, "fake: combined beat training only",
                                              "fake: combined did not beat training only"),
-                             solver=solver or "pseudolikelihood", stop_step=4 * stop, stop_mix=np.where(recommended, 1.0, 0.0),
+                             solver=solver or "pseudolikelihood", stop_step=4 * stop,
+                             stop_mix=np.where(recommended, 1.0, 0.0),
                              score={"train": -ones, "selected": score[:, 1, 1]}, solver_l2=0.01 * ones)
