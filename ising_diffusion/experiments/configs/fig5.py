@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
 
@@ -29,7 +30,8 @@ def get_config(preset: str = "quick") -> Fig5Config:
     if preset == "quick":
         return Fig5Config(augment=QUICK_AUGMENT, generator_configs={"ddpm": QUICK_GENERATOR})
     if preset == "paper":
-        return Fig5Config(n_seeds=10, n_train_values=(1000, 2000, 4000, 8000), generators=("ddpm", "rbm", "vae", "gan"))
+        return Fig5Config(n_seeds=10, n_train_values=(1000, 2000, 4000, 8000), generators=("ddpm", "rbm", "vae", "gan"),
+                          augment=PAPER_AUGMENT, generator_configs={"ddpm": PAPER_GENERATOR})
     if preset == "tiny":
         return dataclasses.replace(Fig5Config(n_spins=8, n_train_values=(32, 64), n_seeds=2,
                                               generators=("ddpm", "rbm"), generator_configs={"ddpm": TINY_DDPM}),

@@ -56,7 +56,8 @@ class Fig6Config:
     solvers: tuple[str, ...] = ("erasure", "pseudolikelihood")
     pl_l2: float = 1e-4
     n_augmented: int | None = 8000
-    augment: AugmentConfig = AugmentConfig(n_epochs=150, monitor_every=10, n_monitor_samples=1000)
+    augment: AugmentConfig = AugmentConfig(n_epochs=150, monitor_every=10, n_monitor_samples=1000, solver="erasure",
+                                           stopping="robust")
     ddpm: DDPMConfig = DDPMConfig(batch_size=256, ddim_steps=50, learning_rate=1e-3)
 
     def __post_init__(self):
@@ -83,12 +84,13 @@ def get_config(preset: str = "quick") -> Fig6Config:
         return Fig6Config()
     if preset == "paper":
         return Fig6Config(n_eval=None, n_masks=5, n_seeds=5, n_augmented=None,
-                          augment=AugmentConfig(n_epochs=1000, monitor_every=10, n_monitor_samples=1000),
-                          ddpm=DDPMConfig())
+                          augment=AugmentConfig.paper(n_epochs=1000, monitor_every=10, n_monitor_samples=1000),
+                          ddpm=DDPMConfig.paper())
     if preset == "tiny":
         return Fig6Config(n_cells=6, n_train=200, n_test=50, n_eval=None, ks=(2, 4), n_masks=2, n_seeds=1,
                           n_augmented=200,
-                          augment=AugmentConfig(n_epochs=4, monitor_every=2, n_monitor_samples=100, n_bootstrap=20),
+                          augment=AugmentConfig(n_epochs=4, monitor_every=2, n_monitor_samples=100, n_bootstrap=20,
+                                                solver="erasure", stopping="robust"),
                           ddpm=DDPMConfig(widths=(16, 32), time_embed_dim=8, n_timesteps=100, ddim_steps=5,
                                           batch_size=64))
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")
