@@ -155,8 +155,9 @@ def test_total_variation_to_the_exact_distribution_falls_during_training(planted
         losses.append(np.asarray(loss))
         tvs.append(_tv(gen.sample(jax.random.key(1), state, n_gen), probs))
     floor = _tv(data, probs)  # the training set's own distance (M = 2000)
-    # measured: 0.61 -> 0.08 -> 0.05 -> 0.04 against the data's 0.035
-    assert tvs[1] < 0.5 * tvs[0] and tvs[-1] < tvs[1], tvs
+    # measured: 0.54 (untrained) -> 0.076 -> 0.062 -> 0.067 against the training set's own 0.050 (20 000 samples
+    # leave ~0.02 of histogram noise); 0.057 with 10 skipping steps. Past the first chunk it sits at that floor.
+    assert tvs[1] < 0.5 * tvs[0], tvs
     assert tvs[-1] < 0.15 * tvs[0] and tvs[-1] < 2.5 * floor + 0.02, (tvs, floor)
     assert losses[-1][-100:].mean() < 0.8 * losses[0][:100].mean()
     assert _tv(fast.sample(jax.random.key(1), state, n_gen), probs) < 0.2 * tvs[0]
