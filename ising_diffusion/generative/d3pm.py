@@ -79,7 +79,7 @@ __all__ = [
 @dataclasses.dataclass(frozen=True)
 class D3PMConfig:
     """Settings of the bit-flip discrete diffusion generator (defaults: a CPU-sized network that trains on ``N = 20``
-    and a few hundred samples within a minute; see docs/baselines.md).
+    and a few hundred samples within a minute; see docs/generators.md).
 
     Attributes:
       widths: encoder widths of the :class:`~ising_diffusion.generative.ddpm.UNetMLP` backbone (decoder mirrors).
