@@ -12,7 +12,8 @@ and the schedule ends at ``abar_{T-1} = 0``: ``x_{T-1}`` is uniform on {-1, +1}^
 **Posterior.** Bayes with the two bit flips gives, per spin, with ``a = abar_t / abar_s`` and ``b = abar_s`` for any
 ``s < t`` (``s = t - 1`` for the one-step posterior, ``abar_{-1} = 1``),
 
-    q(x_s = y | x_t = x, x0 = z) = (1 + a x y) (1 + b y z) / (2 (1 + a b x z)),   E[x_s | x, z] = (a x + b z) / (1 + a b x z).
+    q(x_s = y | x_t = x, x0 = z) = (1 + a x y) (1 + b y z) / (2 (1 + a b x z)),
+    E[x_s | x_t = x, x0 = z] = (a x + b z) / (1 + a b x z).
 
 **Model.** A network (the DDPM's :class:`~ising_diffusion.generative.ddpm.UNetMLP`, fed ``x_t`` as +-1 floats, with the
 same sinusoidal time embedding) outputs one logit per spin, ``logit_i = log p(x0_i = +1 | x_t) - log p(x0_i = -1 |
