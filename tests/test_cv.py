@@ -87,8 +87,11 @@ def test_one_call_path_equals_plain_loop(method):
     params, info = infer(spins, method, l2="cv", l2_grid=grid, cv_folds=folds, return_info=True)
     assert isinstance(info, CVInfo)
     assert info.fold_scores.shape == (folds, len(grid)) and info.score_mean.shape == (len(grid),)
-    # weakly penalised fits sit on flat optima: agreement to the L-BFGS tolerance, not to float rounding
-    np.testing.assert_allclose(np.asarray(info.fold_scores), scores, atol=1e-3, rtol=1e-3)
+    # the path stops PATIENCE penalties past the peak: those scores are -inf, every fitted one matches the loop
+    # (weakly penalised fits sit on flat optima: agreement to the L-BFGS tolerance, not to float rounding)
+    fitted = np.isfinite(np.asarray(info.score_mean))
+    assert fitted[np.argmax(scores.mean(0)):].all() and fitted.sum() >= 3
+    np.testing.assert_allclose(np.asarray(info.fold_scores)[:, fitted], scores[:, fitted], atol=1e-3, rtol=1e-3)
     assert float(info.l2) == pytest.approx(l2_loop)
     np.testing.assert_allclose(np.asarray(params.h), np.asarray(params_loop.h), atol=2e-3)
     np.testing.assert_allclose(np.asarray(params.J), np.asarray(params_loop.J), atol=2e-3)

@@ -5,7 +5,10 @@ and interleaved so data generated in blocks, e.g. several Markov chains one afte
 Every fold keeps the full ``(M, N)`` array and sees it through per-sample weights (1 for training rows, 0 for its
 held-out rows), so all folds have one static shape and are fitted together under ``vmap``. The penalty grid is walked
 from the largest ``l2`` down with ``lax.scan``, each fold warm-started from its fit at the previous (larger) ``l2``:
-strongly penalised fits converge in a few L-BFGS steps and each next one starts close to its optimum.
+strongly penalised fits converge in a few L-BFGS steps and each next one starts close to its optimum. Once the mean
+held-out score has fallen below the best so far at ``PATIENCE = 2`` consecutive penalties, the smaller ones are not
+fitted (score ``-inf``): past its peak the held-out score of a ridge path only falls, and the weakest penalties are by
+far the slowest fits (near-separable data drive them to ``max_iter``).
 
 Score of a fit = held-out mean log-pseudolikelihood (``"pseudolikelihood"``) or held-out mean log-likelihood with an
 enumerated ``log Z`` (``"mle_exact"``) of the fold's held-out rows; higher is better. The chosen ``l2`` has the best
@@ -34,6 +37,8 @@ __all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "fold_weights", "pseudolikel
 DEFAULT_L2_GRID = (0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 #: Selection rules: the best mean held-out score, or the largest l2 within one standard error of it.
 CV_RULES = ("best", "1se")
+#: The path stops after this many consecutive penalties whose mean held-out score is below the best so far.
+PATIENCE = 2
 
 
 class CVInfo(NamedTuple):
@@ -43,7 +48,7 @@ class CVInfo(NamedTuple):
       l2: the chosen penalty (scalar).
       l2_grid: ``(G,)`` the grid, sorted ascending (all other ``G`` axes follow this order).
       score_mean: ``(G,)`` mean over folds of the held-out score (mean log-pseudolikelihood or log-likelihood per
-        sample; higher is better; ``-inf`` where a fold's fit was not finite).
+        sample; higher is better; ``-inf`` where a fold's fit was not finite or the path stopped before this l2).
       score_se: ``(G,)`` standard error of that mean over folds (``std(ddof=1) / sqrt(folds)``).
       fold_scores: ``(folds, G)`` every fold's held-out score.
       fit_info: the refit's own diagnostics (:class:`OptimInfo`) on all data at the chosen ``l2``.
@@ -83,23 +88,40 @@ def _select(fold_scores, grid, cv_rule: str):
     return fold_scores, mean, se, best
 
 
-def _path(fit_fold, score_fold, x0, grid_desc, train_w, test_w):
+def _path(fit_fold, score_fold, x0, grid_desc, train_args, test_args):
     """Scan over ``l2`` (descending), vmap over folds, each fold warm-started from its previous fit.
+
+    Once the mean score has been below the best so far at :data:`PATIENCE` consecutive penalties, the remaining
+    (smaller) penalties are not fitted: their scores are ``-inf``. Weak penalties are the slow fits (near-separable
+    data push them to ``max_iter``) and, past the optimum, the held-out score only falls.
 
     Returns:
       ``(scores (G, F), fits with leading (G, F) axes)`` in ``grid_desc`` order.
     """
+    folds = jax.tree.leaves(x0)[0].shape[0]
 
-    def step(x, l2):
-        fits, _ = jax.vmap(lambda xf, w: fit_fold(w, l2, xf))(x, train_w)
-        scores = jax.vmap(score_fold)(fits, test_w)
+    def fit(x, l2):
+        fits, _ = jax.vmap(lambda xf, a: fit_fold(a, l2, xf))(x, train_args)
+        scores = jax.vmap(score_fold)(fits, test_args)
         # a fit that ran off to infinity (l2 = 0 on a separable fold) must not poison the next warm start
         finite = jax.vmap(lambda f: jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(f)])))(fits)
-        carry = jax.tree.map(lambda new, old: jnp.where(finite.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
-                             fits, x)
-        return carry, (scores, fits)
+        fits = jax.tree.map(lambda new, old: jnp.where(finite.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
+                            fits, x)
+        return fits, scores
 
-    _, (scores, fits) = jax.lax.scan(step, x0, grid_desc)
+    def skip(x, l2):
+        del l2
+        return x, jnp.full((folds,), -jnp.inf, jnp.float32)
+
+    def step(carry, l2):
+        x, best, n_worse = carry
+        x, scores = jax.lax.cond(n_worse < PATIENCE, fit, skip, x, l2)
+        mean = jnp.mean(jnp.where(jnp.isfinite(scores), scores, -jnp.inf))
+        n_worse = jnp.where(mean > best, 0, n_worse + 1)
+        return (x, jnp.maximum(best, mean), n_worse), (scores, x)
+
+    init = (x0, jnp.asarray(-jnp.inf, jnp.float32), jnp.asarray(0, jnp.int32))
+    _, (scores, fits) = jax.lax.scan(step, init, grid_desc)
     return scores, fits
 
 
