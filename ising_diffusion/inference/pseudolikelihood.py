@@ -42,7 +42,7 @@ def neg_log_pseudolikelihood(params: IsingParams, spins: Float[Array, "M N"],
     per_sample = jnp.sum(jax.nn.log_sigmoid(2.0 * spins * fields), axis=-1)
     if weights is None:
         return -jnp.mean(per_sample)
-    return -(normalized(weights) @ per_sample)
+    return -jnp.sum(normalized(weights) * per_sample)
 
 
 def normalized(weights: Float[Array, " M"]) -> Float[Array, " M"]:
