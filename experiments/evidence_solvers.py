@@ -125,13 +125,14 @@ def plot(table, path: Path):
             r = next((r for r in table if (r["n"], r["g"], r["m"], r["method"]) == (n, g, m, method)), None)
             if r is None:
                 continue
-            ax.errorbar([i], [r["mean"]], yerr=[[r["mean"] - max(r["lo"], 1e-12)], [r["hi"] - r["mean"]]], fmt="o",
+            ax.errorbar([i], [r["mean"]], yerr=[[r["mean"] - max(r["lo"], r["mean"] / 10)], [r["hi"] - r["mean"]]], fmt="o",
                         capsize=3)
             ax.plot([i], [r["median"]], "kx")
         ax.set_xticks(range(len(methods)), methods, rotation=60, ha="right", fontsize=7)
         ax.set_yscale("log")
         ax.set_title(f"N={n} g={g:g} M={m}", fontsize=9)
-    axes[0][0].set_ylabel("parameter MSE (o mean, 95% CI; x median)")
+    axes[0][0].set_ylabel("MSE: o mean, 95% CI, x median", fontsize=8)
+    fig.suptitle("lower bars clipped at mean/10 (a t-interval can reach below 0)", fontsize=7, y=0.02)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
 
