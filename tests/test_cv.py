@@ -50,6 +50,7 @@ def cv_small_large():
     return truths, out, default_small
 
 
+@pytest.mark.slow  # about 80 s on 2 loaded cores (two compiled CV paths over 3 seeds); run with -m slow
 def test_cv_picks_interior_l2_and_beats_default(cv_small_large):
     truths, out, default_small = cv_small_large
     params, info = out["small"]
@@ -59,6 +60,7 @@ def test_cv_picks_interior_l2_and_beats_default(cv_small_large):
     assert np.mean(mse_cv) < np.mean(mse_default), (mse_cv, mse_default)
 
 
+@pytest.mark.slow
 def test_chosen_l2_grows_as_samples_shrink(cv_small_large):
     _, out, _ = cv_small_large
     small, large = np.log(np.asarray(out["small"][1].l2)), np.log(np.asarray(out["large"][1].l2))
