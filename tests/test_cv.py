@@ -50,7 +50,7 @@ def cv_small_large():
     return truths, out, default_small
 
 
-@pytest.mark.slow  # about 80 s on 2 loaded cores (two compiled CV paths over 3 seeds); run with -m slow
+@pytest.mark.slow  # about 40 s on 2 loaded cores (two compiled CV paths over 3 seeds); run with -m slow
 def test_cv_picks_interior_l2_and_beats_default(cv_small_large):
     truths, out, default_small = cv_small_large
     params, info = out["small"]
