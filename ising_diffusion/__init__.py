@@ -10,7 +10,7 @@ from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augme
 from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
 from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
-from ising_diffusion.inference import infer, infer_batch
+from ising_diffusion.inference import CVInfo, cross_validate_l2, infer, infer_batch
 from ising_diffusion.ising import (
     IsingParams,
     energy,
@@ -61,6 +61,8 @@ __all__ = [
     "exact_probabilities",
     "exact_sample",
     "flat_to_params",
+    "CVInfo",
+    "cross_validate_l2",
     "infer",
     "infer_batch",
     "load_npz",

@@ -132,9 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the data file by 'sample').")
     p.add_argument("data", type=_existing_file, help=_DATA_HELP)
     p.add_argument("--method", default="erasure",
-                   help="inference method: erasure (the paper's erasure machine with automatic eps), or any method of "
-                        "ising_diffusion.infer such as pseudolikelihood, mle_exact, mle_mcmc, mean_field, tap, "
-                        "independent (default erasure)")
+                   help="inference method: erasure (the paper's erasure machine with automatic eps; the default, "
+                        "for reproducing the paper), or any method of ising_diffusion.infer such as pseudolikelihood, "
+                        "mle_exact, mle_mcmc, mean_field, tap, independent. The most accurate estimate in our planted "
+                        "tests (docs/inference.md) is pseudolikelihood with a cross-validated penalty: "
+                        "--method pseudolikelihood --option l2=cv (default erasure)")
     _add_option_argument(p, "the method")
     _add_reader_options(p)
     p.add_argument("--truth", type=_existing_file, default=None,

@@ -1,7 +1,7 @@
 """Inverse Ising solvers: ``infer(spins, method=...)`` and the per-method pure cores it dispatches to."""
 
 from ising_diffusion.inference._optim import OptimInfo
-from ising_diffusion.inference.api import METHODS, erasure_core, infer, infer_batch
+from ising_diffusion.inference.api import CV_METHODS, METHODS, cross_validate_l2, erasure_core, infer, infer_batch
 from ising_diffusion.inference.closed_form import (
     DEFAULT_CLIP,
     DEFAULT_RIDGE,
@@ -11,6 +11,7 @@ from ising_diffusion.inference.closed_form import (
     mean_field,
     tap,
 )
+from ising_diffusion.inference.cv import CV_RULES, DEFAULT_L2_GRID, CVInfo, mle_exact_cv, pseudolikelihood_cv
 from ising_diffusion.inference.erasure import (
     DEFAULT_EPS_GRID,
     ErasureResult,
@@ -21,14 +22,19 @@ from ising_diffusion.inference.mle import McmcInfo, mle_exact, mle_mcmc
 from ising_diffusion.inference.pseudolikelihood import neg_log_pseudolikelihood, pseudolikelihood
 
 __all__ = [
+    "CVInfo",
+    "CV_METHODS",
+    "CV_RULES",
     "DEFAULT_CLIP",
     "DEFAULT_EPS_GRID",
+    "DEFAULT_L2_GRID",
     "DEFAULT_RIDGE",
     "METHODS",
     "ClosedFormInfo",
     "ErasureResult",
     "McmcInfo",
     "OptimInfo",
+    "cross_validate_l2",
     "erasure_core",
     "erasure_machine",
     "erasure_machine_auto",
@@ -38,8 +44,10 @@ __all__ = [
     "infer_batch",
     "mean_field",
     "mle_exact",
+    "mle_exact_cv",
     "mle_mcmc",
     "neg_log_pseudolikelihood",
     "pseudolikelihood",
+    "pseudolikelihood_cv",
     "tap",
 ]

@@ -11,9 +11,11 @@ Methods (``docs/inference.md`` says which to use when):
 =====================  ===================================================================================
 ``"erasure"``          erasure machine, eps chosen on a grid (``eps_grid``, ``alpha``, ``n_iter``), or at a
                        fixed ``eps=...``; info: :class:`ErasureResult` (chosen eps, mean-energy curve)
-``"mle_exact"``        likelihood maximisation with enumerated moments, N <= 20 (``l2``, ``max_iter``, ``tol``)
+``"mle_exact"``        likelihood maximisation with enumerated moments, N <= 20 (``l2``, ``max_iter``, ``tol``);
+                       ``l2="cv"``: penalty chosen by cross-validation (``l2_grid``, ``cv_folds``, ``cv_rule``)
 ``"mle_mcmc"``         Boltzmann machine learning with persistent Metropolis chains; needs ``key``
-``"pseudolikelihood"`` symmetrised pseudolikelihood, optax L-BFGS (``l2``, ``max_iter``, ``tol``)
+``"pseudolikelihood"`` symmetrised pseudolikelihood, optax L-BFGS (``l2``, ``max_iter``, ``tol``); ``l2="cv"``: the
+                       penalty chosen by cross-validation, info :class:`CVInfo` (the best estimate we measured)
 ``"mean_field"``       naive mean field ``J = -(C^-1)`` (``clip``, ``ridge``)
 ``"tap"``              TAP inversion (``clip``, ``ridge``)
 ``"independent"``      Hopfield-style ``w = <ops>_data`` (the weakest baseline)
@@ -33,13 +35,14 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.data import as_spins
 from ising_diffusion.inference.closed_form import independent, independent_exact, mean_field, tap
+from ising_diffusion.inference.cv import CV_RULES, DEFAULT_L2_GRID, CVInfo, mle_exact_cv, pseudolikelihood_cv
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, ErasureResult, erasure_machine, erasure_machine_auto
 from ising_diffusion.inference.mle import MAX_EXACT_MLE_SPINS, mle_exact, mle_mcmc
 from ising_diffusion.inference.pseudolikelihood import pseudolikelihood
 from ising_diffusion.ising import IsingParams, energy
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["METHODS", "infer", "infer_batch", "erasure_core"]
+__all__ = ["CV_METHODS", "METHODS", "cross_validate_l2", "infer", "infer_batch", "erasure_core"]
 
 
 def erasure_core(spins: Float[Array, "M N"], *, eps: float | None = None, eps_grid=DEFAULT_EPS_GRID,
@@ -80,6 +83,12 @@ METHODS = {
     "independent_exact": _no_key(independent_exact),
 }
 _NEEDS_KEY = {"mle_mcmc"}
+#: name -> core used when ``l2="cv"``: ``(key, spins, l2_grid=, cv_folds=, cv_rule=, ...) -> (IsingParams, CVInfo)``.
+CV_METHODS = {
+    "pseudolikelihood": _no_key(pseudolikelihood_cv),
+    "mle_exact": _no_key(mle_exact_cv),
+}
+_CV_OPTIONS = ("l2_grid", "cv_folds", "cv_rule")
 
 
 def _hashable(options: dict[str, Any]) -> dict[str, Any]:
@@ -95,10 +104,10 @@ def _hashable(options: dict[str, Any]) -> dict[str, Any]:
 _JITTED: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _jitted(method: str, option_names: tuple[str, ...], batched: bool):
-    cache_key = (method, option_names, batched)
+def _jitted(method: str, option_names: tuple[str, ...], batched: bool, cv: bool = False):
+    cache_key = (method, option_names, batched, cv)
     if cache_key not in _JITTED:
-        core = METHODS[method]
+        core = CV_METHODS[method] if cv else METHODS[method]
         if batched:
             def fn(keys, spins, **options):  # options stay static: only keys and spins are mapped
                 return jax.vmap(partial(core, **options))(keys, spins)
@@ -106,6 +115,37 @@ def _jitted(method: str, option_names: tuple[str, ...], batched: bool):
             fn = core
         _JITTED[cache_key] = jax.jit(fn, static_argnames=option_names)
     return _JITTED[cache_key]
+
+
+def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
+    """Validate the cross-validation options; True when ``l2="cv"``."""
+    l2 = options.get("l2")
+    if isinstance(l2, str):
+        if l2 != "cv":
+            raise ValueError(f"l2 must be a number >= 0 or the string 'cv' (cross-validated), got {l2!r}")
+        if method not in CV_METHODS:
+            raise ValueError(f"l2='cv' is available for methods {sorted(CV_METHODS)}, not {method!r}")
+    elif any(name in options for name in _CV_OPTIONS):
+        given = [name for name in _CV_OPTIONS if name in options]
+        raise ValueError(f"{', '.join(given)} only apply with l2='cv' (got l2={l2!r})")
+    if l2 != "cv":
+        return False
+    grid = np.asarray(options.get("l2_grid", DEFAULT_L2_GRID), np.float64).reshape(-1)
+    if grid.size == 0:
+        raise ValueError("l2_grid is empty: give at least one penalty >= 0")
+    if not np.all(np.isfinite(grid)):
+        raise ValueError(f"l2_grid must be finite, got {grid.tolist()}")
+    if np.any(grid < 0):
+        raise ValueError(f"l2_grid values must be >= 0, got {grid.tolist()}")
+    folds = options.get("cv_folds", 5)
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)):
+        raise ValueError(f"cv_folds must be an integer, got {folds!r}")
+    if not 2 <= folds <= n_samples:
+        raise ValueError(f"cv_folds must satisfy 2 <= cv_folds <= M = {n_samples} (number of samples), got {folds}")
+    rule = options.get("cv_rule", "best")
+    if rule not in CV_RULES:
+        raise ValueError(f"cv_rule must be one of {CV_RULES}, got {rule!r}")
+    return True
 
 
 def _check(method: str, key, n_spins: int, options: dict[str, Any]):
@@ -123,7 +163,7 @@ def _check(method: str, key, n_spins: int, options: dict[str, Any]):
         if values.size == 0 or not np.all((values > 0) & (values < 1)):
             raise ValueError(f"erasure machine eps must lie in (0, 1); got {values.tolist()}")
     for name in ("alpha", "learning_rate", "tol", "l2", "clip", "ridge"):
-        if name in options and not float(options[name]) >= 0:
+        if name in options and not isinstance(options[name], str) and not float(options[name]) >= 0:
             raise ValueError(f"{name} must be >= 0, got {options[name]}")
     for name in ("n_iter", "max_iter", "n_chains", "n_steps", "n_sweeps"):
         if name in options and int(options[name]) < 1:
@@ -143,7 +183,10 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
       return_info: also return the method's diagnostics (``ErasureResult`` for ``"erasure"``: chosen ``eps``,
         ``mean_energy`` per grid eps and every fit; ``OptimInfo`` for the L-BFGS methods; ``McmcInfo``; ...).
       **options: the method's settings (keyword arguments of its core), e.g. ``eps_grid=(0.4, ..., 0.9)``,
-        ``l2=1e-3``, ``n_chains=2000``.
+        ``l2=1e-3``, ``n_chains=2000``. For ``"pseudolikelihood"`` and ``"mle_exact"``, ``l2="cv"`` chooses the
+        penalty by cross-validation (:func:`cross_validate_l2`; options ``l2_grid`` (default 0 and 1e-5 .. 1),
+        ``cv_folds`` (5; sample ``m`` is in fold ``m % cv_folds``), ``cv_rule`` (``"best"`` or ``"1se"``)) and
+        refits on all data at the chosen value; the info is then a :class:`CVInfo`.
 
     Returns:
       ``IsingParams(h (N,), J (N, N))``, or ``(IsingParams, info)`` with ``return_info=True``.
@@ -154,10 +197,38 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
     spins = as_spins(spins, encoding=encoding)
     options = _hashable(options)
     _check(method, key, spins.shape[1], options)
+    cv = _check_cv(method, spins.shape[0], options)
+    if cv:
+        options.pop("l2")
     if key is None:
         key = jax.random.key(0)  # unused by deterministic methods
-    params, info = _jitted(method, tuple(sorted(options)), False)(key, spins, **options)
+    params, info = _jitted(method, tuple(sorted(options)), False, cv)(key, spins, **options)
     return (params, info) if return_info else params
+
+
+def cross_validate_l2(spins, method: str = "pseudolikelihood", *, l2_grid=DEFAULT_L2_GRID, cv_folds: int = 5,
+                      cv_rule: str = "best", encoding: Literal["spins", "binary"] = "spins", **options) -> CVInfo:
+    """Cross-validated L2 penalty of ``"pseudolikelihood"`` or ``"mle_exact"``: the score curve and the chosen value.
+
+    All folds and penalties are fitted in one compiled call (``ising_diffusion.inference.cv``). The same as
+    ``infer(spins, method, l2="cv", ..., return_info=True)[1]``.
+
+    Args:
+      spins: ``(M, N)`` observed patterns.
+      method: ``"pseudolikelihood"`` (held-out mean log-pseudolikelihood) or ``"mle_exact"`` (held-out mean
+        log-likelihood, N <= 20).
+      l2_grid: candidate penalties, each >= 0.
+      cv_folds: folds, ``2 <= cv_folds <= M``; sample ``m`` is held out in fold ``m % cv_folds``.
+      cv_rule: ``"best"`` (largest mean held-out score) or ``"1se"`` (largest l2 within one standard error of it).
+      encoding: as for :func:`infer`.
+      **options: the method's L-BFGS settings (``max_iter``, ``tol``).
+
+    Returns:
+      :class:`CVInfo` (``l2``, ``l2_grid``, ``score_mean``, ``score_se``, ``fold_scores``, ``fit_info``).
+    """
+    _, info = infer(spins, method, encoding=encoding, return_info=True, l2="cv", l2_grid=l2_grid, cv_folds=cv_folds,
+                    cv_rule=cv_rule, **options)
+    return info
 
 
 def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
@@ -188,6 +259,9 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
         batch = jnp.asarray(spins, jnp.float32)
     options = _hashable(options)
     _check(method, key, n, options)
+    cv = _check_cv(method, m, options)
+    if cv:
+        options.pop("l2")
     keys = jax.random.split(jax.random.key(0) if key is None else key, b)
-    params, info = _jitted(method, tuple(sorted(options)), True)(keys, batch, **options)
+    params, info = _jitted(method, tuple(sorted(options)), True, cv)(keys, batch, **options)
     return (params, info) if return_info else params

@@ -18,7 +18,14 @@ from jaxtyping import Array, Float
 
 from ising_diffusion import sampling
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_minimize
-from ising_diffusion.inference.closed_form import DEFAULT_CLIP, DEFAULT_RIDGE, independent_exact, mean_field
+from ising_diffusion.inference.pseudolikelihood import normalized
+from ising_diffusion.inference.closed_form import (
+    DEFAULT_CLIP,
+    DEFAULT_RIDGE,
+    clip_magnetisation,
+    independent_exact,
+    mean_field,
+)
 from ising_diffusion.ising import (
     MAX_ENUMERATION_SPINS,
     IsingParams,
@@ -37,13 +44,29 @@ __all__ = ["MAX_EXACT_MLE_SPINS", "McmcInfo", "mle_exact", "mle_mcmc"]
 MAX_EXACT_MLE_SPINS = 20
 
 
-def _data_ops(spins):
-    mean, second = moments(spins)
+def _data_ops(spins, weights=None):
+    mean, second = moments(spins, weights)
     return params_to_flat(IsingParams(mean, second))
 
 
+def exact_mean_log_likelihood(w: Float[Array, " K"], data_ops: Float[Array, " K"]) -> Float[Array, ""]:
+    """Mean log-likelihood ``w . <ops>_data - log Z(w)`` of data with moments ``data_ops`` (enumerated ``log Z``)."""
+    n = int(round((np.sqrt(8 * w.shape[-1] + 1) - 1) / 2))
+    return w @ data_ops - log_partition(flat_to_params(w, n))
+
+
+def fit_exact_flat(data_ops, l2, w0, n: int, *, max_iter: int, tol: float):
+    """L-BFGS on ``log Z(w) - w . data_ops + l2/2 |w|^2`` from ``w0``; ``l2`` may be traced. Returns ``(w, info)``."""
+
+    def loss(w):
+        return log_partition(flat_to_params(w, n)) - w @ data_ops + 0.5 * l2 * (w @ w)
+
+    # float32 log Z is only known to ~1e-7 relative: relax the line search accordingly
+    return lbfgs_minimize(loss, w0, max_iter=max_iter, tol=tol, rtol=1e-6)
+
+
 def mle_exact(spins: Float[Array, "M N"], *, l2: float = 1e-6, max_iter: int = 500,
-              tol: float = 1e-6) -> tuple[IsingParams, OptimInfo]:
+              tol: float = 1e-6, weights: Float[Array, " M"] | None = None) -> tuple[IsingParams, OptimInfo]:
     """Exact maximum likelihood with model moments from enumerating all ``2^N`` states (N <= 20).
 
     Minimises ``log Z(w) - w . <ops>_data + l2/2 |w|^2`` with optax L-BFGS; the gradient of ``log Z`` (the model
@@ -54,6 +77,8 @@ def mle_exact(spins: Float[Array, "M N"], *, l2: float = 1e-6, max_iter: int = 5
       l2: L2 penalty on all parameters (see the module docstring).
       max_iter: L-BFGS iteration cap.
       tol: stop when the norm of the gradient (the moment-matching residual) falls below ``tol``.
+      weights: optional ``(M,)`` nonnegative sample weights (normalised inside): weighted data moments. ``None``:
+        every sample counts once.
 
     Returns:
       ``(IsingParams, OptimInfo)``.
@@ -67,15 +92,21 @@ def mle_exact(spins: Float[Array, "M N"], *, l2: float = 1e-6, max_iter: int = 5
         raise ValueError(f"mle_exact enumerates 2^N states; N={n} exceeds N <= {MAX_EXACT_MLE_SPINS}. "
                          "Use method='mle_mcmc' or 'pseudolikelihood'.")
     assert MAX_EXACT_MLE_SPINS <= MAX_ENUMERATION_SPINS
-    data = _data_ops(spins)
-
-    def loss(w):
-        return log_partition(flat_to_params(w, n)) - w @ data + 0.5 * l2 * (w @ w)
-
-    w0 = params_to_flat(independent_exact(spins)[0])
-    # float32 log Z is only known to ~1e-7 relative: relax the line search accordingly
-    w, info = lbfgs_minimize(loss, w0, max_iter=max_iter, tol=tol, rtol=1e-6)
+    if weights is None:
+        data = _data_ops(spins)
+        w0 = params_to_flat(independent_exact(spins)[0])
+    else:
+        weights = normalized(weights)
+        data = _data_ops(spins, weights)
+        w0 = _independent_start(data, n)
+    w, info = fit_exact_flat(data, l2, w0, n, max_iter=max_iter, tol=tol)
     return flat_to_params(w, n), info
+
+
+def _independent_start(data_ops, n: int, clip: float = DEFAULT_CLIP):
+    """``h = atanh(clipped <s>)``, ``J = 0`` from (weighted) data moments, as a flat vector."""
+    h = jnp.arctanh(clip_magnetisation(data_ops[:n], clip))
+    return jnp.concatenate([h, jnp.zeros_like(data_ops[n:])])
 
 
 class McmcInfo(NamedTuple):

@@ -21,19 +21,48 @@ from ising_diffusion.ising import IsingParams, symmetrize
 __all__ = ["pseudolikelihood", "neg_log_pseudolikelihood"]
 
 
-def neg_log_pseudolikelihood(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, ""]:
+def neg_log_pseudolikelihood(params: IsingParams, spins: Float[Array, "M N"],
+                             weights: Float[Array, " M"] | None = None) -> Float[Array, ""]:
     """Mean over samples of ``-sum_i log p(s_i | s_rest)`` for fields ``h`` and a possibly asymmetric ``J``.
 
     ``J``'s diagonal is ignored. Row ``i`` of ``J`` holds the couplings of spin ``i``'s conditional.
+
+    Args:
+      params: ``IsingParams(h (N,), J (N, N))``.
+      spins: ``(M, N)`` spins in {-1, +1}.
+      weights: optional ``(M,)`` nonnegative sample weights, normalised here to sum to one (a weighted mean; zero
+        weights drop samples, which is how cross-validation folds keep a static shape). ``None``: the plain mean.
+
+    Returns:
+      scalar.
     """
     n = spins.shape[-1]
     J = params.J * (1.0 - jnp.eye(n, dtype=params.J.dtype))
     fields = params.h[None, :] + spins @ J.T
-    return -jnp.mean(jnp.sum(jax.nn.log_sigmoid(2.0 * spins * fields), axis=-1))
+    per_sample = jnp.sum(jax.nn.log_sigmoid(2.0 * spins * fields), axis=-1)
+    if weights is None:
+        return -jnp.mean(per_sample)
+    return -jnp.sum(normalized(weights) * per_sample)
+
+
+def normalized(weights: Float[Array, " M"]) -> Float[Array, " M"]:
+    """``weights / sum(weights)``, all zeros (not NaN) when every weight is zero."""
+    weights = jnp.asarray(weights, jnp.float32)
+    return weights / jnp.maximum(jnp.sum(weights), jnp.finfo(jnp.float32).tiny)
+
+
+def fit_asymmetric(spins, weights, l2, x0: IsingParams, *, max_iter: int, tol: float):
+    """L-BFGS on the (weighted) penalised objective from ``x0``; ``l2`` may be traced. Returns unsymmetrised params."""
+
+    def loss(p):
+        reg = 0.5 * l2 * (jnp.sum(p.h**2) + jnp.sum(p.J**2))
+        return neg_log_pseudolikelihood(p, spins, weights) + reg
+
+    return lbfgs_minimize(loss, x0, max_iter=max_iter, tol=tol)
 
 
 def pseudolikelihood(spins: Float[Array, "M N"], *, l2: float = 1e-4, max_iter: int = 500,
-                     tol: float = 1e-5) -> tuple[IsingParams, OptimInfo]:
+                     tol: float = 1e-5, weights: Float[Array, " M"] | None = None) -> tuple[IsingParams, OptimInfo]:
     """Maximum pseudolikelihood estimate with symmetrised couplings.
 
     Args:
@@ -41,17 +70,15 @@ def pseudolikelihood(spins: Float[Array, "M N"], *, l2: float = 1e-4, max_iter: 
       l2: L2 penalty ``l2/2 (|h|^2 + |J|^2)`` added to the mean negative log-pseudolikelihood.
       max_iter: L-BFGS iteration cap.
       tol: stop when the gradient norm falls below ``tol``.
+      weights: optional ``(M,)`` nonnegative sample weights (normalised inside; see
+        :func:`neg_log_pseudolikelihood`). ``None``: every sample counts once. For ``l2="cv"`` (chosen by
+        cross-validation) call :func:`ising_diffusion.infer` or :func:`ising_diffusion.inference.cross_validate_l2`.
 
     Returns:
       ``(IsingParams, OptimInfo)``.
     """
     spins = jnp.asarray(spins, jnp.float32)
     n = spins.shape[-1]
-
-    def loss(p):
-        reg = 0.5 * l2 * (jnp.sum(p.h**2) + jnp.sum(p.J**2))
-        return neg_log_pseudolikelihood(p, spins) + reg
-
     x0 = IsingParams(jnp.zeros(n, jnp.float32), jnp.zeros((n, n), jnp.float32))
-    p, info = lbfgs_minimize(loss, x0, max_iter=max_iter, tol=tol)
+    p, info = fit_asymmetric(spins, weights, l2, x0, max_iter=max_iter, tol=tol)
     return IsingParams(p.h, symmetrize(p.J)), info
