@@ -34,7 +34,9 @@ from ising_diffusion.checkpoint import Checkpointer, fingerprint, open_run, read
 from ising_diffusion.data import as_spins
 from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
 from ising_diffusion.inference import METHODS, neg_log_pseudolikelihood
+from ising_diffusion.inference.api import _CV_OPTIONS, CV_METHODS
 from ising_diffusion.inference.api import _check as _check_solver_options
+from ising_diffusion.inference.api import _check_cv
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, IsingParams, energy, log_partition, parameter_mse
 from ising_diffusion.monitor import (
@@ -64,7 +66,7 @@ __all__ = [
 #: The solver ``augment`` uses for ``w_train``, the monitor fits, the score and the final fits (any ``infer`` method).
 DEFAULT_SOLVER = "pseudolikelihood"
 #: Its options (``l2="cv"`` cross-validates the penalty once on the training data; see :func:`augment`).
-DEFAULT_SOLVER_OPTIONS = {"l2": 1e-2}
+DEFAULT_SOLVER_OPTIONS = {"l2": "cv"}
 #: The default training budget in optimiser steps and the steps between monitor points (docs/augmentation.md).
 DEFAULT_N_STEPS = 4000
 DEFAULT_MONITOR_STEPS = 200
@@ -355,24 +357,28 @@ class Kernel(NamedTuple):
 def _solver_fns(solver: str, options: tuple):
     """``fit_full(key, x) -> (params, l2, eps)`` with the options as given (``l2="cv"`` cross-validates) and
     ``fit_fixed(key, x, l2) -> params`` with ``l2`` a (traced) number, for the many cheap monitor fits."""
-    core = METHODS[solver]
     opts = dict(options)
+    cross_validate = opts.get("l2") == "cv"
+    # the plain core's options: without the cross-validation settings, whose grid only the CV core reads
+    plain = {k: v for k, v in opts.items() if k not in _CV_OPTIONS and not (cross_validate and k == "l2")}
     has_l2 = "l2" in opts
 
     def fit_full(key, x):
-        params, info = core(key, x, **opts)
-        if opts.get("l2") == "cv":
-            l2 = getattr(info, "l2")  # the cv branch's CVInfo: the chosen penalty
+        if cross_validate:
+            cv_opts = {k: v for k, v in opts.items() if k != "l2"}
+            params, info = CV_METHODS[solver](key, x, **cv_opts)
+            l2 = info.l2
         else:
+            params, info = METHODS[solver](key, x, **opts)
             l2 = opts.get("l2", jnp.nan)
         eps = getattr(info, "eps", jnp.nan) if solver == "erasure" else jnp.nan
         return params, jnp.asarray(l2, jnp.float32), jnp.asarray(eps, jnp.float32)
 
     def fit_fixed(key, x, l2):
-        o = dict(opts)
+        o = dict(plain)
         if has_l2:
             o["l2"] = l2
-        return core(key, x, **o)[0]
+        return METHODS[solver](key, x, **o)[0]
 
     return fit_full, fit_fixed
 
@@ -641,7 +647,7 @@ def _unbatch(res: AugmentResult) -> AugmentResult:
         score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]))
 
 
-def _resolve_solver(solver, solver_options, config: AugmentConfig, n_spins: int) -> tuple[str, tuple]:
+def _resolve_solver(solver, solver_options, config: AugmentConfig, n_spins: int, m_train: int) -> tuple[str, tuple]:
     solver = solver if solver is not None else (config.solver or DEFAULT_SOLVER)
     if solver not in METHODS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(METHODS)}")
@@ -654,8 +660,8 @@ def _resolve_solver(solver, solver_options, config: AugmentConfig, n_spins: int)
         else:
             solver_options = DEFAULT_SOLVER_OPTIONS if solver == DEFAULT_SOLVER else {}
     options = _freeze(solver_options)
-    checked = {k: v for k, v in options if not (k == "l2" and v == "cv")}
-    _check_solver_options(solver, jax.random.key(0), n_spins, checked)
+    _check_solver_options(solver, jax.random.key(0), n_spins, dict(options))
+    _check_cv(solver, m_train, dict(options))
     return solver, options
 
 
@@ -714,7 +720,7 @@ def _plan(train, test, truth, *, generator, n_augmented, config, generator_confi
         raise ValueError(f"n_augmented must be >= 1, got {n_augmented}")
     if config.stopping == "best" and truth is None:
         raise ValueError("stopping='best' needs true_params (the MSE curve)")
-    solver, options = _resolve_solver(solver, solver_options, config, n_spins)
+    solver, options = _resolve_solver(solver, solver_options, config, n_spins, m_train)
     steps_per_epoch = math.ceil(m_train / int(getattr(generator_config, "batch_size", 128)))
     static = dataclasses.replace(config, n_steps=None, monitor_steps=None, n_epochs=None, monitor_every=None,
                                  stopping="last", n_augmented=None, solver=None, solver_options=None)
