@@ -201,8 +201,9 @@ SHARD_AUGMENT_SCRIPT = textwrap.dedent("""
     seen = []
     def call(k, tr, te, truth):
         seen.append(len(tr.sharding.device_set))
+        # the erasure machine: this checks sharding, and compiling the cross-validated default on 4 devices is slow
         r = augment_seeds(k, tr, te, config=cfg, generator_config=gcfg, true_params=truth, n_augmented=100,
-                          progress=False)
+                          progress=False, solver="erasure")
         seen.append(len(r.samples.sharding.device_set))
         return r
     a = run_seeds(call, keys, task.train, task.test, task.truth, shard=True)

@@ -60,7 +60,7 @@ def run_fig4(cfg: Fig4Config, out: str | Path, *, progress: bool = True) -> list
         counts = [max(1, int(round(c * m))) for c in cfg.aug_counts]
         task = task_for(n, m)
         res = augment_point(run, pid, cfg, keys, task, n_augmented=max(counts), progress=progress)
-        mse_train = np.asarray(res.mse["train"])
+        mse_train, mse_train_cv = np.asarray(res.mse["train"]), np.asarray(res.mse["train_cv"])
         rows = []
         for c in tqdm(counts, desc="augmented-sample counts", disable=not progress, leave=False):
             aug = jnp.asarray(res.samples)[:, :c]
@@ -71,7 +71,8 @@ def run_fig4(cfg: Fig4Config, out: str | Path, *, progress: bool = True) -> list
             for i, s in enumerate(seeds):
                 rows.append({"point": pid, "part": f"n_aug={c}", "panel": "count", "n_spins": n, "n_train": m,
                              "g": cfg.g, "n_augmented": c, "aug_per_train": c / m, "seed": s,
-                             "mse_train": float(mse_train[i]), "mse_augmented": float(m_aug[i]),
+                             "mse_train": float(mse_train[i]), "mse_train_cv": float(mse_train_cv[i]),
+                             "mse_augmented": float(m_aug[i]),
                              "mse_combined": float(m_comb[i]), "stop_epoch": value_at(res.stop_epoch, i)})
         return rows
 
@@ -86,7 +87,8 @@ def run_fig4(cfg: Fig4Config, out: str | Path, *, progress: bool = True) -> list
     size_rows = [r for r in rows if r["panel"] == "size"]
     count_rows = [r for r in rows if r["panel"] == "count"]
     summary = (summarize(size_rows, ["panel", "n_spins", "n_train"], SUMMARY_VALUES) +
-               summarize(count_rows, ["panel", "n_spins", "n_train", "n_augmented"], SUMMARY_VALUES[:5]))
+               summarize(count_rows, ["panel", "n_spins", "n_train", "n_augmented"],
+                         SUMMARY_VALUES[:5] + ("mse_train_cv",)))
     write_summary(run, summary)
 
     ns = [n for n, _ in cfg.sizes]
@@ -98,8 +100,8 @@ def run_fig4(cfg: Fig4Config, out: str | Path, *, progress: bool = True) -> list
     for j, (n, m) in enumerate(cfg.aug_n_train):
         plot_summary(axes[2, j], [s for s in summary if s["panel"] == "count" and s["n_spins"] == n],
                      "n_augmented", {"training only": "mse_train", "augmented only": "mse_augmented",
-                                     "augmented + training": "mse_combined"},
-                     xlabel="augmented samples", ylabel="MSE of inferred parameters",
+                                     "augmented + training": "mse_combined", "CV-PLM, training only": "mse_train_cv"},
+                     colors=("C0", "C1", "C2", "C3"), xlabel="augmented samples", ylabel="MSE of inferred parameters",
                      title=f"({'def'[j % 3]}) N={n}, {m} training samples", logx=True, logy=True)
     for ax in axes.ravel():
         if not ax.has_data():

@@ -65,7 +65,8 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
 
     fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=(13, 4.5))
     first = [s for s in summary if s["generator"] == generators[0]]
-    plot_summary(ax, first, "n_train", {"training only": "mse_train"}, xlabel="training samples",
+    plot_summary(ax, first, "n_train", {"training only": "mse_train", "CV-PLM, training only": "mse_train_cv"},
+                 colors=("C0", "0.3"), xlabel="training samples",
                  ylabel="MSE of inferred parameters", logx=True, logy=True)
     for k, gen in enumerate(generators):
         rows_gen, markers = [s for s in summary if s["generator"] == gen], "sd^v<>o"[k:] + "o"

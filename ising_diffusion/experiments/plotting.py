@@ -87,24 +87,33 @@ def plot_ratio(ax, summary: Sequence[dict], x: str, series: dict[str, str], *, x
 def plot_mse_vs(axes, summary, x: str, xlabel: str, title: str, logx: bool = False) -> None:
     """MSE (mean +- CI over seeds) on ``axes[0]``; the paired per-seed ratios to training only on ``axes[1]``."""
     plot_summary(axes[0], summary, x, {"training only": "mse_train", "augmented": "mse_augmented",
-                                       "augmented + training": "mse_combined"},
-                 xlabel=xlabel, ylabel="MSE of inferred parameters", title=title, logx=logx, logy=True)
+                                       "augmented + training": "mse_combined",
+                                       "CV-PLM, training only": "mse_train_cv",
+                                       "CV-PLM, augmented + training": "mse_combined_cv"},
+                 xlabel=xlabel, ylabel="MSE of inferred parameters", title=title, logx=logx, logy=True,
+                 colors=("C0", "C1", "C2", "C3", "C4"))
     plot_ratio(axes[1], summary, x, {"augmented / training only": "ratio_augmented",
-                                     "(augmented + training) / training only": "ratio_combined"},
+                                     "(augmented + training) / training only": "ratio_combined",
+                                     "CV-PLM: (augmented + training) / training only": "ratio_combined_cv"},
                xlabel=xlabel, title="paired ratio per seed (below 1: helps)", logx=logx,
-               colors=("C1", "C2"))
+               colors=("C1", "C2", "C4"))
 
 
 def plot_mse_bars(ax, summary_row: dict, rows: Sequence[dict], title: str) -> None:
-    """One sweep point's MSEs (training only / augmented / augmented + training) as bars with 95% CIs and the
+    """One sweep point's MSEs (training only / augmented / augmented + training, and the cross-validated
+    pseudolikelihood baseline on training only and on augmented + training where known) as bars with 95% CIs and the
     per-seed values as dots."""
-    cols = ("mse_train", "mse_augmented", "mse_combined")
-    labels = ["training only", "augmented", "augmented + training"]
     s = summary_row
+    cols = ("mse_train", "mse_augmented", "mse_combined", "mse_train_cv", "mse_combined_cv")
+    labels = ["training only", "augmented", "augmented + training", "CV-PLM,\ntraining only",
+              "CV-PLM,\naug. + training"]
+    keep = [k for k, c in enumerate(cols) if not np.isnan(s.get(f"{c}_mean", np.nan))]
+    cols, labels = tuple(cols[k] for k in keep), [labels[k] for k in keep]
     means = [s[f"{c}_mean"] for c in cols]
     errs = [[m - s[f"{c}_lo"] if not np.isnan(s[f"{c}_lo"]) else 0 for m, c in zip(means, cols)],
             [s[f"{c}_hi"] - m if not np.isnan(s[f"{c}_hi"]) else 0 for m, c in zip(means, cols)]]
-    ax.bar(labels, means, yerr=errs, capsize=5, color=["0.6", "tab:blue", "tab:orange"])
+    ax.bar(labels, means, yerr=errs, capsize=5,
+           color=[["0.6", "tab:blue", "tab:orange", "tab:red", "tab:purple"][k] for k in keep])
     for k, c in enumerate(cols):
         ax.scatter([k] * len(rows), [r[c] for r in rows], color="k", s=10, zorder=3,
                    label="per seed" if k == 0 else None)
@@ -203,7 +212,7 @@ def plot_fig6(path: str | Path, summary: Sequence[dict], curves: Sequence[dict],
     """
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
     style = {"trivial": ("k", "--"), "independent": ("grey", "-")}
-    colors = {"erasure": "tab:blue", "pseudolikelihood": "tab:red"}
+    colors = {"erasure": "tab:blue", "pseudolikelihood": "tab:red", "pseudolikelihood_cv": "tab:purple"}
     dashes = {"train": "-", "augmented": "--", "combined": ":"}
     for m in models:
         sel = sorted((s for s in summary if s["model"] == m), key=lambda s: s["k"])

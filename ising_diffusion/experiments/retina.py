@@ -61,10 +61,10 @@ def fit_models(run: RunDir, keys, train, test, config: Fig6Config, *, progress: 
         if solver == "erasure":  # augment fits the erasure machine itself (w_train also drives the stopping rule)
             params.update(erasure_train=res.params_train, erasure_augmented=res.params_augmented,
                           erasure_combined=res.params_combined)
-        else:
+        else:  # "pseudolikelihood" at the fixed config.pl_l2, "pseudolikelihood_cv" with a cross-validated l2
+            l2 = "cv" if solver == "pseudolikelihood_cv" else config.pl_l2
             for part, x in data.items():
-                params[f"pseudolikelihood_{part}"] = synthetic.infer_seeds_batch(x, "pseudolikelihood",
-                                                                                 l2=config.pl_l2, **batch)
+                params[f"{solver}_{part}"] = synthetic.infer_seeds_batch(x, "pseudolikelihood", l2=l2, **batch)
     return params, res
 
 

@@ -18,6 +18,7 @@ __all__ = ["MSE_COLUMNS", "SUMMARY_VALUES", "TABLE_COLUMNS", "result_rows", "cur
            "write_summary", "format_table", "n_augmented", "n_test", "value_at", "mean_ci", "summarize"]
 
 MSE_COLUMNS = ("mse_train", "mse_augmented", "mse_combined")
+MSE_PARTS = ("train", "augmented", "combined")  # always in a row; "selected", "train_cv", "combined_cv" when known
 
 def value_at(x, i):
     """Seed ``i``'s value of a batched leaf as a Python scalar (or None)."""
@@ -58,8 +59,9 @@ def result_rows(result, seeds: Sequence[int], **point_fields) -> list[dict]:
     for i, s in enumerate(seeds):
         row = {**point_fields, "seed": int(s)}
         mse = getattr(result, "mse", None) or {}
-        for part in ("train", "augmented", "combined"):
-            row[f"mse_{part}"] = value_at(mse.get(part), i)
+        for part in ("train", "augmented", "combined", "selected", "train_cv", "combined_cv"):
+            if part in MSE_PARTS or part in mse:
+                row[f"mse_{part}"] = value_at(mse.get(part), i)
         for name in ("stop_epoch", "stop_epoch_paper", "stop_epoch_robust", "best_epoch", "crossed_paper",
                      "crossed_robust"):
             row[name] = value_at(getattr(result, name, None), i)
@@ -147,20 +149,29 @@ def format_table(summary: Sequence[dict], by: Sequence[str], values: dict[str, s
 
 
 def ratio_columns(rows: list[dict]) -> None:
-    """Add the paired per-seed ratios ``ratio_augmented`` and ``ratio_combined`` (to ``mse_train``) in place."""
+    """Add the paired per-seed ratios in place: ``ratio_augmented`` and ``ratio_combined`` (to ``mse_train``), and,
+    where the strong baseline is known, ``ratio_combined_cv`` (its augmented + training fit over its training-only
+    fit) and ``ratio_train_cv`` (the baseline over ``mse_train``, the paper's solver on training data)."""
+    def ratio(v, t):
+        return (v / t) if (v is not None and t) else None
+
     for r in rows:
         t = r.get("mse_train")
         for part in ("augmented", "combined"):
-            v = r.get(f"mse_{part}")
-            r[f"ratio_{part}"] = (v / t) if (v is not None and t) else None
+            r[f"ratio_{part}"] = ratio(r.get(f"mse_{part}"), t)
+        if "mse_train_cv" in r:
+            r["ratio_combined_cv"] = ratio(r.get("mse_combined_cv"), r["mse_train_cv"])
+            r["ratio_train_cv"] = ratio(r["mse_train_cv"], t)
 
 
 SUMMARY_VALUES = ("mse_train", "mse_augmented", "mse_combined", "ratio_augmented", "ratio_combined",
+                  "mse_train_cv", "mse_combined_cv", "ratio_combined_cv", "ratio_train_cv",
                   "mse_augmented_at_paper", "mse_augmented_at_robust", "mse_augmented_at_best",
                   "mse_combined_at_paper", "mse_combined_at_robust", "mse_combined_at_best", "stop_epoch",
                   "best_epoch")
 TABLE_COLUMNS = {"MSE train only": "mse_train", "MSE augmented": "mse_augmented",
-                 "MSE aug+train": "mse_combined", "aug/train": "ratio_augmented"}
+                 "MSE aug+train": "mse_combined", "aug/train": "ratio_augmented",
+                 "CV-PLM train only": "mse_train_cv", "CV-PLM aug+train": "mse_combined_cv"}
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -22,7 +22,11 @@ from ising_diffusion.synthetic import SamplerConfig, data_key, observed_samples,
 from ising_diffusion.types import PRNGKey
 
 __all__ = ["SamplerConfig", "SyntheticTask", "truth_key", "data_key", "generator_key", "observed_samples",
-           "synthetic_task", "infer_seeds_batch", "mse_seeds", "augment_point", "make_augment_config"]
+           "synthetic_task", "infer_seeds_batch", "mse_seeds", "augment_point", "make_augment_config", "cv_baseline",
+           "CV_BASELINE"]
+
+#: The strong label-free baseline every figure is read against: pseudolikelihood with a cross-validated L2 penalty.
+CV_BASELINE = ("pseudolikelihood", {"l2": "cv"})
 
 class SyntheticTask(NamedTuple):
     """Truth and observed data for a batch of seeds (leading axis ``S`` everywhere).
@@ -114,6 +118,23 @@ def augment_seeds(*args, **kwargs):
     return _augment_seeds(*args, **kwargs)
 
 
+def cv_baseline(cfg, task: SyntheticTask, samples: jax.Array) -> dict[str, jax.Array]:
+    """``(S,)`` MSEs of the strong baseline (:data:`CV_BASELINE`) on each seed's training data alone
+    (``"train_cv"``) and on its augmented + training data (``"combined_cv"``).
+
+    Args:
+      cfg: the experiment config (``shard``, ``seed_batch``).
+      task: the sweep point's :class:`SyntheticTask`.
+      samples: ``(S, n_augmented, N)`` generated samples (``AugmentResult.samples``).
+    """
+    import jax.numpy as jnp
+
+    method, options = CV_BASELINE
+    fit = partial(infer_seeds_batch, method=method, shard=cfg.shard, seed_batch=cfg.seed_batch, **options)
+    combined = jnp.concatenate([jnp.asarray(samples, jnp.float32), task.train], axis=1)
+    return {"train_cv": mse_seeds(task.truth, fit(task.train)), "combined_cv": mse_seeds(task.truth, fit(combined))}
+
+
 def make_augment_config(overrides: dict):
     """:class:`ising_diffusion.AugmentConfig` with ``overrides``, or ``None`` (the package default) if empty."""
     if not overrides:
@@ -136,7 +157,8 @@ def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *,
     data are the experiment's own, so they are passed on without a second validation (``validate=False``).
 
     Returns:
-      the ``AugmentResult`` with a leading seed axis.
+      the ``AugmentResult`` with a leading seed axis; with a truth its ``mse`` also holds the strong baseline's
+      ``"train_cv"`` and ``"combined_cv"`` (:func:`cv_baseline`).
     """
     generator = generator or cfg.generator
     overrides = cfg.generator_config if generator_overrides is None else generator_overrides
@@ -151,5 +173,8 @@ def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *,
                              checkpoint_dir=str(ckpt / f"seeds{batch[0]}-{batch[1]}"), progress=progress,
                              validate=False)
 
-    return run_seeds(call, gkeys, task.train, task.test, task.truth, shard=cfg.shard, seed_batch=cfg.seed_batch,
-                     pass_batch=True)
+    res = run_seeds(call, gkeys, task.train, task.test, task.truth, shard=cfg.shard, seed_batch=cfg.seed_batch,
+                    pass_batch=True)
+    if res.mse is None:
+        return res
+    return res._replace(mse=dict(res.mse) | cv_baseline(cfg, task, res.samples))

@@ -16,6 +16,9 @@ from ising_diffusion.augment import AugmentConfig
 from ising_diffusion.generative.ddpm import DDPMConfig
 
 PRESETS = ("quick", "paper", "tiny")
+#: Fig. 6's solvers: the paper's erasure machine, pseudolikelihood at ``pl_l2``, and pseudolikelihood with a
+#: cross-validated penalty (the strong label-free baseline, ``infer(..., l2="cv")``).
+SOLVERS = ("erasure", "pseudolikelihood", "pseudolikelihood_cv")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Fig6Config:
       seed: base seed.
       seed_batch: at most this many seeds per augmentation call (memory bound); ``None``: all together.
       shard: shard seeds over devices (``None``: when more than one device is visible).
-      solvers: inverse Ising methods compared, training-only vs augmented (``"erasure"``, ``"pseudolikelihood"``).
+      solvers: inverse Ising methods compared, training-only vs augmented (:data:`SOLVERS`).
       pl_l2: pseudolikelihood L2 penalty.
       n_augmented: generated samples (``None``: ``augment.n_augmented`` or 10x ``n_train``).
       augment: diffusion training, stopping rule and erasure-machine settings.
@@ -53,7 +56,7 @@ class Fig6Config:
     seed: int = 0
     seed_batch: int | None = None
     shard: bool | None = None
-    solvers: tuple[str, ...] = ("erasure", "pseudolikelihood")
+    solvers: tuple[str, ...] = ("erasure", "pseudolikelihood", "pseudolikelihood_cv")
     pl_l2: float = 1e-4
     n_augmented: int | None = 8000
     augment: AugmentConfig = AugmentConfig(n_epochs=150, monitor_every=10, n_monitor_samples=1000, solver="erasure",
@@ -69,9 +72,9 @@ class Fig6Config:
             raise ValueError(f"n_masks and n_seeds must be >= 1, got {self.n_masks}, {self.n_seeds}")
         if self.n_eval is not None and not 1 <= self.n_eval <= self.n_test:
             raise ValueError(f"n_eval must be in [1, n_test={self.n_test}] or None, got {self.n_eval}")
-        bad = [s for s in self.solvers if s not in ("erasure", "pseudolikelihood")]
+        bad = [s for s in self.solvers if s not in SOLVERS]
         if bad or not self.solvers:
-            raise ValueError(f"solvers must be a non-empty subset of ('erasure', 'pseudolikelihood'): {self.solvers}")
+            raise ValueError(f"solvers must be a non-empty subset of {SOLVERS}: {self.solvers}")
         if self.pl_l2 < 0:
             raise ValueError(f"pl_l2 must be >= 0, got {self.pl_l2}")
         if self.n_augmented is not None and self.n_augmented < 2:
