@@ -102,6 +102,9 @@ def figure_parser(name: str, description: str, presets: Sequence[str]) -> argpar
                    help="override a config field, e.g. --set n_train=200 --set augment.n_epochs=300 "
                         "(repeatable; see --print-config for the fields)")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("--estimate", action="store_true",
+                   help="print the training steps, monitor samples and solver fits per seed and in total, and an "
+                        "estimated time from a short warm-up of each jitted piece on this device; runs nothing else")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return p
 
@@ -111,7 +114,8 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     """Parse ``argv``, build the config from the preset and overrides, and run the experiment.
 
     Returns:
-      what ``run(config, out, progress=...)`` returns (the summary rows), or ``None`` with ``--print-config``.
+      what ``run(config, out, progress=...)`` returns (the summary rows), ``None`` with ``--print-config``, or the
+      :func:`~ising_diffusion.experiments_lib.estimate.estimate` dict with ``--estimate``.
     """
     parser = figure_parser(name, description, presets)
     args = parser.parse_args(argv)
@@ -126,6 +130,12 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     if args.print_config:
         print(json.dumps(to_jsonable(config), indent=2))
         return None
+    if args.estimate:
+        from ising_diffusion.experiments_lib.estimate import estimate, format_estimate
+
+        est = estimate(name, config)
+        print(format_estimate(est, args.preset))
+        return est
     out = args.out or f"runs/{name}-{args.preset}"
     try:
         return run(config, out, progress=not args.no_progress)

@@ -1,0 +1,76 @@
+"""``--estimate``: counts per figure and preset from the config (checked by hand-derivable planted cases), the time
+model, and one real warm-up on the tiny preset."""
+
+import importlib
+import math
+
+import pytest
+
+from ising_diffusion.experiments_lib.estimate import PointWork, estimate, format_estimate, plan_work, point_seconds
+from ising_diffusion.experiments_lib.entry import figure_main
+
+FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "main")
+
+
+def _config(name, preset):
+    return importlib.import_module(f"configs.{name}").get_config(preset)
+
+
+def _fake_measure(p):
+    return {"seeds": p.seeds_per_call, "step": 1e-3, "sample": 1e-4, "fit_row": 1e-5, "save": 1e-2, "compile": 5.0}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+@pytest.mark.parametrize("preset", ("tiny", "quick", "paper"))
+def test_every_figure_and_preset_is_planned(name, preset):
+    est = estimate(name, _config(name, preset), measure_fn=_fake_measure)
+    assert est["points"], (name, preset)
+    t = est["total"]
+    assert t["steps"] > 0 and t["monitor_samples"] > 0 and t["fits"] > 0
+    assert math.isfinite(t["total_s"]) and t["total_s"] > 0
+    assert t["steps"] == sum(p["steps_per_seed"] * p["n_seeds"] for p in est["points"])
+    text = format_estimate(est, preset)
+    assert "training steps" in text and "estimated time" in text
+
+
+def test_counts_of_the_quick_main_job():
+    # quick: 400 training samples, batch 128 -> 4 steps per epoch; 1000 epochs, a point every 40 -> 25 points of
+    # 1000 samples; fits: w_train + 2 per point + 2 final = 53 per seed
+    cfg = _config("main", "quick")
+    (p,) = plan_work("main", cfg)
+    assert (p.n_steps, p.n_points, p.monitor_samples, p.n_fits) == (4000, 25, 25_000, 53)
+    est = estimate("main", cfg, measure_fn=_fake_measure)
+    assert est["total"]["steps"] == 4000 * cfg.n_seeds and est["total"]["fits"] == 53 * cfg.n_seeds
+
+
+def test_compiles_paid_once_for_identical_points():
+    cfg = _config("fig3", "quick")  # four g values, identical shapes
+    est = estimate("fig3", cfg, measure_fn=_fake_measure)
+    compiles = [p["seconds"]["compile"] for p in est["points"]]
+    assert compiles[0] == 5.0 and compiles[1:] == [0.0] * (len(compiles) - 1)
+
+
+def test_time_model_is_linear_in_the_work():
+    from ising_diffusion import AugmentConfig, DDPMConfig
+
+    p = PointWork("x", "ddpm", DDPMConfig(batch_size=100), AugmentConfig(n_epochs=10, monitor_every=5,
+                                                                         n_monitor_samples=50),
+                  n_spins=10, n_train=200, n_test=20, n_augmented=300, n_seeds=3)
+    t = {"step": 2.0, "sample": 0.5, "fit_row": 0.01, "save": 1.0, "compile": 7.0}
+    s = point_seconds(p, t)
+    assert p.n_steps == 20 and p.n_points == 2
+    assert s["train"] == 40.0 and s["monitor"] == 2 * (50 * 0.5 + 1.0) and s["final"] == 150.0
+    assert s["fits"] == pytest.approx(0.01 * (200 + 2 * 50 + 2 * 250 + 300 + 500)) and s["compile"] == 7.0
+    # seed batches of 2: two calls, each the same per-call cost; the compile is paid once
+    s2 = point_seconds(PointWork(**{**p.__dict__, "seed_batch": 2}), t)
+    assert s2["train"] == 80.0 and s2["compile"] == 7.0
+
+
+def test_estimate_flag_tiny(capsys):
+    est = figure_main("fig2", ["--preset", "tiny", "--estimate"], lambda preset: _config("fig2", preset),
+                      lambda *a, **k: pytest.fail("--estimate must not run the experiment"), ("tiny",), "fig2")
+    out = capsys.readouterr().out
+    assert "fig2 --preset tiny" in out and "estimated time" in out
+    (p,) = est["points"]
+    assert p["steps_per_seed"] == 8 and p["monitor_points"] == 2  # 4 epochs x 2 steps; a point every 2 epochs
+    assert all(v >= 0 and math.isfinite(v) for v in p["seconds"].values()) and p["total_s"] > 0
