@@ -109,16 +109,22 @@ def _steps_per_epoch(n_train, batch_size):
     return math.ceil(n_train / batch_size)
 
 
+def _schedule(aug, n_train, batch_size) -> tuple[int, int]:
+    """``(steps_per_point, n_points)`` of ``aug`` for this training size (a step budget where the config has one)."""
+    spe = _steps_per_epoch(n_train, batch_size)
+    if hasattr(aug, "schedule"):
+        return tuple(int(v) for v in aug.schedule(spe))
+    if getattr(aug, "n_steps", None) is not None:
+        return int(aug.monitor_steps), int(aug.n_steps) // int(aug.monitor_steps)
+    return int(aug.monitor_every) * spe, int(aug.n_epochs) // int(aug.monitor_every)
+
+
 def _steps_per_point(aug, n_train, batch_size) -> int:
-    if getattr(aug, "monitor_steps", None) is not None:
-        return int(aug.monitor_steps)
-    return int(aug.monitor_every) * _steps_per_epoch(n_train, batch_size)
+    return _schedule(aug, n_train, batch_size)[0]
 
 
 def _n_points(aug, n_train, batch_size) -> int:
-    if getattr(aug, "n_steps", None) is not None:
-        return int(aug.n_steps) // _steps_per_point(aug, n_train, batch_size)
-    return int(aug.n_epochs) // int(aug.monitor_every)
+    return _schedule(aug, n_train, batch_size)[1]
 
 
 # --------------------------------------------------------------------------------------------------------------------
