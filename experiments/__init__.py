@@ -1,2 +1,2 @@
-"""Entry points, one per figure of the paper (``python -m experiments.fig3 --preset quick``) and the main job
-(``python -m experiments.main``). Each is short: it parses arguments and calls ``ising_diffusion.experiments_lib``."""
+"""Repo-only entry points (not installed): ``python -m experiments.fig3 --preset quick`` and the like call
+``ising_diffusion.experiments``; the evidence scripts (``evidence_*.py``) and their saved outputs (``results/``)."""

@@ -177,7 +177,7 @@ def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | Non
 def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: int | None = None,
                   config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
                   checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
-                  callback: Callable[[int, dict], None] | None = None) -> AugmentResult:
+                  callback: Callable[[int, dict], None] | None = None, validate: bool = True) -> AugmentResult:
     """:func:`augment` for ``S`` independent seeds as one vmapped computation.
 
     Args:
@@ -185,12 +185,20 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
       train: ``(S, M, N)`` training spins (one set per seed).
       test: ``(S, Mt, N)`` test spins.
       true_params: ``IsingParams`` with a leading ``(S,)`` axis, or ``None``.
+      validate: check ``train``/``test`` with ``as_spins`` (a host round trip). ``False`` is for arrays already
+        validated (e.g. the experiments' device-resident, possibly sharded data): they are used where they are.
       (other arguments as in :func:`augment`)
 
     Returns:
       :class:`AugmentResult` with a leading ``S`` axis on every array (``mse`` and ``eps`` values are ``(S,)``).
     """
     keys = jnp.asarray(keys)
+    if not validate:  # trusted arrays: no host round trip, sharding kept
+        tr, te = jnp.asarray(train, jnp.float32), jnp.asarray(test, jnp.float32)
+        truth = None if true_params is None else jax.tree.map(jnp.asarray, true_params)
+        return _run(keys, tr, te, generator=generator, n_augmented=n_augmented, config=config,
+                    generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir, progress=progress,
+                    callback=callback)
     train_np, test_np = np.asarray(train), np.asarray(test)
     if train_np.ndim != 3 or test_np.ndim != 3:
         raise ValueError(f"augment_seeds needs train (S, M, N) and test (S, Mt, N), got shapes {train_np.shape}, "

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from ising_diffusion.augment import AugmentResult
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.monitor import StoppingCurve
-from ising_diffusion.experiments_lib.synthetic import mse_seeds
+from ising_diffusion.experiments.synthetic import mse_seeds
 
 
 @jax.jit
@@ -27,7 +27,7 @@ class FakeAugment:
         self.calls = []
 
     def __call__(self, keys, train, test, *, generator="ddpm", n_augmented=None, config=None, generator_config=None,
-                 true_params=None, checkpoint_dir=None, progress=True):
+                 true_params=None, checkpoint_dir=None, progress=True, validate=True):
         self.calls.append(dict(n_seeds=keys.shape[0], train_shape=tuple(train.shape), generator=generator,
                                n_augmented=n_augmented, checkpoint_dir=checkpoint_dir))
         s, m, n = train.shape
@@ -43,14 +43,19 @@ class FakeAugment:
         p_train = _cheap_fit(train)
         p_aug = _cheap_fit(samples)
         p_comb = _cheap_fit(jnp.concatenate([samples, train], axis=1))
-        mse = {"train": mse_seeds(true_params, p_train), "augmented": mse_seeds(true_params, p_aug),
-               "combined": mse_seeds(true_params, p_comb)}
+        if true_params is None:  # no planted model (e.g. the retina): no MSEs, NaN MSE curves, as augment_seeds
+            mse, nan = None, jnp.full((s,), jnp.nan)
+            mse_aug, mse_comb = nan, nan
+        else:
+            mse = {"train": mse_seeds(true_params, p_train), "augmented": mse_seeds(true_params, p_aug),
+                   "combined": mse_seeds(true_params, p_comb)}
+            mse_aug, mse_comb = mse["augmented"], mse["combined"]
         epochs = jnp.arange(10, 60, 10)
         var = 1.0 + jnp.abs(jnp.sin(epochs / 10.0))[None, :] * jnp.ones((s, 1))
         ones = jnp.ones(s)
         bowl = 1.0 + (epochs - 20.0) ** 2 / 400.0
-        curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse["augmented"][:, None] * bowl[None, :],
-                              mse["combined"][:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones)
+        curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse_aug[:, None] * bowl[None, :],
+                              mse_comb[:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones)
         stop = jnp.full((s,), 20)
         return AugmentResult(samples, curve, stop, stop, jnp.full((s,), 30), jnp.ones(s, bool), jnp.ones(s, bool),
                              stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator)

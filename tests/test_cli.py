@@ -1,12 +1,20 @@
 """The ``ising-diffusion`` command line: help texts, argument errors, sample -> infer round trip, run/main dispatch."""
 
 import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
 
+import jax
 import numpy as np
 import pytest
 
+import ising_diffusion
 from ising_diffusion import cli
-from ising_diffusion.experiments_lib import figures
+from ising_diffusion.data import read_spin_file, save_spins
+from ising_diffusion.experiments import synthetic
+from ising_diffusion.impute import completion_marginals
+from ising_diffusion.reconstruct import complete_missing
 
 from fake_augment import FakeAugment
 
@@ -23,6 +31,9 @@ def _exit_code(argv, capsys):
     (["sample", "--help"], "--n-spins"),
     (["infer", "--help"], "--method"),
     (["augment", "--help"], "--n-augmented"),
+    (["augment", "--help"], "--write-unrecommended"),
+    (["impute", "--help"], "--holdout"),
+    (["infer", "--help"], "--option"),
     (["run", "--help"], "fig6"),
     (["run", "fig3", "--help"], "--preset"),
     (["main", "--help"], "--out"),
@@ -66,14 +77,154 @@ def test_sample_then_infer_reports_mse(tmp_path, capsys):
     assert cli.main(["sample", "--params", str(params), "--n-samples", "10", "--out", str(tmp_path / "e.npz")]) == 0
     np.save(tmp_path / "bad.npy", np.full((5, 3), 0.5))
     code, _, err = _exit_code(["infer", str(tmp_path / "bad.npy")], capsys)
-    assert code == 2 and "must contain only" in err
+    assert code == 2 and "row 1, column 1: value 0.5" in err
     code, _, err = _exit_code(["infer", str(data), "--method", "nonsense"], capsys)
     assert code == 2 and "unknown method" in err
 
 
 def test_run_dispatches_to_the_figure(tmp_path, monkeypatch, capsys):
     fake = FakeAugment()
-    monkeypatch.setattr(figures, "augment_seeds", fake)
+    monkeypatch.setattr(synthetic, "augment_seeds", fake)
     assert cli.main(["run", "fig3", "--preset", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
     assert len(fake.calls) == 2 and (tmp_path / "fig3.png").is_file()
     assert json.loads((tmp_path / "config.json").read_text())["experiment"] == "fig3"
+
+
+ANSWERS = Path(__file__).parent / "data" / "answers.txt"  # tests/data/make_answers.py; planted model beside it
+
+
+def _planted_csv(tmp_path, m=400, n=6):
+    params = ising_diffusion.sk_params(jax.random.key(5), n, 0.8)
+    spins = np.asarray(ising_diffusion.exact_sample(jax.random.key(6), params, m))
+    path = save_spins(tmp_path / "d.csv", spins, columns=[f"q{i}" for i in range(n)])
+    return path, spins
+
+
+def test_infer_options_pass_through(tmp_path, capsys):
+    path, spins = _planted_csv(tmp_path)
+    out = tmp_path / "p.json"
+    assert cli.main(["infer", str(path), "--method", "pseudolikelihood", "--option", "l2=0.01", "--option",
+                     "max_iter=300", "--out", str(out)]) == 0
+    want = ising_diffusion.infer(spins, method="pseudolikelihood", l2=0.01, max_iter=300)
+    stored = json.loads(out.read_text())
+    assert stored["method"] == "pseudolikelihood" and stored["options"] == {"l2": 0.01, "max_iter": 300}
+    np.testing.assert_allclose(stored["J"], want.J, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(stored["h"], want.h, rtol=1e-6, atol=1e-7)
+    # tuples, and a .json params file is accepted wherever params are read
+    assert cli.main(["infer", str(path), "--option", "eps_grid=0.5,0.6", "--truth", str(out)]) == 0
+    assert "eps_grid=(0.5, 0.6)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option,message", [
+    ("bogus=1", "has no option 'bogus'"),
+    ("max_iter=1.5", "max_iter=1.5: expected an integer"),
+    ("l2=1,2", "l2=1,2: expected a number"),
+    ("l2", "expects NAME=VALUE"),
+    ("l2=-1", "l2 must be >= 0"),
+])
+def test_bad_option_is_a_usage_error(tmp_path, capsys, option, message):
+    path, _ = _planted_csv(tmp_path, m=20)
+    code, _, err = _exit_code(["infer", str(path), "--method", "pseudolikelihood", "--option", option], capsys)
+    assert code == 2 and message in err
+
+
+def _fake_augment(calls, recommended):
+    def fake(key, train, test, **kwargs):
+        calls.append(kwargs)
+        n = train.shape[1]
+        fit = [ising_diffusion.IsingParams(np.full(n, v, np.float32), np.zeros((n, n), np.float32))
+               for v in (0.1, 0.2, 0.3)]
+        return SimpleNamespace(samples=np.ones((5, n), np.float32), stop_epoch=40, params_train=fit[0],
+                               params_augmented=fit[1], params_combined=fit[2],
+                               params_selected=fit[2] if recommended else fit[0],
+                               selected="combined" if recommended else "train", recommended=recommended,
+                               reason="the energy variance never crossed" if not recommended else "crossed at 40",
+                               mse=None)
+
+    return fake
+
+
+@pytest.mark.parametrize("recommended", [True, False])
+def test_augment_passes_solver_and_reports_the_selection(tmp_path, monkeypatch, capsys, recommended):
+    path, _ = _planted_csv(tmp_path, m=40)
+    calls = []
+    monkeypatch.setattr(ising_diffusion, "augment", _fake_augment(calls, recommended))
+    out = tmp_path / "aug.npz"
+    argv = ["augment", str(path), "--out", str(out), "--solver", "erasure", "--option", "eps_grid=0.4,0.5",
+            "--no-progress"]
+    assert cli.main(argv) == 0
+    assert calls[0]["solver"] == "erasure" and calls[0]["solver_options"] == {"eps_grid": (0.4, 0.5)}
+    text = capsys.readouterr().out
+    with np.load(out) as f:
+        assert str(f["selected"]) == ("combined" if recommended else "train")
+        np.testing.assert_allclose(f["h"], 0.3 if recommended else 0.1)
+        assert ("samples" in f) == recommended
+    if recommended:
+        assert "selected: combined parameters (crossed at 40)" in text
+    else:
+        assert "not recommended: the energy variance never crossed" in text and "--write-unrecommended" in text
+        assert cli.main(argv + ["--write-unrecommended"]) == 0
+        with np.load(out) as f:
+            assert "samples" in f and str(f["selected"]) == "train"
+    code, _, err = _exit_code(["augment", str(path), "--out", str(out), "--solver", "pseudolikelihood", "--option",
+                               "eps_grid=0.4"], capsys)
+    assert code == 2 and "has no option 'eps_grid'" in err
+
+
+def test_impute_with_the_true_model_is_the_exact_completion(tmp_path, capsys):
+    data = tmp_path / "answers.txt"
+    shutil.copy(ANSWERS, data)
+    truth = ANSWERS.with_name("answers_truth.npz")
+    out = tmp_path / "filled.txt"
+    assert cli.main(["impute", str(data), "--params", str(truth), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "filled 44 entries in 28 rows" in text
+    given = read_spin_file(data)
+    filled = read_spin_file(out)
+    assert filled.encoding == "binary" and not filled.mask.any()  # written as 0/1 text, like the input
+    with np.load(truth) as f:
+        params = ising_diffusion.IsingParams(f["h"], f["J"])
+    want = complete_missing(params, given.spins, given.mask).spins
+    np.testing.assert_array_equal(filled.spins, want)
+    prob = np.loadtxt(tmp_path / "filled_prob.txt")
+    np.testing.assert_allclose(prob, completion_marginals(params, given.spins, given.mask), atol=1e-6)
+
+
+def test_impute_fits_and_scores_a_holdout(tmp_path, capsys):
+    src = read_spin_file(ANSWERS)
+    data = tmp_path / "answers.csv"  # the same data as CSV with a header and an index column: both kept
+    save_spins(data, src.spins, src.mask, encoding="binary", columns=["id"] + [f"q{i}" for i in range(12)],
+               index=[f"s{i}" for i in range(300)])
+    out = tmp_path / "filled.csv"
+    assert cli.main(["impute", str(data), "--index-col", "--out", str(out), "--option", "l2=0.01", "--holdout", "2",
+                     "--save-params", str(tmp_path / "fit.npz")]) == 0
+    text = capsys.readouterr().out
+    assert "fitting pseudolikelihood, l2=0.01 on the 272 complete rows" in text
+    acc = [float(line.split("accuracy ")[1].split(",")[0]) for line in text.splitlines() if "accuracy" in line]
+    assert len(acc) == 2 and acc[0] > acc[1]  # a planted pairwise model beats independent spins
+    filled = read_spin_file(out, index_col=True)
+    assert filled.columns[0] == "id" and filled.index[:2] == ("s0", "s1") and not filled.mask.any()
+    with np.load(tmp_path / "fit.npz") as f:
+        params = ising_diffusion.IsingParams(f["h"], f["J"])
+    np.testing.assert_array_equal(filled.spins, complete_missing(params, src.spins, src.mask).spins)
+    np.testing.assert_array_equal(np.where(src.mask, 0, filled.spins), np.where(src.mask, 0, src.spins))
+    # all rows, the gaps treated as hidden: the fill is the exact completion under that fit
+    assert cli.main(["impute", str(data), "--index-col", "--out", str(out), "--option", "l2=0.01", "--fit-rows",
+                     "all", "--save-params", str(tmp_path / "em.json")]) == 0
+    assert "on all 300 rows (272 complete)" in capsys.readouterr().out
+    params = cli._load_params(tmp_path / "em.json", None)
+    np.testing.assert_array_equal(read_spin_file(out, index_col=True).spins,
+                                  complete_missing(params, src.spins, src.mask).spins)
+
+
+def test_reader_options_reach_every_command(tmp_path, capsys):
+    path = tmp_path / "d.dat"
+    path.write_text("label\ta\tb\nx\t1\t0\ny\t0\t0\nz\t1\t1\n")
+    argv = ["infer", str(path), "--method", "independent_exact", "--delimiter", "tab", "--index-col"]
+    assert cli.main(argv + ["--out", str(tmp_path / "p.npz")]) == 0
+    with np.load(tmp_path / "p.npz") as f:  # binary detected: columns 0/1 -> m = (1/3, -1/3)
+        np.testing.assert_allclose(f["h"], np.arctanh([1 / 3, -1 / 3]), rtol=1e-5)
+    code, _, err = _exit_code(argv + ["--encoding", "spins"], capsys)
+    assert code == 2 and "row 1 (line 2), column 3: value 0" in err and "--encoding binary" in err
+    code, _, err = _exit_code(["infer", str(ANSWERS)], capsys)
+    assert code == 2 and "44 missing entries" in err and "impute" in err

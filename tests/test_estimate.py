@@ -1,19 +1,19 @@
 """``--estimate``: counts per figure and preset from the config (checked by hand-derivable planted cases), the time
 model, and one real warm-up on the tiny preset."""
 
-import importlib
 import math
 
 import pytest
 
-from ising_diffusion.experiments_lib.estimate import PointWork, estimate, format_estimate, plan_work, point_seconds
-from ising_diffusion.experiments_lib.entry import figure_main
+from ising_diffusion.experiments.estimate import PointWork, estimate, format_estimate, plan_work, point_seconds
+from ising_diffusion.experiments.configs import get_config
+from ising_diffusion.experiments.entry import figure_main
 
 FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "main")
 
 
 def _config(name, preset):
-    return importlib.import_module(f"configs.{name}").get_config(preset)
+    return get_config(name, preset)
 
 
 def _fake_measure(p):

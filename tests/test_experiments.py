@@ -13,11 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ising_diffusion.experiments_lib import figures
-from ising_diffusion.experiments_lib.entry import apply_overrides
-from ising_diffusion.experiments_lib.runner import (ResultStore, mean_ci, open_run, run_seeds, run_sweep, seed_keys,
-                                                    summarize)
-from ising_diffusion.experiments_lib.synthetic import SamplerConfig, infer_seeds, mse_seeds, synthetic_task
+from ising_diffusion.experiments import synthetic
+from ising_diffusion.experiments.configs.fig3 import Fig3Config
+from ising_diffusion.experiments.entry import apply_overrides
+from ising_diffusion.experiments.rows import mean_ci, summarize
+from ising_diffusion.experiments.runner import ResultStore, open_run, run_seeds, run_sweep, seed_keys
+from ising_diffusion.experiments.synthetic import SamplerConfig, infer_seeds_batch, mse_seeds, synthetic_task
 from ising_diffusion.ising import exact_moments
 
 from fake_augment import FakeAugment
@@ -30,7 +31,7 @@ def fake(monkeypatch):
     from ising_diffusion import GENERATOR_CONFIGS, DDPMConfig
 
     f = FakeAugment()
-    monkeypatch.setattr(figures, "augment_seeds", f)
+    monkeypatch.setattr(synthetic, "augment_seeds", f)
     monkeypatch.setitem(GENERATOR_CONFIGS, "rbm", DDPMConfig)  # fig5's tiny preset names it; the fake ignores it
     return f
 
@@ -68,13 +69,13 @@ def test_result_store_roundtrip_and_replace(tmp_path):
 
 
 def test_open_run_refuses_a_different_config(tmp_path):
-    cfg = figures.Fig3Config(n_seeds=2)
+    cfg = Fig3Config(n_seeds=2)
     run = open_run(tmp_path / "r", "fig3", cfg, announce=False)
     saved = json.loads((run.path / "config.json").read_text())
     assert saved["config"]["n_seeds"] == 2 and saved["version"]
     open_run(tmp_path / "r", "fig3", cfg, announce=False)  # same config: resume is fine
     with pytest.raises(ValueError, match="different config"):
-        open_run(tmp_path / "r", "fig3", figures.Fig3Config(n_seeds=3), announce=False)
+        open_run(tmp_path / "r", "fig3", Fig3Config(n_seeds=3), announce=False)
 
 
 def test_run_seeds_batches_and_pads_like_one_vmap():
@@ -106,7 +107,7 @@ def test_run_sweep_skips_finished_points(tmp_path):
 
 
 def test_apply_overrides_nested_and_errors():
-    cfg = apply_overrides(figures.Fig3Config(), ["n_train=200", "g_values=[1, 2]", "sampler.burn_in=5",
+    cfg = apply_overrides(Fig3Config(), ["n_train=200", "g_values=[1, 2]", "sampler.burn_in=5",
                                                  "augment.n_epochs=7", "n_augmented_factor=2"])
     assert cfg.n_train == 200 and cfg.g_values == (1, 2) and cfg.sampler.burn_in == 5
     assert cfg.augment == {"n_epochs": 7} and cfg.n_augmented_factor == 2.0
@@ -133,10 +134,10 @@ def test_synthetic_task_is_paired_and_correct():
     assert mc.train.shape == (2, 50, 6) and set(np.unique(mc.train)) <= {-1.0, 1.0}
 
 
-def test_infer_seeds_matches_separate_calls():
+def test_infer_seeds_batch_matches_separate_calls():
     keys = seed_keys(1, range(3))
     task = synthetic_task(keys, 6, 1.0, 300, 20)
-    batched = infer_seeds(task.train)
+    batched = infer_seeds_batch(task.train)
     from ising_diffusion.inference import erasure_machine_auto
 
     for i in range(3):
@@ -145,17 +146,32 @@ def test_infer_seeds_matches_separate_calls():
     assert np.all(np.asarray(mse_seeds(task.truth, batched)) < 0.2)
 
 
+def test_infer_batch_trusted_path_equals_validated():
+    """``validate=False`` skips only the host-side data check: same numbers, and still a clear error for a bad
+    method; the checked path still refuses bad data."""
+    from ising_diffusion import infer_batch
+
+    task = synthetic_task(seed_keys(2, range(2)), 5, 1.0, 200, 10)
+    a, b = infer_batch(task.train, "pseudolikelihood"), infer_batch(task.train, "pseudolikelihood", validate=False)
+    np.testing.assert_allclose(b.J, a.J, atol=1e-6)  # (the erasure machine: test_infer_seeds_batch_matches_...)
+    np.testing.assert_allclose(b.h, a.h, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown method"):
+        infer_batch(task.train, "nonsense", validate=False)
+    with pytest.raises(ValueError):
+        infer_batch(0.5 * task.train, "pseudolikelihood")
+
+
 SHARD_SCRIPT = textwrap.dedent("""
     import os, sys
     import jax, numpy as np
     assert jax.device_count() == 4, jax.devices()
-    from ising_diffusion.experiments_lib.runner import run_seeds, seed_keys
-    from ising_diffusion.experiments_lib.synthetic import synthetic_task, infer_seeds
+    from ising_diffusion.experiments.runner import run_seeds, seed_keys
+    from ising_diffusion.experiments.synthetic import synthetic_task, infer_seeds_batch
     keys = seed_keys(0, range(6))  # 6 seeds on 4 devices: padded to 8, then trimmed
     a = synthetic_task(keys, 6, 1.0, 200, 20, shard=True)
     b = synthetic_task(keys, 6, 1.0, 200, 20, shard=False)
     np.testing.assert_array_equal(a.train, b.train)
-    pa, pb = infer_seeds(a.train, shard=True), infer_seeds(b.train, shard=False)
+    pa, pb = infer_seeds_batch(a.train, shard=True), infer_seeds_batch(b.train, shard=False)
     np.testing.assert_allclose(pa.J, pb.J, atol=1e-5)
     out = run_seeds(lambda x: x * 2, np.arange(8.0), shard=True)
     assert len(out.sharding.device_set) == 4, out.sharding
@@ -176,8 +192,8 @@ SHARD_AUGMENT_SCRIPT = textwrap.dedent("""
     assert jax.device_count() == 4, jax.devices()
     from ising_diffusion import AugmentConfig, augment_seeds
     from ising_diffusion.generative.ddpm import DDPMConfig
-    from ising_diffusion.experiments_lib.runner import run_seeds, seed_keys
-    from ising_diffusion.experiments_lib.synthetic import synthetic_task
+    from ising_diffusion.experiments.runner import run_seeds, seed_keys
+    from ising_diffusion.experiments.synthetic import synthetic_task
     keys = seed_keys(0, range(4))
     task = synthetic_task(keys, 6, 1.0, 64, 16, shard=False)
     cfg = AugmentConfig(n_epochs=4, monitor_every=2, n_monitor_samples=50, n_bootstrap=20)
@@ -216,7 +232,7 @@ def test_sharded_augment_stays_sharded_and_equals_unsharded():
 def _entry(name):
     import importlib
 
-    return importlib.import_module(f"experiments.{name}").main
+    return importlib.import_module(f"ising_diffusion.experiments.{name}").main
 
 
 @pytest.mark.parametrize("name,png", [("fig2", "fig2.png"), ("fig3", "fig3.png"), ("fig4", "fig4.png"),
@@ -292,7 +308,7 @@ def test_main_job_with_the_real_generator(tmp_path):
 
 
 def test_plot_ratio_marks_break_even_and_ticks_at_sweep_values():
-    from ising_diffusion.experiments_lib.plotting import plot_ratio, plt
+    from ising_diffusion.experiments.plotting import plot_ratio, plt
 
     summary = [{"n_train": m, "ratio_combined_mean": r, "ratio_combined_lo": r - 0.1, "ratio_combined_hi": r + 0.1}
                for m, r in ((100, 0.9), (400, 1.2), (200, 1.0))]
@@ -305,3 +321,28 @@ def test_plot_ratio_marks_break_even_and_ticks_at_sweep_values():
     (even, ) = [ln for ln in ax.get_lines() if ln.get_label() == "break-even"]
     np.testing.assert_allclose(even.get_ydata(), [1.0, 1.0])
     plt.close(fig)
+
+
+def test_only_the_library_is_installed():
+    """pyproject's package discovery (as ``pip install .`` runs it) finds ising_diffusion and its experiments, and no
+    top-level ``configs`` or ``experiments`` (they would clash with other projects' packages in site-packages)."""
+    import tomllib
+
+    from setuptools import find_namespace_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert find.get("namespaces", True)  # the default: setuptools uses namespace discovery
+    packages = find_namespace_packages(str(ROOT), include=find["include"], exclude=find.get("exclude", ()))
+    assert {"ising_diffusion", "ising_diffusion.experiments", "ising_diffusion.experiments.configs"} <= set(packages)
+    assert all(p.split(".")[0] == "ising_diffusion" for p in packages), packages
+    # and the unfiltered discovery would have found the repo-only folder: the filter is what keeps it out
+    assert "experiments" in find_namespace_packages(str(ROOT), include=["experiments*"])
+
+
+def test_cli_imports_no_top_level_experiment_package():
+    code = ("import sys; from ising_diffusion import cli; cli.main(['run', 'fig3', '--preset', 'tiny', "
+            "'--print-config']); print(sorted(m for m in sys.modules if m.split('.')[0] in ('configs', 'experiments')))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tests", env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "[]"

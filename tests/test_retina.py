@@ -129,40 +129,50 @@ def test_real_recording():
     np.testing.assert_allclose(np.asarray(data.train).mean(0), 2 * data.rates - 1, atol=0.03)
 
 
-# --- experiments/fig6 pieces (the full tiny run is slow: compiles a diffusion model)
+# --- Fig. 6 (ising_diffusion.experiments.fig6 and .retina); the full tiny run with the real diffusion model is slow
 
 
 def test_fig6_masks_scores_and_summary(tmp_path):
-    from experiments import fig6
     from ising_diffusion import IsingParams, exact_sample, sk_params
+    from ising_diffusion.experiments import retina as fig6_parts
+    from ising_diffusion.experiments.plotting import plot_fig6
+    from ising_diffusion.experiments.rows import format_table, summarize
 
-    masks = fig6.random_masks(jax.random.key(0), 50, 7, 3)
+    masks = fig6_parts.random_masks(jax.random.key(0), 50, 7, 3)
     assert masks.dtype == bool and np.all(masks.sum(1) == 3)
-    assert not np.array_equal(masks, fig6.random_masks(jax.random.key(1), 50, 7, 3))
+    assert not np.array_equal(masks, fig6_parts.random_masks(jax.random.key(1), 50, 7, 3))
     params = sk_params(jax.random.key(2), 7, g=2.0)
     train = exact_sample(jax.random.key(3), params, 500)
     test = exact_sample(jax.random.key(4), params, 50)
     indep = IsingParams(jnp.arctanh(jnp.clip(train.mean(0), -0.99, 0.99)), jnp.zeros((7, 7)))
-    rows = fig6.evaluate_models({"independent": indep, "erasure_train": params}, train, test, masks)
+    rows = fig6_parts.evaluate_models({"independent": indep, "erasure_train": params}, train, test, masks)
     by = {r["model"]: r for r in rows}
     assert set(by) == {"trivial", "independent", "erasure_train"}
     assert np.isnan(by["trivial"]["cll_per_entry"]) and by["independent"]["cll_minus_independent"] == 0.0
     assert by["erasure_train"]["cll_per_entry"] < 0 and by["erasure_train"]["n_hidden"] == 150
     # the true model scores its own samples better than the independent model
     assert by["erasure_train"]["cll_minus_independent"] > 0
-    all_rows = [dict(seed=0, k=3, mask=m, **r) for m in range(2) for r in rows]
-    summary = fig6.summarize(all_rows, ["trivial", "independent", "erasure_train"])
-    assert [s["model"] for s in summary] == ["trivial", "independent", "erasure_train"]
-    assert summary[2]["n_runs"] == 2 and summary[2]["accuracy_ci95"] == 0.0
-    assert "erasure_train" in fig6.format_table(summary)
-    info = {"epochs": np.array([2, 4]), "generated_variance": np.array([3.0, 2.0]), "train_variance": 2.5,
-            "test_variance": 2.2, "stop_epoch": 4}
-    fig6.plot_fig6(summary, {0: info}, ["trivial", "independent", "erasure_train"], tmp_path / "f.png")
+    models = ["trivial", "independent", "erasure_train"]
+    # two seeds x two masks; seed 1 scores 0.1 higher: masks average within a seed, the interval is over seeds
+    all_rows = [dict(r, seed=s, k=3, mask=m, accuracy=r["accuracy"] + 0.1 * s) for s in range(2) for m in range(2)
+                for r in rows]
+    means = fig6_parts.mask_means(all_rows, models)
+    assert len(means) == 6 and all(r["n_masks"] == 2 for r in means)
+    summary = summarize(means, ["k", "model"], fig6_parts.METRICS)
+    assert [s["model"] for s in summary] == models
+    s = summary[2]
+    assert s["n_seeds"] == 2 and np.isclose(s["accuracy_mean"], by["erasure_train"]["accuracy"] + 0.05)
+    # Student-t with 1 degree of freedom: half-width 12.706 * sd / sqrt(2) = 12.706 * 0.05
+    np.testing.assert_allclose(s["accuracy_hi"] - s["accuracy_mean"], 12.706 * 0.05, rtol=1e-3)
+    assert "erasure_train" in format_table(summary, ["k", "model"], {"acc": "accuracy"})
+    curves = [{"seed": 0, "epoch": e, "generated_variance": v, "train_variance": 2.5, "test_variance": 2.2}
+              for e, v in ((2, 3.0), (4, 2.0))]
+    plot_fig6(tmp_path / "f.png", summary, curves, models)
     assert (tmp_path / "f.png").stat().st_size > 1000
 
 
 def test_fig6_config_validation():
-    from configs.fig6 import Fig6Config, get_config
+    from ising_diffusion.experiments.configs.fig6 import Fig6Config, get_config
 
     assert 14 in get_config("quick").ks and get_config("paper").n_eval is None
     with pytest.raises(ValueError, match="ks"):
@@ -173,19 +183,71 @@ def test_fig6_config_validation():
         get_config("huge")
 
 
-@pytest.mark.slow
-def test_fig6_tiny_run_and_resume(tmp_path, no_env):
-    from experiments import fig6
+def test_fig6_print_config(capsys):
+    from ising_diffusion import cli
 
+    import json
+
+    # the CLI hands fig6 its options; --print-config prints and returns before any work (the file need not exist)
+    assert cli.main(["run", "fig6", "--preset", "tiny", "--data", "some/file.mat", "--set", "n_masks=3",
+                     "--print-config"]) == 0
+
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["n_masks"] == 3 and cfg["data_path"] == "some/file.mat" and cfg["ks"] == [2, 4]
+
+
+def _fig6_args(tmp_path, seeds=2):
     rng = np.random.default_rng(0)
     x = (rng.random((400, 8)) < np.linspace(0.05, 0.4, 8)[None, :]).astype(np.uint8)
     scipy.io.savemat(tmp_path / "r.mat", {"data": x})
-    args = ["--preset", "tiny", "--data", str(tmp_path / "r.mat"), "--out", str(tmp_path / "run"), "--no-progress"]
+    return ["--preset", "tiny", "--data", str(tmp_path / "r.mat"), "--out", str(tmp_path / "run"), "--no-progress",
+            "--seeds", str(seeds)]
+
+
+def test_fig6_tiny_on_the_common_runner(tmp_path, no_env, monkeypatch):
+    """Fig. 6 with a stand-in generator (the real one is the slow test below): one batched augmentation for all
+    seeds, the common run folder (results.csv, summary.csv with Student-t intervals over seeds) and resume."""
+    import json
+
+    from fake_augment import FakeAugment
+    from ising_diffusion.experiments import fig6, synthetic
+
+    fake = FakeAugment()
+    monkeypatch.setattr(synthetic, "augment_seeds", fake)
+    args = _fig6_args(tmp_path) + ["--set", "solvers=('erasure',)"]  # pseudolikelihood: in the slow test
+    summary = fig6.main(args)
+    assert len(fake.calls) == 1 and fake.calls[0]["n_seeds"] == 2  # seeds batched like figs 2-5
+    assert {s["k"] for s in summary} == {2, 4} and len(summary) == 2 * 5 and all(s["n_seeds"] == 2 for s in summary)
+    run = tmp_path / "run"
+    for name in ("config.json", "results.json", "results.csv", "summary.csv", "curves.csv", "diffusion.csv",
+                 "models.npz", "fig6.png"):
+        assert (run / name).is_file(), name
+    rows = json.loads((run / "results.json").read_text())["rows"]
+    assert len(rows) == 2 * 2 * 2 * 5  # k x seeds x masks x models
+    assert json.loads((run / "config.json").read_text())["experiment"] == "fig6"
+    header = (run / "summary.csv").read_text().splitlines()[0].split(",")
+    assert {"accuracy_mean", "accuracy_lo", "accuracy_hi", "n_seeds"} <= set(header)
+    again = fig6.main(args)  # resumes: nothing refitted or rescored, same numbers
+    assert len(fake.calls) == 1
+    assert [s["accuracy_mean"] for s in again] == [s["accuracy_mean"] for s in summary]
+    data = json.loads((run / "results.json").read_text())  # as if killed during k=4: only k=4 is scored again
+    data["rows"] = [r for r in data["rows"] if r["k"] != 4]
+    (run / "results.json").write_text(json.dumps(data))
+    third = fig6.main(args)
+    assert len(fake.calls) == 1  # the fitted models are reused from models.npz
+    assert [s["accuracy_mean"] for s in third] == [s["accuracy_mean"] for s in summary]
+    with pytest.raises(SystemExit):  # a different config in the same folder is refused
+        fig6.main(args + ["--set", "n_eval=10"])
+
+
+@pytest.mark.slow
+def test_fig6_tiny_run_and_resume(tmp_path, no_env):
+    from ising_diffusion.experiments import fig6
+
+    args = _fig6_args(tmp_path, seeds=1)
     summary = fig6.main(args)
     assert {s["k"] for s in summary} == {2, 4} and len(summary) == 2 * 8
-    for name in ("results.json", "results.csv", "summary.csv", "diffusion.json", "fig6.png", "seed0/models.npz"):
+    for name in ("results.json", "results.csv", "summary.csv", "diffusion.csv", "fig6.png", "models.npz"):
         assert (tmp_path / "run" / name).exists(), name
     again = fig6.main(args)  # resumes: nothing recomputed, same numbers
-    assert [s["accuracy"] for s in again] == [s["accuracy"] for s in summary]
-    with pytest.raises(ValueError, match="different config"):
-        fig6.main(args + ["--set", "n_eval=10"])
+    assert [s["accuracy_mean"] for s in again] == [s["accuracy_mean"] for s in summary]

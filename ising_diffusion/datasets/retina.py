@@ -22,15 +22,15 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
-import scipy.io
 
-from ising_diffusion.data import as_spins
+from ising_diffusion.data import as_spins, read_mat
 from ising_diffusion.types import Array, PRNGKey
 
 __all__ = [
     "RETINA_ENV_VAR",
     "RETINA_FILENAMES",
     "RetinaData",
+    "bint_to_rows",
     "find_retina_file",
     "load_retina_binary",
     "select_active_cells",
@@ -117,6 +117,11 @@ def find_retina_file(path: str | os.PathLike | None = None) -> Path:
     raise FileNotFoundError(f"retina data not found (looked in {', '.join(dict.fromkeys(tried))}). {_WHERE_TO_GET}")
 
 
+def bint_to_rows(bint: np.ndarray) -> np.ndarray:
+    """The public recording's ``bint`` ``(repeats, cells, time)`` as ``(repeats * time, cells)`` rows, repeat-major."""
+    return np.transpose(bint, (0, 2, 1)).reshape(-1, bint.shape[1])
+
+
 def load_retina_binary(path: str | os.PathLike | None = None) -> tuple[np.ndarray, Path]:
     """Read the recording as a ``(bins, cells)`` 0/1 array, in recording order.
 
@@ -133,13 +138,7 @@ def load_retina_binary(path: str | os.PathLike | None = None) -> tuple[np.ndarra
         non-negative integers.
     """
     file = find_retina_file(path)
-    try:
-        mat = scipy.io.loadmat(str(file))
-    except NotImplementedError as e:  # scipy raises this for MATLAB v7.3 (HDF5) files
-        raise ValueError(f"{file} is a MATLAB v7.3 (HDF5) file, which scipy.io.loadmat cannot read; re-save it in "
-                         "MATLAB with save(..., '-v7') or convert it with h5py to a v5 .mat") from e
-    except Exception as e:
-        raise ValueError(f"cannot read {file} as a MATLAB .mat file: {e}") from e
+    mat = read_mat(file)
     if "data" in mat:
         arr = np.asarray(mat["data"])
         if arr.ndim != 2:
@@ -148,9 +147,9 @@ def load_retina_binary(path: str | os.PathLike | None = None) -> tuple[np.ndarra
         arr = np.asarray(mat["bint"])
         if arr.ndim != 3:
             raise ValueError(f"{file}: variable 'bint' must be 3-D (repeats, cells, time), got shape {arr.shape}")
-        arr = np.transpose(arr, (0, 2, 1)).reshape(-1, arr.shape[1])  # (repeats, time, cells) -> repeat-major rows
+        arr = bint_to_rows(arr)
     else:
-        names = sorted(k for k in mat if not k.startswith("__"))
+        names = sorted(mat)
         raise ValueError(f"{file} has neither a 'data' (time x cells) nor a 'bint' (repeats x cells x time) variable; "
                          f"it has {names}")
     if arr.size == 0:

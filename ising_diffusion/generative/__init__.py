@@ -7,6 +7,7 @@ generator=name)`` uses it. New generators register with :func:`register_generato
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 from ising_diffusion.generative.base import Generator
@@ -17,7 +18,7 @@ from ising_diffusion.generative.vae import VAEConfig, make_vae
 
 __all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
            "GANConfig", "make_gan", "GENERATOR_CONFIGS", "GENERATOR_FACTORIES",
-           "make_generator", "register_generator"]
+           "make_generator", "make_generator_config", "register_generator"]
 
 #: name -> config dataclass (frozen, every field defaulted).
 GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig}
@@ -53,3 +54,29 @@ def make_generator(name: str, config=None, n_spins: int | None = None) -> Genera
     elif not isinstance(config, cls):
         raise TypeError(f"generator {name!r} needs a {cls.__name__} config, got {type(config).__name__}")
     return GENERATOR_FACTORIES[name](config, int(n_spins))
+
+
+def make_generator_config(name: str, overrides: dict | None = None):
+    """The config of generator ``name`` with ``overrides`` applied, or ``None`` (its defaults) if there are none.
+
+    Args:
+      name: a key of :data:`GENERATOR_CONFIGS`.
+      overrides: field name -> value of ``GENERATOR_CONFIGS[name]`` (e.g. ``{"learning_rate": 3e-4}``).
+
+    Returns:
+      an instance of ``GENERATOR_CONFIGS[name]``, or ``None`` when ``overrides`` is empty.
+
+    Raises:
+      ValueError: an unknown generator or a field its config does not have.
+    """
+    if not overrides:
+        return None
+    if name not in GENERATOR_CONFIGS:
+        raise ValueError(f"unknown generator {name!r}; registered: {sorted(GENERATOR_CONFIGS)}")
+    cls = GENERATOR_CONFIGS[name]
+    try:
+        return cls(**overrides)
+    except TypeError as e:
+        names = [f.name for f in dataclasses.fields(cls)]
+        raise ValueError(f"bad {name} config override {overrides}: {e}; {cls.__name__} fields: "
+                         f"{', '.join(names)}") from e

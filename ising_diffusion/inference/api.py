@@ -161,7 +161,7 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
 
 
 def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
-                encoding: Literal["spins", "binary"] = "spins", return_info: bool = False,
+                encoding: Literal["spins", "binary"] = "spins", return_info: bool = False, validate: bool = True,
                 **options) -> IsingParams | tuple[IsingParams, Any]:
     """:func:`infer` on ``B`` data sets of equal shape at once (one vmapped, compiled call).
 
@@ -169,17 +169,23 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
       spins: ``(B, M, N)`` patterns; each ``spins[b]`` is validated like :func:`infer`'s input.
       method, encoding, return_info, options: as for :func:`infer`.
       key: for ``"mle_mcmc"``: split into ``B`` keys, ``keys[b]`` used for data set ``b``.
+      validate: check the data with :func:`ising_diffusion.data.as_spins` (a host round trip). ``False`` is for
+        arrays already validated (e.g. the experiments' own device-resident, possibly sharded samples): they are
+        used as they are (cast to float32, ``encoding`` ignored); the method and its options are still checked.
 
     Returns:
       ``IsingParams`` with a leading ``(B,)`` axis (and the info with one too); ``out[b]`` equals
       ``infer(spins[b], key=jax.random.split(key, B)[b], ...)`` up to float rounding.
     """
-    arr = np.asarray(spins)
-    if arr.ndim != 3:
-        raise ValueError(f"infer_batch needs a (B, M, N) stack of data sets, got shape {arr.shape}")
-    b, m, n = arr.shape
-    flat = as_spins(arr.reshape(b * m, n), encoding=encoding) if b * m > 0 else as_spins(arr.reshape(0, n))
-    batch = flat.reshape(b, m, n)
+    if jnp.ndim(spins) != 3:
+        raise ValueError(f"infer_batch needs a (B, M, N) stack of data sets, got shape {jnp.shape(spins)}")
+    b, m, n = jnp.shape(spins)
+    if validate:
+        arr = np.asarray(spins)
+        flat = as_spins(arr.reshape(b * m, n), encoding=encoding) if b * m > 0 else as_spins(arr.reshape(0, n))
+        batch = flat.reshape(b, m, n)
+    else:  # trusted: stays where it is (device, sharding)
+        batch = jnp.asarray(spins, jnp.float32)
     options = _hashable(options)
     _check(method, key, n, options)
     keys = jax.random.split(jax.random.key(0) if key is None else key, b)

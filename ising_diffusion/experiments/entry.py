@@ -1,6 +1,7 @@
-"""The shared command line of the figure entry points (``experiments/figX.py``, ``ising-diffusion run figX``).
+"""The shared command line of the figure entry points (``ising-diffusion run figX``, ``ising-diffusion main``, and
+``python -m experiments.figX`` in a checkout).
 
-``--preset`` picks a config from ``configs/figX.py``; ``--set key=value`` overrides any field (nested with dots:
+``--preset`` picks a config from ``ising_diffusion/experiments/configs/figX.py``; ``--set key=value`` overrides any field (nested with dots:
 ``--set sampler.burn_in=500``, ``--set augment.n_epochs=200``); ``--out`` names the run folder (rerun with the same
 folder to resume).
 """
@@ -13,7 +14,7 @@ import dataclasses
 import json
 from typing import Any, Callable, Sequence
 
-from ising_diffusion.experiments_lib.runner import RunConfigMismatch, to_jsonable
+from ising_diffusion.experiments.runner import RunConfigMismatch, to_jsonable
 
 __all__ = ["apply_overrides", "parse_value", "figure_parser", "figure_main"]
 
@@ -84,7 +85,8 @@ def apply_overrides(config: Any, assignments: Sequence[str]) -> Any:
         raise ValueError(f"--set {' '.join(assignments)}: {e}") from e
 
 
-def figure_parser(name: str, description: str, presets: Sequence[str]) -> argparse.ArgumentParser:
+def figure_parser(name: str, description: str, presets: Sequence[str], *,
+                  data_option: bool = False) -> argparse.ArgumentParser:
     """The argument parser of a figure entry point."""
     p = argparse.ArgumentParser(
         prog="ising-diffusion main" if name == "main" else f"ising-diffusion run {name}", description=description,
@@ -92,7 +94,7 @@ def figure_parser(name: str, description: str, presets: Sequence[str]) -> argpar
                "restarts from its generator checkpoints. Outputs: config.json, results.json/.csv (one row per sweep "
                "point and seed), summary.csv (mean and 95% CI over seeds) and PNG figures.")
     p.add_argument("--preset", choices=list(presets), default="quick",
-                   help="configuration preset from configs/%s.py: 'quick' runs on a CPU in minutes, 'paper' is the "
+                   help="configuration preset from ising_diffusion/experiments/configs/%s.py: 'quick' runs on a CPU in minutes, 'paper' is the "
                         "paper's scale (use a GPU), 'tiny' is a seconds-long smoke test (default: quick)" % name)
     p.add_argument("--out", default=None,
                    help=f"run folder for numbers and figures (default: runs/{name}-<preset>); reuse it to resume")
@@ -101,6 +103,9 @@ def figure_parser(name: str, description: str, presets: Sequence[str]) -> argpar
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a config field, e.g. --set n_train=200 --set augment.n_epochs=300 "
                         "(repeatable; see --print-config for the fields)")
+    if data_option:
+        p.add_argument("--data", default=None, metavar="PATH",
+                       help="the recording, a file or folder (sets data_path; default: the config's)")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
     p.add_argument("--estimate", action="store_true",
                    help="print the training steps, monitor samples and solver fits per seed and in total, and an "
@@ -110,14 +115,16 @@ def figure_parser(name: str, description: str, presets: Sequence[str]) -> argpar
 
 
 def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str], Any], run: Callable[..., Any],
-                presets: Sequence[str], description: str):
+                presets: Sequence[str], description: str, *, data_option: bool = False):
     """Parse ``argv``, build the config from the preset and overrides, and run the experiment.
+
+    ``data_option`` adds ``--data PATH``, which sets the config's ``data_path`` (Fig. 6's recording).
 
     Returns:
       what ``run(config, out, progress=...)`` returns (the summary rows), ``None`` with ``--print-config``, or the
-      :func:`~ising_diffusion.experiments_lib.estimate.estimate` dict with ``--estimate``.
+      :func:`~ising_diffusion.experiments.estimate.estimate` dict with ``--estimate``.
     """
-    parser = figure_parser(name, description, presets)
+    parser = figure_parser(name, description, presets, data_option=data_option)
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error(f"--seeds must be >= 1, got {args.seeds}")
@@ -125,13 +132,15 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
         config = get_config(args.preset)
         overrides = list(args.overrides) + ([f"n_seeds={args.seeds}"] if args.seeds is not None else [])
         config = apply_overrides(config, overrides)
+        if data_option and args.data is not None:
+            config = dataclasses.replace(config, data_path=str(args.data))
     except ValueError as e:
         parser.error(str(e))
     if args.print_config:
         print(json.dumps(to_jsonable(config), indent=2))
         return None
     if args.estimate:
-        from ising_diffusion.experiments_lib.estimate import estimate, format_estimate
+        from ising_diffusion.experiments.estimate import estimate, format_estimate
 
         est = estimate(name, config)
         print(format_estimate(est, args.preset))

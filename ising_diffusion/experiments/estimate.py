@@ -132,17 +132,14 @@ def _n_points(aug, n_train, batch_size) -> int:
 
 
 def _resolved(generator: str, overrides: dict):
-    from ising_diffusion import GENERATOR_CONFIGS
-
-    from ising_diffusion.experiments_lib.figures import make_generator_config
+    from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator_config
 
     return make_generator_config(generator, overrides) or GENERATOR_CONFIGS[generator]()
 
 
 def _augment(overrides: dict):
     from ising_diffusion import AugmentConfig
-
-    from ising_diffusion.experiments_lib.figures import make_augment_config
+    from ising_diffusion.experiments.synthetic import make_augment_config
 
     return make_augment_config(overrides) or AugmentConfig()
 
@@ -181,16 +178,17 @@ def plan_work(name: str, cfg) -> list[PointWork]:
 
 
 def _plan_fig6(cfg) -> list[PointWork]:
-    # one augment() per seed (not vmapped), no truth: the monitor only samples; each solver is fitted on training,
-    # augmented and combined data (the erasure machine's augmented/combined fits are inside augment)
+    # one seed-batched augmentation of the recording (no truth: the monitor only samples); the erasure machine's
+    # fits are inside augment, each other solver is fitted to training, augmented and combined data
     n_aug = cfg.n_augmented if cfg.n_augmented is not None else (
         cfg.augment.n_augmented if cfg.augment.n_augmented is not None else 10 * cfg.n_train)
     extra = []
-    if "pseudolikelihood" in cfg.solvers:
-        extra += [(cfg.n_train, 1), (n_aug, 1), (n_aug + cfg.n_train, 1)]
-    return [PointWork(f"seed={s}", "ddpm", cfg.ddpm, cfg.augment, n_spins=cfg.n_cells, n_train=cfg.n_train,
-                      n_test=cfg.n_test, n_augmented=n_aug, n_seeds=1, truth=False, extra_fits=tuple(extra))
-            for s in range(cfg.n_seeds)]
+    for solver in cfg.solvers:
+        if solver != "erasure":
+            extra += [(cfg.n_train, 1), (n_aug, 1), (n_aug + cfg.n_train, 1)]
+    return [PointWork("models", "ddpm", cfg.ddpm, cfg.augment, n_spins=cfg.n_cells, n_train=cfg.n_train,
+                      n_test=cfg.n_test, n_augmented=n_aug, n_seeds=cfg.n_seeds, seed_batch=cfg.seed_batch,
+                      truth=False, extra_fits=tuple(extra))]
 
 
 # --------------------------------------------------------------------------------------------------------------------

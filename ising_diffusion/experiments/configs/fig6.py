@@ -20,7 +20,7 @@ PRESETS = ("quick", "paper", "tiny")
 
 @dataclasses.dataclass(frozen=True)
 class Fig6Config:
-    """Settings of ``experiments/fig6.py``.
+    """Settings of ``ising_diffusion.experiments.fig6``.
 
     Attributes:
       data_path: the recording (file or folder); ``None`` looks in ``../shared/data/retina/`` and
@@ -30,8 +30,11 @@ class Fig6Config:
       n_eval: test patterns scored per mask (``None``: all ``n_test``).
       ks: numbers of hidden cells per pattern (each <= 20: exact enumeration).
       n_masks: random masks per ``k`` and seed (each test pattern hides its own random ``k`` cells).
-      n_seeds: seeds; seed ``s`` reshuffles the bins (a new train/test split) and reinitialises the diffusion model.
+      n_seeds: seeds; seed ``s`` reshuffles the bins (a new train/test split) and reinitialises the diffusion model;
+        all seeds train as one batched computation.
       seed: base seed.
+      seed_batch: at most this many seeds per augmentation call (memory bound); ``None``: all together.
+      shard: shard seeds over devices (``None``: when more than one device is visible).
       solvers: inverse Ising methods compared, training-only vs augmented (``"erasure"``, ``"pseudolikelihood"``).
       pl_l2: pseudolikelihood L2 penalty.
       n_augmented: generated samples (``None``: ``augment.n_augmented`` or 10x ``n_train``).
@@ -48,6 +51,8 @@ class Fig6Config:
     n_masks: int = 2
     n_seeds: int = 2
     seed: int = 0
+    seed_batch: int | None = None
+    shard: bool | None = None
     solvers: tuple[str, ...] = ("erasure", "pseudolikelihood")
     pl_l2: float = 1e-4
     n_augmented: int | None = 8000

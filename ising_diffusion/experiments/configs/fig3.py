@@ -1,24 +1,34 @@
 """Fig. 3 presets: MSE from training data only vs from augmented data, against the coupling scale g."""
 
+from __future__ import annotations
+
 import dataclasses
 
-from ising_diffusion.experiments_lib.figures import Fig3Config
+from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
+from ising_diffusion.experiments.configs.tiny import TINY
 
 PRESETS = ("quick", "paper", "tiny")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig3Config(ExperimentConfig):
+    """Fig. 3: training-only vs augmented MSE against g."""
+
+    n_spins: int = 20
+    g_values: tuple = (0.5, 1.0, 1.5, 2.0)
+    n_train: int = 400
+    n_test: int = 50
 
 
 def get_config(preset: str = "quick") -> Fig3Config:
     """``quick``: N=20, g in {0.5, 1, 1.5, 2}, 400 training samples, 3 seeds. ``paper``: 10 seeds.
     ``tiny``: seconds."""
     if preset == "quick":
-        from configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
-
         return Fig3Config(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
         return Fig3Config(n_seeds=10)
     if preset == "tiny":
-        from configs.tiny import TINY
-
         return dataclasses.replace(Fig3Config(n_spins=8, g_values=(0.5, 1.5), n_train=64, n_test=16, n_seeds=2),
                                    **TINY)
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")

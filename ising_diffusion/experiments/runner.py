@@ -1,4 +1,4 @@
-"""Run folders, atomic JSON/CSV results, resumable sweeps, seed batching and sharding, confidence intervals.
+"""Run folders, atomic JSON/CSV results, resumable sweeps, seed batching and sharding (intervals: :mod:`rows`).
 
 A *run* is a folder holding ``config.json`` (the experiment's config and the package version), ``results.json`` and
 ``results.csv`` (one row per sweep point and seed), figures (``*.png``) and generator checkpoints
@@ -42,8 +42,6 @@ __all__ = [
     "seed_mesh",
     "shard_seed_axis",
     "run_seeds",
-    "mean_ci",
-    "summarize",
     "run_sweep",
 ]
 
@@ -326,54 +324,6 @@ def run_seeds(batched_fn: Callable, *args, shard: bool | None = None, seed_batch
         parts.append(_take_leading(out, 0, stop - start, size))
         lens.append(stop - start)
     return _concat_leading(parts, lens)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# statistics
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and a Student-t confidence interval over seeds.
-
-    Args:
-      values: 1-D sequence of per-seed numbers (NaN/None dropped).
-      level: confidence level.
-
-    Returns:
-      ``(mean, low, high)``; with a single value the interval is ``(nan, nan)``.
-    """
-    from scipy import stats
-
-    x = np.asarray([v for v in values if v is not None], np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if x.size < 2:
-        return m, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - half, m + half
-
-
-def summarize(rows: Sequence[dict], by: Sequence[str], values: Sequence[str], level: float = 0.95) -> list[dict]:
-    """Group rows by the columns ``by`` and report, for each column in ``values``, its mean and CI over seeds.
-
-    Returns:
-      one dict per group, in first-seen order: the ``by`` columns, ``n_seeds`` and ``<value>_mean``, ``<value>_lo``,
-      ``<value>_hi`` for each value.
-    """
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        groups.setdefault(tuple(r.get(b) for b in by), []).append(r)
-    out = []
-    for key, grp in groups.items():
-        row = dict(zip(by, key))
-        row["n_seeds"] = len(grp)
-        for v in values:
-            m, lo, hi = mean_ci([g.get(v) for g in grp], level)
-            row[f"{v}_mean"], row[f"{v}_lo"], row[f"{v}_hi"] = m, lo, hi
-        out.append(row)
-    return out
 
 
 def run_sweep(points: Sequence[tuple[str, Any]], run_point: Callable[[str, Any], list[dict]], store: ResultStore,

@@ -1,0 +1,155 @@
+"""The synthetic task of the paper (METHODS.md section 2), batched over seeds, and the seed-batched augmentation of
+one sweep point.
+
+For seed key ``k``: the truth is ``sk_params(fold_in(k, 1), N, g)`` and the observed data are drawn with
+``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by Metropolis chains otherwise
+(:mod:`ising_diffusion.synthetic`). The same seed therefore gives the same standardised couplings at every ``g`` and
+nested data sets at every training size, so sweep points are paired comparisons.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import NamedTuple
+
+import jax
+
+from ising_diffusion.experiments.runner import RunDir, run_seeds
+from ising_diffusion.generative import make_generator_config
+from ising_diffusion.ising import IsingParams, parameter_mse, sk_params
+from ising_diffusion.synthetic import SamplerConfig, data_key, observed_samples, truth_key
+from ising_diffusion.types import PRNGKey
+
+__all__ = ["SamplerConfig", "SyntheticTask", "truth_key", "data_key", "generator_key", "observed_samples",
+           "synthetic_task", "infer_seeds_batch", "mse_seeds", "augment_point", "make_augment_config"]
+
+class SyntheticTask(NamedTuple):
+    """Truth and observed data for a batch of seeds (leading axis ``S`` everywhere).
+
+    Attributes:
+      truth: ``IsingParams`` with ``h (S, N)``, ``J (S, N, N)``.
+      train: ``(S, n_train, N)`` spins.
+      test: ``(S, n_test, N)`` spins.
+    """
+
+    truth: IsingParams
+    train: jax.Array
+    test: jax.Array
+
+
+def generator_key(key: PRNGKey) -> PRNGKey:
+    return jax.random.fold_in(key, 3)
+
+
+@partial(jax.jit, static_argnames=("n_spins", "n_pool", "sampler"))
+def _task_batch(keys, g, n_spins, n_pool, sampler):
+    def one(k):
+        truth = sk_params(truth_key(k), n_spins, g)
+        return truth, observed_samples(data_key(k), truth, n_pool, sampler)
+
+    return jax.vmap(one)(keys)
+
+
+def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: int, *, n_pool: int | None = None,
+                   sampler: SamplerConfig = SamplerConfig(), shard: bool | None = None,
+                   seed_batch: int | None = None) -> SyntheticTask:
+    """SK truth and observed train/test data for every seed key.
+
+    ``n_pool`` (default ``n_train + n_test``) samples are drawn per seed; the test set is the first ``n_test`` and
+    the training set the next ``n_train``, so sweeps over ``n_train`` that share ``n_pool`` get nested training sets
+    and the same test set.
+
+    Args:
+      keys: ``(S,)`` seed keys (:func:`ising_diffusion.experiments.runner.seed_keys`).
+      n_spins: ``N``.
+      g: coupling scale.
+      n_train: training samples per seed.
+      n_test: held-out samples per seed.
+      n_pool: samples drawn per seed (>= ``n_train + n_test``).
+      sampler: :class:`SamplerConfig`.
+      shard, seed_batch: see :func:`run_seeds`.
+
+    Returns:
+      :class:`SyntheticTask` with leading seed axis.
+    """
+    if n_train < 1 or n_test < 1:
+        raise ValueError(f"need n_train >= 1 and n_test >= 1, got {n_train=}, {n_test=}")
+    n_pool = n_train + n_test if n_pool is None else n_pool
+    if n_pool < n_train + n_test:
+        raise ValueError(f"n_pool={n_pool} < n_train + n_test = {n_train + n_test}")
+    truth, pool = run_seeds(lambda k: _task_batch(k, float(g), n_spins, n_pool, sampler), keys, shard=shard,
+                            seed_batch=seed_batch)
+    return SyntheticTask(truth, pool[:, n_test:n_test + n_train], pool[:, :n_test])
+
+
+def infer_seeds_batch(spins: jax.Array, method: str = "erasure", *, shard: bool | None = None,
+                      seed_batch: int | None = None, **options) -> IsingParams:
+    """:func:`ising_diffusion.infer_batch` on each seed's (already valid, device-resident) data set, the seed axis
+    batched and sharded by :func:`run_seeds`.
+
+    Args:
+      spins: ``(S, M, N)`` spins (the experiment's own: not validated again).
+      method, options: as for :func:`ising_diffusion.infer_batch`.
+      shard, seed_batch: see :func:`run_seeds`.
+
+    Returns:
+      ``IsingParams`` with a leading ``(S,)`` axis.
+    """
+    from ising_diffusion.inference import infer_batch
+
+    return run_seeds(lambda x: infer_batch(x, method, validate=False, **options), spins, shard=shard,
+                     seed_batch=seed_batch)
+
+
+def mse_seeds(truth: IsingParams, inferred: IsingParams) -> jax.Array:
+    """``(S,)`` parameter MSE of each seed."""
+    return jax.vmap(parameter_mse)(truth, inferred)
+
+
+def augment_seeds(*args, **kwargs):
+    """Forward to :func:`ising_diffusion.augment_seeds` (a module attribute, so tests can substitute a fake)."""
+    from ising_diffusion import augment_seeds as _augment_seeds
+
+    return _augment_seeds(*args, **kwargs)
+
+
+def make_augment_config(overrides: dict):
+    """:class:`ising_diffusion.AugmentConfig` with ``overrides``, or ``None`` (the package default) if empty."""
+    if not overrides:
+        return None
+    from ising_diffusion import AugmentConfig
+
+    try:
+        return AugmentConfig(**overrides)
+    except TypeError as e:
+        names = [f.name for f in dataclasses.fields(AugmentConfig)]
+        raise ValueError(f"bad augment override {overrides}: {e}; AugmentConfig fields: {', '.join(names)}") from e
+
+
+def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *, n_augmented: int | None,
+                  generator: str | None = None, generator_overrides: dict | None = None, progress: bool = True):
+    """Augment every seed's training set of one sweep point in one ``augment_seeds`` call.
+
+    The seed axis is batched (``cfg.seed_batch``) and sharded (``cfg.shard``) by :func:`run_seeds`; each seed batch
+    checkpoints its generator under ``<run>/checkpoints/<point_id>/seeds<a>-<b>`` so a killed run resumes there. The
+    data are the experiment's own, so they are passed on without a second validation (``validate=False``).
+
+    Returns:
+      the ``AugmentResult`` with a leading seed axis.
+    """
+    generator = generator or cfg.generator
+    overrides = cfg.generator_config if generator_overrides is None else generator_overrides
+    aug_cfg = make_augment_config(cfg.augment)
+    gen_cfg = make_generator_config(generator, overrides)
+    ckpt = run.checkpoint_dir(point_id)
+    gkeys = jax.vmap(generator_key)(keys)
+
+    def call(k, train, test, truth, batch):
+        return augment_seeds(k, train, test, generator=generator, n_augmented=n_augmented, config=aug_cfg,
+                             generator_config=gen_cfg, true_params=truth,
+                             checkpoint_dir=str(ckpt / f"seeds{batch[0]}-{batch[1]}"), progress=progress,
+                             validate=False)
+
+    return run_seeds(call, gkeys, task.train, task.test, task.truth, shard=cfg.shard, seed_batch=cfg.seed_batch,
+                     pass_batch=True)
