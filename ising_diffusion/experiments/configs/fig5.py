@@ -6,6 +6,7 @@ import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
+from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
 
 PRESETS = ("quick", "paper", "tiny")
@@ -29,7 +30,8 @@ def get_config(preset: str = "quick") -> Fig5Config:
     if preset == "quick":
         return Fig5Config(augment=QUICK_AUGMENT, generator_configs={"ddpm": QUICK_GENERATOR})
     if preset == "paper":
-        return Fig5Config(n_seeds=10, n_train_values=(1000, 2000, 4000, 8000), generators=("ddpm", "rbm", "vae", "gan"))
+        return Fig5Config(n_seeds=10, n_train_values=(1000, 2000, 4000, 8000), generators=("ddpm", "rbm", "vae", "gan"),
+                          augment=paper_augment(8000), generator_configs={"ddpm": paper_ddpm()})
     if preset == "tiny":
         return dataclasses.replace(Fig5Config(n_spins=8, n_train_values=(32, 64), n_seeds=2,
                                               generators=("ddpm", "rbm"), generator_configs={"ddpm": TINY_DDPM}),

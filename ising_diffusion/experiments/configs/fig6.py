@@ -14,6 +14,7 @@ import dataclasses
 
 from ising_diffusion.augment import AugmentConfig
 from ising_diffusion.generative.ddpm import DDPMConfig
+from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 
 PRESETS = ("quick", "paper", "tiny")
 
@@ -83,8 +84,8 @@ def get_config(preset: str = "quick") -> Fig6Config:
         return Fig6Config()
     if preset == "paper":
         return Fig6Config(n_eval=None, n_masks=5, n_seeds=5, n_augmented=None,
-                          augment=AugmentConfig(n_epochs=1000, monitor_every=10, n_monitor_samples=1000),
-                          ddpm=DDPMConfig())
+                          augment=AugmentConfig(**paper_augment(8000, n_monitor_samples=1000)),
+                          ddpm=DDPMConfig(**paper_ddpm()))
     if preset == "tiny":
         return Fig6Config(n_cells=6, n_train=200, n_test=50, n_eval=None, ks=(2, 4), n_masks=2, n_seeds=1,
                           n_augmented=200,
