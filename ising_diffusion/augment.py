@@ -1,20 +1,25 @@
-"""Data augmentation for inverse Ising inference with a generative model (the paper's method, METHODS.md section 4).
+"""Data augmentation for inverse Ising inference with a generative model (the paper's method, METHODS.md section 4,
+plus selection by a held-out score).
 
-:func:`augment` trains a generator (DDPM by default) on the training spins, monitors the energy variance of generated
-samples under ``w_train`` (the erasure-machine fit to the training data), picks the stopping epoch, generates the
-augmented set from the model of that epoch and compares the erasure machine on training data only, augmented data
-only, and augmented + training data. :func:`augment_seeds` runs ``S`` independent seeds as one vmapped computation.
+:func:`augment` trains a generator (DDPM by default) on the training spins. At every monitor point it generates
+samples, records their energy variance under ``w_train`` (the solver's fit to the training data; the paper's monitor)
+and, for each ratio ``r`` of ``AugmentConfig.mix_grid``, fits the solver to the training data plus ``r M`` generated
+samples and scores the held-out test set (exact mean log-likelihood for small N, else mean log-pseudolikelihood).
+The stopping rule picks the point (and, for the default ``"score"`` rule, the ratio); the result says whether the
+augmented data are recommended over the training data alone and gives the fit to use (``params_selected``).
+:func:`augment_seeds` runs ``S`` independent seeds as one vmapped computation.
+
+The work is split into a pure kernel (:func:`build_kernel`: ``init`` / ``step`` / ``finalize`` over an
+:class:`AugmentState`, jit-able and vmapped over seeds) and a short driver (validation, the loop over monitor
+points, progress, checkpoints, the result).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from typing import Any, Callable, NamedTuple
@@ -25,11 +30,13 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
-from ising_diffusion.checkpoint import Checkpointer
-from ising_diffusion.data import as_spins, atomic_write
+from ising_diffusion.checkpoint import Checkpointer, fingerprint, open_run, read_run_meta, resume_points
+from ising_diffusion.data import as_spins
 from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
-from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, erasure_machine_auto
-from ising_diffusion.ising import IsingParams, energy, parameter_mse
+from ising_diffusion.inference import METHODS, neg_log_pseudolikelihood
+from ising_diffusion.inference.api import _check as _check_solver_options
+from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID
+from ising_diffusion.ising import MAX_ENUMERATION_SPINS, IsingParams, energy, log_partition, parameter_mse
 from ising_diffusion.monitor import (
     STOPPING_RULES,
     NoCrossingWarning,
@@ -40,32 +47,74 @@ from ising_diffusion.monitor import (
     smooth_curve,
 )
 
-__all__ = ["AugmentConfig", "AugmentResult", "augment", "augment_seeds", "load_checkpointed_state"]
+__all__ = [
+    "AugmentConfig",
+    "AugmentResult",
+    "AugmentState",
+    "AugmentationNotRecommendedWarning",
+    "DEFAULT_SOLVER",
+    "DEFAULT_SOLVER_OPTIONS",
+    "augment",
+    "augment_seeds",
+    "build_kernel",
+    "held_out_score",
+    "load_checkpointed_state",
+]
+
+#: The solver ``augment`` uses for ``w_train``, the monitor fits, the score and the final fits (any ``infer`` method).
+DEFAULT_SOLVER = "pseudolikelihood"
+#: Its options (``l2="cv"`` cross-validates the penalty once on the training data; see :func:`augment`).
+DEFAULT_SOLVER_OPTIONS = {"l2": 1e-2}
+#: The default training budget in optimiser steps and the steps between monitor points (docs/augmentation.md).
+DEFAULT_N_STEPS = 4000
+DEFAULT_MONITOR_STEPS = 200
+
+
+class AugmentationNotRecommendedWarning(UserWarning):
+    """The augmented data did not beat the training data alone on the held-out score (or the variance rule never
+    met the test variance); ``params_selected`` is the training-only fit."""
 
 
 @dataclasses.dataclass(frozen=True)
 class AugmentConfig:
-    """Settings of :func:`augment` (defaults run in about a minute on a CPU for N = 20 and a few hundred samples).
+    """Settings of :func:`augment`. The defaults run in about a minute per seed on a CPU for N = 20, M = 400.
+
+    The training budget is given either in optimiser steps (``n_steps``, ``monitor_steps``; the default: 4000 steps,
+    a monitor point every 200) or in epochs (``n_epochs``, ``monitor_every``; one epoch = ``ceil(M / batch_size)``
+    steps, so the budget depends on the training size). Giving any epoch field selects epochs; mixing the two raises.
 
     Attributes:
-      n_epochs: maximum number of training epochs (one epoch = ``ceil(M_train / batch_size)`` minibatch steps).
-      monitor_every: epochs between monitor points (and checkpoints).
-      n_monitor_samples: samples generated at each monitor point (``None``: ``n_augmented``, so the recorded MSE
-        curve is exactly what augmentation at that epoch gives).
-      stopping: which rule picks the epoch of the final model: ``"robust"`` (default; see docs/augmentation.md),
-        ``"paper"``, ``"best"`` (lowest monitored MSE; needs the truth) or ``"last"``.
+      n_steps: optimiser steps in all (default 4000 when no epoch field is given).
+      monitor_steps: steps between monitor points and checkpoints (default 200); ``n_steps // monitor_steps`` points
+        are trained (a remainder is not).
+      n_epochs: epoch budget (default 400 when only ``monitor_every`` is given).
+      monitor_every: epochs between monitor points (default ``min(20, n_epochs)``).
+      n_monitor_samples: samples generated at each monitor point (``None``: ``n_augmented``).
+      stopping: the rule that picks the monitor point of the final model: ``"score"`` (default; best held-out score
+        over points and mix ratios), ``"robust"``, ``"paper"``, ``"best"`` (lowest monitored MSE; needs the truth) or
+        ``"last"``.
+      mix_grid: ratios ``r`` (times the training size ``M``) of generated samples added to the training data for the
+        scored fits; must contain 0 (training data only); ``r M`` is capped at the monitor sample count.
+      exact_score_max_spins: score by the exact log-likelihood (enumerating ``2^N`` states) up to this ``N``, by the
+        log-pseudolikelihood above.
       n_augmented: generated samples in the final augmented set (``None``: 10x the training size).
-      eps_grid: the erasure machine's grid of inverse temperatures.
-      erasure_alpha, erasure_n_iter: the erasure machine's step size and iterations.
+      eps_grid, erasure_alpha, erasure_n_iter: the erasure machine's settings when ``solver="erasure"`` and no
+        ``solver_options`` are given.
       smooth_window: running-median width over monitor points for the robust rule (odd).
-      n_bootstrap: bootstrap resamples of the test energies for the reported band of the test variance.
-      band_level: coverage of that band.
+      n_bootstrap, band_level: bootstrap resamples and coverage of the reported band of the test variance.
+      solver, solver_options: defaults for :func:`augment`'s arguments of those names (``None``:
+        :data:`DEFAULT_SOLVER` / :data:`DEFAULT_SOLVER_OPTIONS`, or the erasure settings above for ``"erasure"``);
+        options are stored as a sorted tuple of ``(name, value)`` pairs.
     """
 
-    n_epochs: int = 400
-    monitor_every: int = 20
+    n_steps: int | None = None
+    monitor_steps: int | None = None
+    n_epochs: int | None = None
+    monitor_every: int | None = None
     n_monitor_samples: int | None = 1000
-    stopping: str = "robust"
+    stopping: str = "score"
+    mix_grid: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
+    exact_score_max_spins: int = 20
     n_augmented: int | None = None
     eps_grid: tuple[float, ...] = DEFAULT_EPS_GRID
     erasure_alpha: float = 0.1
@@ -73,17 +122,41 @@ class AugmentConfig:
     smooth_window: int = 5
     n_bootstrap: int = 200
     band_level: float = 0.68
+    solver: str | None = None
+    solver_options: Any = None
 
     def __post_init__(self):
-        if self.n_epochs < 1:
-            raise ValueError(f"n_epochs must be >= 1, got {self.n_epochs}")
-        if not (1 <= self.monitor_every <= self.n_epochs):
-            raise ValueError(f"monitor_every must be in [1, n_epochs={self.n_epochs}], got {self.monitor_every}")
+        if self.budget_unit == "epochs":
+            if self.n_steps is not None or self.monitor_steps is not None:
+                raise ValueError("give the training budget in steps (n_steps, monitor_steps) or in epochs "
+                                 f"(n_epochs, monitor_every), not both; got n_steps={self.n_steps}, monitor_steps="
+                                 f"{self.monitor_steps}, n_epochs={self.n_epochs}, monitor_every={self.monitor_every}")
+            total, every = self.epoch_budget
+            if total < 1:
+                raise ValueError(f"n_epochs must be >= 1, got {total}")
+            if not (1 <= every <= total):
+                raise ValueError(f"monitor_every must be in [1, n_epochs={total}], got {every}")
+        else:
+            total, every = self.step_budget
+            if total < 1:
+                raise ValueError(f"n_steps must be >= 1, got {total}")
+            if not (1 <= every <= total):
+                raise ValueError(f"monitor_steps must be in [1, n_steps={total}], got {every}")
         if self.n_monitor_samples is not None and self.n_monitor_samples < 2:
             raise ValueError(f"n_monitor_samples must be >= 2 (a variance needs two samples), got "
                              f"{self.n_monitor_samples}")
         if self.stopping not in STOPPING_RULES:
             raise ValueError(f"stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
+        grid = tuple(sorted({float(r) for r in self.mix_grid}))
+        if not grid or grid[0] != 0.0 or not all(np.isfinite(grid)):
+            raise ValueError(f"mix_grid must be finite ratios >= 0 including 0 (training data only), got "
+                             f"{self.mix_grid}")
+        if len(grid) < 2:
+            raise ValueError(f"mix_grid needs a ratio > 0 besides 0, got {self.mix_grid}")
+        object.__setattr__(self, "mix_grid", grid)
+        if self.exact_score_max_spins > MAX_ENUMERATION_SPINS:
+            raise ValueError(f"exact_score_max_spins must be <= {MAX_ENUMERATION_SPINS}, got "
+                             f"{self.exact_score_max_spins}")
         if self.n_augmented is not None and self.n_augmented < 1:
             raise ValueError(f"n_augmented must be >= 1, got {self.n_augmented}")
         object.__setattr__(self, "eps_grid", tuple(float(e) for e in self.eps_grid))
@@ -95,10 +168,55 @@ class AugmentConfig:
             raise ValueError(f"smooth_window must be an odd int >= 1, got {self.smooth_window}")
         if self.n_bootstrap < 10 or not (0 < self.band_level < 1):
             raise ValueError("n_bootstrap must be >= 10 and band_level in (0, 1)")
+        if self.solver is not None and self.solver not in METHODS:
+            raise ValueError(f"unknown solver {self.solver!r}; choose one of {sorted(METHODS)}")
+        if self.solver_options is not None:
+            object.__setattr__(self, "solver_options", _freeze(self.solver_options))
+
+    @classmethod
+    def paper(cls, **overrides) -> "AugmentConfig":
+        """The paper's procedure: an epoch budget (400 epochs, a monitor point every 20), the paper's stopping rule
+        and the erasure machine as the solver; ``overrides`` replace any field."""
+        return cls(**({"n_epochs": 400, "monitor_every": 20, "stopping": "paper", "solver": "erasure"} | overrides))
+
+    @property
+    def budget_unit(self) -> str:
+        """``"epochs"`` when an epoch field is given, else ``"steps"``."""
+        return "epochs" if (self.n_epochs is not None or self.monitor_every is not None) else "steps"
+
+    @property
+    def epoch_budget(self) -> tuple[int, int]:
+        total = 400 if self.n_epochs is None else int(self.n_epochs)
+        return total, (min(20, total) if self.monitor_every is None else int(self.monitor_every))
+
+    @property
+    def step_budget(self) -> tuple[int, int]:
+        total = DEFAULT_N_STEPS if self.n_steps is None else int(self.n_steps)
+        return total, (min(DEFAULT_MONITOR_STEPS, total) if self.monitor_steps is None else int(self.monitor_steps))
+
+    def schedule(self, steps_per_epoch: int) -> tuple[int, int]:
+        """``(steps_per_point, n_points)`` for a training set with ``steps_per_epoch`` minibatches per epoch."""
+        if self.budget_unit == "epochs":
+            total, every = self.epoch_budget
+            return every * steps_per_epoch, total // every
+        total, every = self.step_budget
+        return every, total // every
 
     @property
     def n_points(self) -> int:
-        return self.n_epochs // self.monitor_every
+        """Number of monitor points (independent of the training size)."""
+        total, every = self.epoch_budget if self.budget_unit == "epochs" else self.step_budget
+        return total // every
+
+
+def _freeze(options) -> tuple:
+    items = options.items() if isinstance(options, dict) else options
+    out = []
+    for k, v in items:
+        if isinstance(v, (list, np.ndarray, jax.Array)):
+            v = tuple(float(x) for x in np.asarray(v).reshape(-1))
+        out.append((str(k), v))
+    return tuple(sorted(out))
 
 
 class AugmentResult(NamedTuple):
@@ -106,17 +224,34 @@ class AugmentResult(NamedTuple):
 
     Attributes:
       samples: ``(n_augmented, N)`` float32 spins generated by the model at ``stop_epoch``.
-      curve: :class:`~ising_diffusion.monitor.StoppingCurve` (the whole monitored curve).
-      stop_epoch: epoch chosen by the configured rule (``config.stopping``).
-      stop_epoch_paper, stop_epoch_robust: epochs each rule picks.
+      curve: :class:`~ising_diffusion.monitor.StoppingCurve` (the whole monitored curve, incl. steps and scores).
+      stop_epoch: epoch chosen by the configured rule (``config.stopping``; an int for an epoch budget, a float
+        ``step / steps_per_epoch`` for a step budget).
+      stop_epoch_paper, stop_epoch_robust: epochs each variance rule picks.
       crossed_paper, crossed_robust: whether each rule's condition was met (False: fallback used).
       best_epoch: monitored epoch of lowest ``curve.mse`` (-1 without the truth).
-      params_train, params_augmented, params_combined: ``IsingParams`` from the erasure machine on the training data
-        only, the augmented data only, and augmented + training data.
-      mse: ``{"train", "augmented", "combined"}`` parameter MSEs (``None`` without the truth).
-      eps: ``{"train", "augmented", "combined"}`` eps chosen by the erasure machine for each fit.
-      timing: seconds spent: ``{"erasure", "train", "monitor", "final", "total"}``.
+      params_train, params_augmented, params_combined: ``IsingParams`` from the solver on the training data only, the
+        augmented set only, and augmented + training data.
+      mse: ``{"train", "augmented", "combined", "selected"}`` parameter MSEs (``None`` without the truth).
+      eps: ``{"train", "augmented", "combined"}`` eps chosen by the erasure machine (NaN for other solvers).
+      timing: seconds spent: ``{"solver", "erasure" (the same: fitting the training data), "train" (training and
+        monitor points: one compiled call per point), "monitor" (0, kept for old readers), "final", "total"}``.
       generator: name of the generator used.
+      params_selected: the fit the selection recommends: for ``stopping="score"`` the fit to training + ``mix M``
+        generated samples at the best-scoring point, for the other rules ``params_combined``; ``params_train``
+        whenever ``recommended`` is False.
+      selected: ``"combined"`` or ``"train"`` (which of the two ``params_selected`` is); for :func:`augment_seeds` a
+        ``(S,)`` numpy array of those strings.
+      recommended: whether the augmented data are recommended (bool; ``(S,)`` bool array for seeds).
+      reason: a plain sentence saying why (str; ``(S,)`` array of str for seeds).
+      solver: the solver's ``infer`` method name.
+      stop_step: optimiser step of the chosen point.
+      stop_mix: the chosen ratio of ``mix_grid`` (``stopping="score"``; the largest ratio otherwise), 0 when not
+        recommended.
+      score: ``{"train", "selected"}`` held-out scores (mean log-likelihood or log-pseudolikelihood per test sample)
+        of the training-only fit and of the best monitored (point, ratio > 0).
+      solver_l2: the L2 penalty the monitor fits used (resolved by cross-validation for ``l2="cv"``; NaN if the
+        solver has none).
     """
 
     samples: Any
@@ -134,30 +269,222 @@ class AugmentResult(NamedTuple):
     eps: dict
     timing: dict
     generator: str
+    params_selected: IsingParams | None = None
+    selected: Any = None
+    recommended: Any = None
+    reason: Any = None
+    solver: str | None = None
+    stop_step: Any = None
+    stop_mix: Any = None
+    score: dict | None = None
+    solver_l2: Any = None
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# The kernel (per seed; the driver vmaps and jits it)
+
+
+def held_out_score(params: IsingParams, test, *, exact: bool) -> jax.Array:
+    """Mean held-out log-likelihood per test sample (``exact``: by enumerating ``2^N`` states, N <= 24) or mean
+    log-pseudolikelihood (any N). Higher is better; both are proper scoring rules of the fitted model.
+
+    Args:
+      params: the fitted ``IsingParams``.
+      test: ``(Mt, N)`` held-out spins.
+      exact: use the exact log-likelihood.
+
+    Returns:
+      scalar.
+    """
+    if exact:
+        return jnp.mean(-energy(params, test)) - log_partition(params)
+    return -neg_log_pseudolikelihood(params, test)
+
+
+class AugmentState(NamedTuple):
+    """The kernel's state for one seed (a pytree: checkpointed whole, vmapped over seeds).
+
+    Attributes:
+      gen: the generator's training state.
+      best_gen: the generator state at the best-scoring monitor point so far (the ``"score"`` rule's candidate).
+      best_params: the solver fit to training + ``mix_sizes[best_mix]`` generated samples there.
+      best_score: its held-out score (``-inf`` before the first point).
+      best_point: 1-based index of that monitor point (0: none yet).
+      best_mix: index into ``mix_grid`` of that fit (-1: none yet).
+      point: monitor points done.
+    """
+
+    gen: Any
+    best_gen: Any
+    best_params: IsingParams
+    best_score: jax.Array
+    best_point: jax.Array
+    best_mix: jax.Array
+    point: jax.Array
+
+
+class AugmentFixed(NamedTuple):
+    """Per-seed constants computed once by ``init``: data, keys, ``w_train`` and the fixed variances and score."""
+
+    train: jax.Array
+    test: jax.Array
+    truth: IsingParams | None
+    w_train: IsingParams
+    l2: jax.Array
+    var_train: jax.Array
+    var_test: jax.Array
+    band_low: jax.Array
+    band_high: jax.Array
+    score_train: jax.Array
+    eps_train: jax.Array
+    key_train: jax.Array
+    key_monitor: jax.Array
+    key_final: jax.Array
+
+
+class Kernel(NamedTuple):
+    """``init(key, train, test, truth) -> (AugmentState, AugmentFixed)``;
+    ``step(state, fixed) -> (state, record)`` (one monitor interval of training, then the monitor);
+    ``finalize(gen_state, fixed) -> (samples, params_augmented, params_combined, eps_augmented, eps_combined)``."""
+
+    init: Callable
+    step: Callable
+    finalize: Callable
+
+
+def _solver_fns(solver: str, options: tuple):
+    """``fit_full(key, x) -> (params, l2, eps)`` with the options as given (``l2="cv"`` cross-validates) and
+    ``fit_fixed(key, x, l2) -> params`` with ``l2`` a (traced) number, for the many cheap monitor fits."""
+    core = METHODS[solver]
+    opts = dict(options)
+    has_l2 = "l2" in opts
+
+    def fit_full(key, x):
+        params, info = core(key, x, **opts)
+        if opts.get("l2") == "cv":
+            l2 = getattr(info, "l2")  # the cv branch's CVInfo: the chosen penalty
+        else:
+            l2 = opts.get("l2", jnp.nan)
+        eps = getattr(info, "eps", jnp.nan) if solver == "erasure" else jnp.nan
+        return params, jnp.asarray(l2, jnp.float32), jnp.asarray(eps, jnp.float32)
+
+    def fit_fixed(key, x, l2):
+        o = dict(opts)
+        if has_l2:
+            o["l2"] = l2
+        return core(key, x, **o)[0]
+
+    return fit_full, fit_fixed
+
+
+def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConfig, steps_per_point: int,
+                 n_monitor: int, n_augmented: int, m_train: int, n_spins: int) -> Kernel:
+    """The per-seed pure kernel of :func:`augment` (closing over static settings; jit/vmap it at the edge).
+
+    Args:
+      gen: the :class:`~ising_diffusion.generative.base.Generator`.
+      solver, solver_options: an ``infer`` method name and its options as ``(name, value)`` pairs.
+      config: :class:`AugmentConfig` (``mix_grid``, ``exact_score_max_spins``, bootstrap settings are read).
+      steps_per_point: optimiser steps per monitor interval.
+      n_monitor, n_augmented: samples generated at each monitor point and for the final set.
+      m_train, n_spins: ``M`` and ``N``.
+
+    Returns:
+      :class:`Kernel`.
+    """
+    fit_full, fit_fixed = _solver_fns(solver, solver_options)
+    exact = n_spins <= config.exact_score_max_spins
+    sizes = mix_sizes(config.mix_grid, m_train, n_monitor)
+    score = functools.partial(held_out_score, exact=exact)
+
+    def init(key, train, test, truth):
+        k_init, k_train, k_mon, k_final, k_boot, k_fit = (jax.random.fold_in(key, i) for i in range(6))
+        w_train, l2, eps = fit_full(k_fit, train)
+        e_test = energy(w_train, test)
+        lo, hi = bootstrap_variance_band(k_boot, e_test, config.n_bootstrap, config.band_level)
+        g = gen.init(k_init, train)
+        state = AugmentState(g, g, w_train, jnp.asarray(-jnp.inf, jnp.float32), jnp.zeros((), jnp.int32),
+                             jnp.asarray(-1, jnp.int32), jnp.zeros((), jnp.int32))
+        fixed = AugmentFixed(train, test, truth, w_train, l2, jnp.var(energy(w_train, train)), jnp.var(e_test), lo,
+                             hi, score(w_train, test), eps, k_train, k_mon, k_final)
+        return state, fixed
+
+    def step(state, fixed):
+        g, losses = gen.train(fixed.key_train, state.gen, fixed.train, steps_per_point)
+        point = state.point + 1
+        k = jax.random.fold_in(fixed.key_monitor, point)
+        samples = gen.sample(k, g, n_monitor)
+        # one fit per distinct size (static slices: the shapes differ), all inside this one compiled call
+        fits = {s: fit_fixed(jax.random.fold_in(k, s), jnp.concatenate([fixed.train, samples[:s]], axis=0), fixed.l2)
+                for s in sorted(set(sizes) - {0})}
+        fits[0] = fixed.w_train
+        scores = jnp.stack([fixed.score_train if s == 0 else score(fits[s], fixed.test) for s in sizes])
+        candidates = jnp.where(jnp.asarray(sizes) > 0, scores, -jnp.inf)
+        j = jnp.argmax(candidates)
+        better = candidates[j] > state.best_score
+        stacked = jax.tree.map(lambda *a: jnp.stack(a), *[fits[s] for s in sizes])
+        pick = lambda new, old: jax.tree.map(lambda a, b: jnp.where(better, a, b), new, old)  # noqa: E731
+        state = AugmentState(g, pick(g, state.best_gen), pick(jax.tree.map(lambda a: a[j], stacked),
+                                                                state.best_params),
+                             jnp.where(better, candidates[j], state.best_score),
+                             jnp.where(better, point, state.best_point), jnp.where(better, j, state.best_mix), point)
+        mse_a = mse_c = jnp.asarray(jnp.nan, jnp.float32)
+        if fixed.truth is not None:
+            comb = fits.get(n_monitor)
+            if comb is None:
+                both = jnp.concatenate([fixed.train, samples], axis=0)
+                comb = fit_fixed(jax.random.fold_in(k, 1_000_001), both, fixed.l2)
+            mse_a = parameter_mse(fixed.truth, fit_fixed(jax.random.fold_in(k, 1_000_002), samples, fixed.l2))
+            mse_c = parameter_mse(fixed.truth, comb)
+        record = {"gen_var": jnp.var(energy(fixed.w_train, samples)), "loss": jnp.mean(losses), "mse": mse_a,
+                  "mse_combined": mse_c, "score": scores}
+        return state, record
+
+    def finalize(g, fixed):
+        samples = gen.sample(fixed.key_final, g, n_augmented)
+        k_a, k_c = jax.random.split(fixed.key_final)
+        p_aug, _, eps_aug = fit_full(k_a, samples)
+        p_comb, _, eps_comb = fit_full(k_c, jnp.concatenate([samples, fixed.train], axis=0))
+        return samples, p_aug, p_comb, eps_aug, eps_comb
+
+    return Kernel(init, step, finalize)
+
+
+def mix_sizes(mix_grid, m_train: int, n_monitor: int) -> tuple[int, ...]:
+    """Generated samples added at each ratio: ``min(round(r M), n_monitor)``."""
+    return tuple(min(int(round(r * m_train)), int(n_monitor)) for r in mix_grid)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Public entry points
 
 
 def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | None = None,
             config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
             checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
-            callback: Callable[[int, dict], None] | None = None) -> AugmentResult:
-    """Augment the training spins with a generative model stopped by the energy-variance rule, and compare fits.
+            callback: Callable[[int, dict], None] | None = None, solver: str | None = None,
+            solver_options: dict | None = None) -> AugmentResult:
+    """Augment the training spins with a generative model, select the model and the mix by a held-out score, and
+    compare fits.
 
     Args:
       key: PRNG key.
       train: ``(M, N)`` training spins in {-1, +1} (the generator and ``w_train`` see only these).
-      test: ``(Mt, N)`` held-out spins, used only for the test energy variance of the stopping rule.
-      generator: registry name (``"ddpm"``; ``"rbm"``, ``"vae"``, ``"gan"`` when registered).
+      test: ``(Mt, N)`` held-out spins: the test energy variance of the variance rules and the held-out score.
+      generator: registry name (``"ddpm"``; ``"rbm"``, ``"vae"``, ``"gan"``).
       n_augmented: size of the augmented set (default ``config.n_augmented`` or 10x the training size).
       config: :class:`AugmentConfig`.
       generator_config: the generator's config (``GENERATOR_CONFIGS[generator]``; defaults if ``None``).
       true_params: the true ``IsingParams`` on synthetic data: enables the MSE curve, ``best_epoch`` and ``mse``.
-      checkpoint_dir: if given, the training state is checkpointed there at every monitor point and a rerun with the
+      checkpoint_dir: if given, the run's state is checkpointed there at every monitor point and a rerun with the
         same data and settings resumes from the last one, ending exactly as an uninterrupted run.
       progress: show a progress bar.
-      callback: called as ``callback(epoch, record)`` after every monitor point (``record``: host floats).
+      callback: called as ``callback(epoch, record)`` after every monitor point (``record``: host floats/lists).
+      solver: the ``infer`` method used for ``w_train``, the monitor and score fits and the final fits (default
+        ``config.solver`` or :data:`DEFAULT_SOLVER`).
+      solver_options: its options (default ``config.solver_options``, :data:`DEFAULT_SOLVER_OPTIONS`, or for
+        ``"erasure"`` the config's erasure settings). ``l2="cv"``: the penalty is cross-validated once on the
+        training data and that value is used for every monitor and score fit; the final fits cross-validate again.
 
     Returns:
       :class:`AugmentResult`.
@@ -170,14 +497,15 @@ def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | Non
         truth = jax.tree.map(lambda a: a[None], truth)
     res = _run(jnp.asarray(key)[None], train[None], test[None], generator=generator, n_augmented=n_augmented,
                config=config, generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir,
-               progress=progress, callback=callback)
+               progress=progress, callback=callback, solver=solver, solver_options=solver_options)
     return _unbatch(res)
 
 
 def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: int | None = None,
                   config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
                   checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
-                  callback: Callable[[int, dict], None] | None = None, validate: bool = True) -> AugmentResult:
+                  callback: Callable[[int, dict], None] | None = None, solver: str | None = None,
+                  solver_options: dict | None = None, validate: bool = True) -> AugmentResult:
     """:func:`augment` for ``S`` independent seeds as one vmapped computation.
 
     Args:
@@ -190,7 +518,8 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
       (other arguments as in :func:`augment`)
 
     Returns:
-      :class:`AugmentResult` with a leading ``S`` axis on every array (``mse`` and ``eps`` values are ``(S,)``).
+      :class:`AugmentResult` with a leading ``S`` axis on every array (``mse``, ``eps`` and ``score`` values are
+      ``(S,)``; ``selected`` and ``reason`` are ``(S,)`` numpy arrays of str, ``recommended`` a ``(S,)`` bool array).
     """
     keys = jnp.asarray(keys)
     if not validate:  # trusted arrays: no host round trip, sharding kept
@@ -198,7 +527,7 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
         truth = None if true_params is None else jax.tree.map(jnp.asarray, true_params)
         return _run(keys, tr, te, generator=generator, n_augmented=n_augmented, config=config,
                     generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir, progress=progress,
-                    callback=callback)
+                    callback=callback, solver=solver, solver_options=solver_options)
     train_np, test_np = np.asarray(train), np.asarray(test)
     if train_np.ndim != 3 or test_np.ndim != 3:
         raise ValueError(f"augment_seeds needs train (S, M, N) and test (S, Mt, N), got shapes {train_np.shape}, "
@@ -217,40 +546,56 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
         keys, tr, te, truth = jax.device_put((keys, tr, te, truth), sharding)
     return _run(keys, tr, te, generator=generator, n_augmented=n_augmented, config=config,
                 generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir, progress=progress,
-                callback=callback)
+                callback=callback, solver=solver, solver_options=solver_options)
 
 
-def load_checkpointed_state(checkpoint_dir, epoch: int, *, n_spins: int, generator: str = "ddpm",
-                            generator_config=None, n_seeds: int | None = None):
-    """The generator state that :func:`augment` / :func:`augment_seeds` saved at monitor ``epoch``.
+def load_checkpointed_state(checkpoint_dir, epoch: float | None = None, *, n_spins: int, generator: str = "ddpm",
+                            generator_config=None, n_seeds: int | None = None, step: int | None = None):
+    """The generator state that :func:`augment` / :func:`augment_seeds` saved at a monitor point.
 
     Args:
       checkpoint_dir: the ``checkpoint_dir`` of that run.
-      epoch: a monitored epoch (``result.stop_epoch``, ``result.curve.epochs[i]``).
+      epoch: a monitored epoch (``result.stop_epoch``, ``result.curve.epochs[i]``), or
+      step: a monitored optimiser step (``result.stop_step``, ``result.curve.steps[i]``); checkpoints are keyed by
+        step, and ``epoch`` is converted with the run's recorded steps per epoch.
       n_spins: ``N``.
       generator, generator_config: as passed to that run.
       n_seeds: ``S`` for a run of :func:`augment_seeds` (state with a leading seed axis); ``None`` for :func:`augment`.
 
     Returns:
-      The state pytree; draw samples with ``make_generator(generator, generator_config, n_spins).sample``.
+      The generator state pytree; draw samples with ``make_generator(generator, generator_config, n_spins).sample``.
     """
+    if (epoch is None) == (step is None):
+        raise ValueError("give exactly one of epoch and step")
+    if step is None:
+        spe = read_run_meta(checkpoint_dir).get("steps_per_epoch")
+        if spe is None:
+            raise ValueError(f"{checkpoint_dir} holds no augment run")
+        step = int(round(float(epoch) * spe))
     if generator_config is None:
         generator_config = GENERATOR_CONFIGS[generator]()
     gen = make_generator(generator, generator_config, n_spins)
+    meta = read_run_meta(checkpoint_dir)
     s = 1 if n_seeds is None else int(n_seeds)
-    keys = jax.random.split(jax.random.key(0), s)
-    template = jax.eval_shape(lambda k: jax.vmap(gen.init)(k, jnp.ones((s, 2, n_spins), jnp.float32)), keys)
-    record = {k: jax.ShapeDtypeStruct((s,), jnp.float32) for k in _RECORD_KEYS}
+    if meta.get("n_seeds", s) != s:
+        raise ValueError(f"{checkpoint_dir} holds a run of {meta['n_seeds']} seed(s), not {s} (n_seeds)")
+    gen_t = jax.eval_shape(lambda k: jax.vmap(gen.init)(k, jnp.ones((s, 2, n_spins), jnp.float32)),
+                           jax.random.split(jax.random.key(0), s))
+    f32, i32 = (lambda *shape: jax.ShapeDtypeStruct((s,) + shape, jnp.float32),  # noqa: E731
+                lambda *shape: jax.ShapeDtypeStruct((s,) + shape, jnp.int32))
+    target = {"state": AugmentState(gen_t, gen_t, IsingParams(f32(n_spins), f32(n_spins, n_spins)), f32(), i32(),
+                                    i32(), i32()),
+              "record": {"gen_var": f32(), "loss": f32(), "mse": f32(), "mse_combined": f32(),
+                         "score": f32(int(meta.get("n_mix", 0)))}}
     with Checkpointer(checkpoint_dir) as ckpt:
-        if int(epoch) not in ckpt.steps():
-            raise ValueError(f"no checkpoint for epoch {epoch} in {checkpoint_dir}; saved: {ckpt.steps()}")
-        state = ckpt.restore(int(epoch), {"state": template, "record": record})["state"]
+        if int(step) not in ckpt.steps():
+            raise ValueError(f"no checkpoint for step {step} in {checkpoint_dir}; saved steps: {ckpt.steps()}")
+        state = ckpt.restore(int(step), target)["state"].gen
     return jax.tree.map(lambda a: a[0], state) if n_seeds is None else state
 
 
-_RECORD_KEYS = ("gen_var", "loss", "mse", "mse_combined")
-
 # ----------------------------------------------------------------------------------------------------------------
+# The driver
 
 
 def _seed_sharding(x) -> NamedSharding | None:
@@ -272,80 +617,86 @@ def _check_truth(p, n, *, batched, n_seeds=None):
     return IsingParams(h, J)
 
 
+def _num(x):
+    x = float(x)
+    return int(x) if x.is_integer() else x
+
+
 def _unbatch(res: AugmentResult) -> AugmentResult:
     first = lambda x: x[0]  # noqa: E731
     return res._replace(
         samples=res.samples[0],
         curve=StoppingCurve(*[c[0] for c in res.curve]),
-        stop_epoch=int(res.stop_epoch[0]), stop_epoch_paper=int(res.stop_epoch_paper[0]),
-        stop_epoch_robust=int(res.stop_epoch_robust[0]), crossed_paper=bool(res.crossed_paper[0]),
-        crossed_robust=bool(res.crossed_robust[0]), best_epoch=int(res.best_epoch[0]),
+        stop_epoch=_num(res.stop_epoch[0]), stop_epoch_paper=_num(res.stop_epoch_paper[0]),
+        stop_epoch_robust=_num(res.stop_epoch_robust[0]), crossed_paper=bool(res.crossed_paper[0]),
+        crossed_robust=bool(res.crossed_robust[0]), best_epoch=_num(res.best_epoch[0]),
         params_train=jax.tree.map(first, res.params_train),
         params_augmented=jax.tree.map(first, res.params_augmented),
         params_combined=jax.tree.map(first, res.params_combined),
+        params_selected=jax.tree.map(first, res.params_selected),
         mse=None if res.mse is None else {k: float(v[0]) for k, v in res.mse.items()},
-        eps={k: float(v[0]) for k, v in res.eps.items()})
+        eps={k: float(v[0]) for k, v in res.eps.items()},
+        selected=str(res.selected[0]), recommended=bool(res.recommended[0]), reason=str(res.reason[0]),
+        stop_step=int(res.stop_step[0]), stop_mix=float(res.stop_mix[0]),
+        score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]))
 
 
-def _fingerprint(**parts) -> str:
-    h = hashlib.sha256()
-    for name in sorted(parts):
-        v = parts[name]
-        h.update(name.encode())
-        if isinstance(v, (np.ndarray, jax.Array)):
-            a = np.asarray(v)
-            h.update(str(a.shape).encode() + str(a.dtype).encode() + a.tobytes())
+def _resolve_solver(solver, solver_options, config: AugmentConfig, n_spins: int) -> tuple[str, tuple]:
+    solver = solver if solver is not None else (config.solver or DEFAULT_SOLVER)
+    if solver not in METHODS:
+        raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(METHODS)}")
+    if solver_options is None:
+        solver_options = config.solver_options
+    if solver_options is None:
+        if solver == "erasure":
+            solver_options = {"eps_grid": config.eps_grid, "alpha": config.erasure_alpha,
+                              "n_iter": config.erasure_n_iter}
         else:
-            h.update(repr(v).encode())
-    return h.hexdigest()
+            solver_options = DEFAULT_SOLVER_OPTIONS if solver == DEFAULT_SOLVER else {}
+    options = _freeze(solver_options)
+    checked = {k: v for k, v in options if not (k == "l2" and v == "cv")}
+    _check_solver_options(solver, jax.random.key(0), n_spins, checked)
+    return solver, options
 
 
-class _Compiled(NamedTuple):
-    init: Callable
-    fit_train: Callable
-    train_chunk: Callable
-    monitor: Callable
-    final: Callable
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled(generator, generator_config, config, n_spins, steps_per_point, n_mon, n_augmented) -> _Compiled:
-    """The seed-vmapped, jitted pieces of a run, cached on the static settings so repeated calls do not recompile."""
+@functools.lru_cache(maxsize=16)
+def _compiled(generator, generator_config, solver, solver_options, config, n_spins, m_train, steps_per_point, n_mon,
+              n_augmented):
+    """The seed-vmapped, jitted kernel, cached on the static settings so repeated calls do not recompile."""
     gen = make_generator(generator, generator_config, n_spins)
-
-    def erasure(x):
-        return erasure_machine_auto(x, config.eps_grid, alpha=config.erasure_alpha, n_iter=config.erasure_n_iter)
-
-    @jax.jit
-    def fit_train(train, test, k_boot):
-        fit = jax.vmap(erasure)(train)
-        e_train = jax.vmap(energy)(fit.params, train)
-        e_test = jax.vmap(energy)(fit.params, test)
-        lo, hi = jax.vmap(lambda k, e: bootstrap_variance_band(k, e, config.n_bootstrap, config.band_level))(
-            k_boot, e_test)
-        return fit, jnp.var(e_train, axis=1), jnp.var(e_test, axis=1), lo, hi
-
-    def monitor_point(k, state, w, train_x, w_true):
-        samples = gen.sample(k, state, n_mon)
-        var = jnp.var(energy(w, samples))
-        if w_true is None:
-            return var, jnp.nan, jnp.nan
-        aug = erasure(samples)
-        comb = erasure(jnp.concatenate([samples, train_x], axis=0))
-        return var, parameter_mse(w_true, aug.params), parameter_mse(w_true, comb.params)
-
-    def final(k, st, train_x):
-        samples = gen.sample(k, st, n_augmented)
-        return samples, erasure(samples), erasure(jnp.concatenate([samples, train_x], axis=0))
-
-    return _Compiled(init=jax.jit(jax.vmap(gen.init)), fit_train=fit_train,
-                     train_chunk=jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, steps_per_point))),
-                     monitor=jax.jit(jax.vmap(monitor_point)), final=jax.jit(jax.vmap(final)))
+    k = build_kernel(gen, solver=solver, solver_options=solver_options, config=config,
+                     steps_per_point=steps_per_point, n_monitor=n_mon, n_augmented=n_augmented, m_train=m_train,
+                     n_spins=n_spins)
+    return Kernel(jax.jit(jax.vmap(k.init)), jax.jit(jax.vmap(k.step)), jax.jit(jax.vmap(k.finalize)))
 
 
-def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
-         callback) -> AugmentResult:
-    t_start = time.perf_counter()
+def _where_seed(mask, new, old):
+    mask = jnp.asarray(mask)
+    return jax.tree.map(lambda a, b: jnp.where(mask.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old)
+
+
+class _Plan(NamedTuple):
+    """Everything the driver resolved from the arguments, once."""
+
+    generator: str
+    generator_config: Any
+    config: AugmentConfig
+    static: AugmentConfig  # the part of the config the kernel reads (budget and rule removed: no recompile)
+    solver: str
+    options: tuple
+    n_augmented: int
+    n_mon: int
+    steps_per_epoch: int
+    steps_per_point: int
+    n_points: int
+
+    def epochs(self) -> tuple[np.ndarray, np.ndarray]:
+        steps = np.arange(1, self.n_points + 1) * self.steps_per_point
+        epochs = steps / self.steps_per_epoch
+        return steps, (np.rint(epochs).astype(np.int64) if self.config.budget_unit == "epochs" else epochs)
+
+
+def _plan(train, test, truth, *, generator, n_augmented, config, generator_config, solver, solver_options) -> _Plan:
     config = AugmentConfig() if config is None else config
     if not isinstance(config, AugmentConfig):
         raise TypeError(f"config must be an AugmentConfig, got {type(config).__name__}")
@@ -353,7 +704,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         raise ValueError(f"unknown generator {generator!r}; registered: {sorted(GENERATOR_CONFIGS)}")
     if generator_config is None:
         generator_config = GENERATOR_CONFIGS[generator]()
-    n_seeds, m_train, n_spins = train.shape
+    _, m_train, n_spins = train.shape
     if m_train < 2 or test.shape[1] < 2:
         raise ValueError(f"need at least 2 training and 2 test samples, got {m_train} and {test.shape[1]}")
     if n_augmented is None:
@@ -363,147 +714,186 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         raise ValueError(f"n_augmented must be >= 1, got {n_augmented}")
     if config.stopping == "best" and truth is None:
         raise ValueError("stopping='best' needs true_params (the MSE curve)")
-    n_mon = n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples)
-    batch_size = int(getattr(generator_config, "batch_size", 128))
-    steps_per_epoch = math.ceil(m_train / batch_size)
-    steps_per_point = steps_per_epoch * config.monitor_every
-    n_points = config.n_points
-    have_truth = truth is not None
-    timing = {"erasure": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
-    static = dataclasses.replace(config, n_epochs=config.monitor_every, stopping="last", n_augmented=None)
-    fns = _compiled(generator, generator_config, static, n_spins, steps_per_point, n_mon, n_augmented)
+    solver, options = _resolve_solver(solver, solver_options, config, n_spins)
+    steps_per_epoch = math.ceil(m_train / int(getattr(generator_config, "batch_size", 128)))
+    static = dataclasses.replace(config, n_steps=None, monitor_steps=None, n_epochs=None, monitor_every=None,
+                                 stopping="last", n_augmented=None, solver=None, solver_options=None)
+    return _Plan(generator, generator_config, config, static, solver, options, n_augmented,
+                 n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples), steps_per_epoch,
+                 *config.schedule(steps_per_epoch))
 
-    # --- w_train and the fixed variances (one vmapped call over seeds)
+
+def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
+         callback, solver, solver_options) -> AugmentResult:
+    t_start = time.perf_counter()
+    plan = _plan(train, test, truth, generator=generator, n_augmented=n_augmented, config=config,
+                 generator_config=generator_config, solver=solver, solver_options=solver_options)
+    n_seeds, m_train, n_spins = train.shape
+    fns = _compiled(generator, plan.generator_config, plan.solver, plan.options, plan.static, n_spins, m_train,
+                    plan.steps_per_point, plan.n_mon, plan.n_augmented)
+    timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
     t0 = time.perf_counter()
-    keys_init, keys_train, keys_mon, keys_final, keys_boot = [
-        jax.vmap(lambda k, i=i: jax.random.fold_in(k, i))(keys) for i in range(5)]
-    fit, var_train, var_test, band_lo, band_hi = jax.block_until_ready(fns.fit_train(train, test, keys_boot))
-    w_train = fit.params
-    timing["erasure"] += time.perf_counter() - t0
-    train_chunk, monitor_v = fns.train_chunk, fns.monitor
+    state, fixed = jax.block_until_ready(fns.init(keys, train, test, truth))
+    timing["solver"] = timing["erasure"] = time.perf_counter() - t0
 
-    # --- checkpoints (a temporary directory when none is given: the chosen epoch is restored from it)
-    tmp = None
-    if checkpoint_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="augment-ckpt-")
-        ckpt_dir = tmp.name
-    else:
-        ckpt_dir = os.fspath(checkpoint_dir)
-    fingerprint = _fingerprint(keys=jax.random.key_data(keys), train=train, test=test, generator=generator,
-                               generator_config=generator_config, config={k: v for k, v in dataclasses.asdict(config).items()
-                                       if k not in ("n_epochs", "stopping", "n_augmented")},
-                               n_mon=n_mon, truth=None if truth is None else np.asarray(truth.h))
-    os.makedirs(ckpt_dir, exist_ok=True)
-    meta_path = os.path.join(ckpt_dir, "augment_meta.json")
-    if os.path.exists(meta_path):
-        with open(meta_path) as f:
-            old = json.load(f).get("fingerprint")
-        if old != fingerprint:
-            raise ValueError(f"checkpoint_dir {ckpt_dir} holds a run with different data, keys or settings; use "
-                             "another directory (n_epochs alone may change)")
-    else:
-        atomic_write(meta_path, lambda f: f.write(json.dumps({"fingerprint": fingerprint}).encode()))
-    ckpt = Checkpointer(ckpt_dir)
+    ckpt = None
+    if checkpoint_dir is not None:  # without a directory nothing is written: the candidates stay in memory
+        fp = fingerprint(keys=keys, train=train, test=test, truth=truth, generator=generator,
+                         generator_config=plan.generator_config, solver=plan.solver, solver_options=plan.options,
+                         static=plan.static, n_mon=plan.n_mon, steps_per_point=plan.steps_per_point)
+        ckpt = open_run(checkpoint_dir, fp, {"steps_per_epoch": plan.steps_per_epoch, "n_seeds": int(n_seeds),
+                                             "n_mix": len(plan.config.mix_grid)})
     try:
-        state = fns.init(keys_init, train)
-        record_shape = {k: jnp.zeros(n_seeds) for k in _RECORD_KEYS}
-        records: list[dict] = []
-        done_epochs = 0
-        saved = [s for s in ckpt.steps() if s % config.monitor_every == 0 and s <= config.n_epochs]
-        if saved:  # resume: the state of the last point and the records of all earlier ones
-            for ep in saved:
-                if ep == saved[-1]:
-                    r = ckpt.restore(ep, {"state": state, "record": record_shape})
-                    state = r["state"]
-                else:
-                    r = ckpt.restore(ep, {"state": state, "record": record_shape})
-                records.append({k: np.asarray(v) for k, v in r["record"].items()})
-            done_epochs = saved[-1]
-            if saved != list(range(config.monitor_every, done_epochs + 1, config.monitor_every)):
-                raise ValueError(f"checkpoint_dir {ckpt_dir} has an incomplete set of monitor points {saved}")
-
-        bar = tqdm(total=n_points, initial=done_epochs // config.monitor_every, disable=not progress,
-                   desc=f"{generator} training", unit="pt")
-        for p in range(done_epochs // config.monitor_every, n_points):
-            epoch = (p + 1) * config.monitor_every
-            t0 = time.perf_counter()
-            state, losses = train_chunk(keys_train, state, train)
-            losses = jax.block_until_ready(losses)
-            timing["train"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            k_p = jax.vmap(lambda k: jax.random.fold_in(k, epoch))(keys_mon)
-            var, mse_a, mse_c = jax.block_until_ready(monitor_v(k_p, state, w_train, train, truth))
-            timing["monitor"] += time.perf_counter() - t0
-            rec = {"gen_var": var, "loss": jnp.mean(losses, axis=1),
-                   "mse": jnp.broadcast_to(mse_a, (n_seeds,)), "mse_combined": jnp.broadcast_to(mse_c, (n_seeds,))}
-            ckpt.save(epoch, {"state": state, "record": rec})
-            records.append({k: np.asarray(v) for k, v in rec.items()})
-            bar.update(1)
-            # generated / test energy variance: the stopping rules look for it reaching 1 (range over seeds)
-            ratio = np.asarray(var) / np.asarray(var_test)
-            bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
-                             f"{ratio.min():.2f}..{ratio.max():.2f}"})
-            if callback is not None:
-                callback(epoch, {k: v.tolist() for k, v in records[-1].items()})
-        bar.close()
-
-        # --- the curve and the stopping rules (host side, per seed)
-        epochs = np.arange(1, n_points + 1) * config.monitor_every
-        stack = lambda name: np.stack([r[name] for r in records], axis=1)  # noqa: E731  (S, P)
-        gen_var, loss, mse_curve, mse_comb_curve = (stack(k) for k in ("gen_var", "loss", "mse", "mse_combined"))
-        smoothed = np.stack([smooth_curve(g, config.smooth_window) for g in gen_var])
-        idx_paper, crossed_paper, idx_robust, crossed_robust = [], [], [], []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", NoCrossingWarning)
-            for s in range(n_seeds):
-                i, c = paper_stop_index(gen_var[s], var_test[s])
-                idx_paper.append(i)
-                crossed_paper.append(c)
-                i, c = robust_stop_index(gen_var[s], var_test[s], window=config.smooth_window)
-                idx_robust.append(i)
-                crossed_robust.append(c)
-        if caught:
-            n_no = len(caught)
-            warnings.warn(f"{n_no} stopping decision(s) over {n_seeds} seed(s) found no crossing of the test energy "
-                          "variance and fell back to the closest monitored epoch (see crossed_paper / "
-                          "crossed_robust); consider more epochs", NoCrossingWarning, stacklevel=3)
-        idx_paper, idx_robust = np.asarray(idx_paper), np.asarray(idx_robust)
-        best = np.argmin(mse_curve, axis=1) if have_truth else np.full(n_seeds, -1)
-        chosen = {"paper": idx_paper, "robust": idx_robust, "best": best,
-                  "last": np.full(n_seeds, n_points - 1)}[config.stopping]
-
-        # --- the final augmented set from each seed's chosen epoch
         t0 = time.perf_counter()
-        chosen_state = state
-        for ep_idx in np.unique(chosen):
-            ep = int(epochs[ep_idx])
-            st = ckpt.restore(ep, {"state": state, "record": record_shape})["state"]
-            mask = jnp.asarray(chosen == ep_idx)
-            chosen_state = jax.tree.map(
-                lambda a, b: jnp.where(mask.reshape((-1,) + (1,) * (a.ndim - 1)), b, a), chosen_state, st)
+        state, records, stash = _loop(fns, state, fixed, plan, ckpt, progress, callback)
+        timing["train"] = time.perf_counter() - t0  # training and monitor points run in one compiled call each
+        steps, epochs = plan.epochs()
+        curve, rules = _curve_and_rules(records, fixed, plan.config, steps, epochs, n_seeds, plan.n_mon, m_train,
+                                        truth is not None)
+        t0 = time.perf_counter()
+        chosen_idx, chosen_gen = _chosen(fns, state, fixed, plan, rules, ckpt, stash, steps)
     finally:
-        ckpt.close()
-        if tmp is not None:
-            tmp.cleanup()
-
-    samples, fit_aug, fit_comb = jax.block_until_ready(fns.final(keys_final, chosen_state, train))
-    timing["final"] += time.perf_counter() - t0
+        if ckpt is not None:
+            ckpt.close()
+    samples, p_aug, p_comb, eps_aug, eps_comb = jax.block_until_ready(fns.finalize(chosen_gen, fixed))
+    timing["final"] = time.perf_counter() - t0
+    rec = _recommend(plan, state, fixed, curve, rules, chosen_idx, epochs, p_comb)
 
     mse = None
-    if have_truth:
+    if truth is not None:
         pm = jax.vmap(parameter_mse)
-        mse = {"train": np.asarray(pm(truth, w_train)), "augmented": np.asarray(pm(truth, fit_aug.params)),
-               "combined": np.asarray(pm(truth, fit_comb.params))}
-    curve = StoppingCurve(epochs=np.tile(epochs, (n_seeds, 1)), generated_variance=gen_var, train_variance=np.asarray(var_train),
-                          test_variance=np.asarray(var_test), loss=loss, mse=mse_curve, mse_combined=mse_comb_curve,
-                          smoothed_variance=smoothed, test_variance_low=np.asarray(band_lo),
-                          test_variance_high=np.asarray(band_hi))
+        mse = {"train": np.asarray(pm(truth, fixed.w_train)), "augmented": np.asarray(pm(truth, p_aug)),
+               "combined": np.asarray(pm(truth, p_comb)), "selected": np.asarray(pm(truth, rec["params_selected"]))}
     timing["total"] = time.perf_counter() - t_start
     return AugmentResult(
-        samples=samples, curve=curve, stop_epoch=epochs[chosen], stop_epoch_paper=epochs[idx_paper],
-        stop_epoch_robust=epochs[idx_robust], crossed_paper=np.asarray(crossed_paper),
-        crossed_robust=np.asarray(crossed_robust),
-        best_epoch=np.where(best >= 0, epochs[np.maximum(best, 0)], -1),
-        params_train=w_train, params_augmented=fit_aug.params, params_combined=fit_comb.params, mse=mse,
-        eps={"train": np.asarray(fit.eps), "augmented": np.asarray(fit_aug.eps), "combined": np.asarray(fit_comb.eps)},
-        timing=timing, generator=generator)
+        samples=samples, curve=curve, stop_epoch=epochs[chosen_idx], stop_epoch_paper=epochs[rules["paper"]],
+        stop_epoch_robust=epochs[rules["robust"]], crossed_paper=np.asarray(rules["crossed_paper"]),
+        crossed_robust=np.asarray(rules["crossed_robust"]),
+        best_epoch=np.where(rules["best"] >= 0, epochs[np.maximum(rules["best"], 0)], -1),
+        params_train=fixed.w_train, params_augmented=p_aug, params_combined=p_comb, mse=mse,
+        eps={"train": np.asarray(fixed.eps_train), "augmented": np.asarray(eps_aug),
+             "combined": np.asarray(eps_comb)},
+        timing=timing, generator=generator, solver=plan.solver, stop_step=steps[chosen_idx],
+        solver_l2=np.asarray(fixed.l2), **rec)
+
+
+def _loop(fns, state, fixed, plan, ckpt, progress, callback):
+    """Train and monitor point after point (resuming after the last checkpoint); returns the final state, the
+    host records of every point and, for the whole-curve rules without checkpoints, each point's generator state."""
+    records, done = [], 0
+    if ckpt is not None:
+        rec_t = jax.eval_shape(fns.step, state, fixed)[1]
+        restored, records, done = resume_points(ckpt, {"state": state, "record": rec_t}, every=plan.steps_per_point,
+                                                last=plan.steps_per_point * plan.n_points)
+        state = state if restored is None else restored
+    keep = ckpt is None and plan.config.stopping in ("paper", "robust", "best")
+    stash: dict[int, Any] = {}
+    n_seeds = np.shape(fixed.var_test)[0]
+    with tqdm(total=plan.n_points, initial=done // plan.steps_per_point, disable=not progress,
+              desc=f"{plan.generator} training", unit="pt") as bar:
+        for p in range(done // plan.steps_per_point, plan.n_points):
+            step_no = (p + 1) * plan.steps_per_point
+            state, rec = jax.block_until_ready(fns.step(state, fixed))
+            if ckpt is not None:
+                ckpt.save(step_no, {"state": state, "record": rec})
+            elif keep:
+                stash[p] = state.gen
+            records.append(jax.tree.map(np.asarray, rec))
+            bar.update(1)
+            # the variance rules look for var/test reaching 1; the score rule for a positive gain (range over seeds)
+            ratio = records[-1]["gen_var"] / np.asarray(fixed.var_test)
+            gain = np.asarray(state.best_score) - np.asarray(fixed.score_train)
+            bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
+                             f"{ratio.min():.2f}..{ratio.max():.2f}", "score gain": f"{gain.max():+.3g}"})
+            if callback is not None:
+                callback(_num(step_no / plan.steps_per_epoch), {k: v.tolist() for k, v in records[-1].items()})
+    return state, records, stash
+
+
+def _chosen(fns, state, fixed, plan, rules, ckpt, stash, steps):
+    """Each seed's chosen point and generator state: the score rule's is in the state; the others come from memory
+    or the checkpoints."""
+    if plan.config.stopping == "score":
+        return np.asarray(state.best_point) - 1, state.best_gen
+    idx = rules[plan.config.stopping]
+    gen = state.gen
+    for i in np.unique(idx):
+        if i == plan.n_points - 1:
+            continue
+        if ckpt is not None:
+            target = {"state": state, "record": jax.eval_shape(fns.step, state, fixed)[1]}
+            g = ckpt.restore(int(steps[i]), target)["state"].gen
+        else:
+            g = stash[int(i)]
+        gen = _where_seed(idx == i, g, gen)
+    return idx, gen
+
+
+def _recommend(plan, state, fixed, curve, rules, chosen_idx, epochs, p_comb) -> dict:
+    """The recommendation, per seed: augmented data only when they beat the training data on the held-out score
+    (and, for the variance rules, the variance met the test variance); a warning otherwise."""
+    stopping, grid = plan.config.stopping, np.asarray(plan.config.mix_grid)
+    score_train = np.asarray(fixed.score_train)
+    n_seeds = score_train.shape[0]
+    if stopping == "score":
+        best = np.asarray(state.best_score)
+        stop_mix = grid[np.maximum(np.asarray(state.best_mix), 0)]
+    else:
+        at = curve.score[np.arange(n_seeds), chosen_idx]  # (S, R)
+        best = np.max(np.where(grid[None] > 0, at, -np.inf), axis=1)
+        stop_mix = np.full(n_seeds, grid[-1])
+    crossed = rules.get(f"crossed_{stopping}", np.ones(n_seeds, bool))
+    recommended = (best > score_train) & crossed
+    reasons = []
+    for s in range(n_seeds):
+        if not crossed[s]:
+            reasons.append(f"the generated energy variance never met the test variance ({stopping} rule); the "
+                           "augmented data are not recommended and params_selected is the training-only fit")
+        elif not recommended[s]:
+            reasons.append("no monitored model and mix improved the held-out score over the training data alone "
+                           f"({best[s]:.4g} <= {score_train[s]:.4g}); the augmented data are not recommended and "
+                           "params_selected is the training-only fit")
+        else:
+            reasons.append(f"training + {stop_mix[s]:g}x generated samples raised the held-out score from "
+                           f"{score_train[s]:.4g} to {best[s]:.4g} (at epoch {epochs[chosen_idx[s]]}); "
+                           "params_selected is that fit")
+    if not recommended.all():
+        first = reasons[int(np.argmin(recommended))]
+        warnings.warn(f"augmentation not recommended for {int((~recommended).sum())} of {n_seeds} seed(s): {first} "
+                      "(see result.recommended / result.reason)", AugmentationNotRecommendedWarning, stacklevel=4)
+    chosen_fit = state.best_params if stopping == "score" else p_comb
+    return {"params_selected": _where_seed(recommended, chosen_fit, fixed.w_train),
+            "selected": np.where(recommended, "combined", "train"), "recommended": recommended,
+            "reason": np.asarray(reasons), "stop_mix": np.where(recommended, stop_mix, 0.0),
+            "score": {"train": score_train, "selected": best}}
+
+
+def _curve_and_rules(records, fixed, config, steps, epochs, n_seeds, n_mon, m_train, have_truth):
+    """The :class:`StoppingCurve` and every rule's choice (indices into the monitor points, per seed)."""
+    stack = lambda name: np.stack([r[name] for r in records], axis=1)  # noqa: E731  (S, P, ...)
+    gen_var, loss, mse_curve, mse_comb = (stack(k) for k in ("gen_var", "loss", "mse", "mse_combined"))
+    var_test = np.asarray(fixed.var_test)
+    smoothed = np.stack([smooth_curve(g, config.smooth_window) for g in gen_var])
+    out = {"paper": [], "crossed_paper": [], "robust": [], "crossed_robust": []}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NoCrossingWarning)
+        for s in range(n_seeds):
+            for name, fn in (("paper", paper_stop_index),
+                             ("robust", functools.partial(robust_stop_index, window=config.smooth_window))):
+                i, c = fn(gen_var[s], var_test[s])
+                out[name].append(i)
+                out["crossed_" + name].append(c)
+    if caught and config.stopping in ("paper", "robust"):
+        warnings.warn(f"{len(caught)} stopping decision(s) over {n_seeds} seed(s) found no crossing of the test energy "
+                      "variance and fell back to the closest monitored epoch (see crossed_paper / crossed_robust); "
+                      "consider a longer training budget", NoCrossingWarning, stacklevel=4)
+    rules = {k: np.asarray(v) for k, v in out.items()}
+    rules["best"] = np.argmin(mse_curve, axis=1) if have_truth else np.full(n_seeds, -1)
+    rules["last"] = np.full(n_seeds, len(records) - 1)
+    curve = StoppingCurve(
+        epochs=np.tile(epochs, (n_seeds, 1)), generated_variance=gen_var, train_variance=np.asarray(fixed.var_train),
+        test_variance=var_test, loss=loss, mse=mse_curve, mse_combined=mse_comb, smoothed_variance=smoothed,
+        test_variance_low=np.asarray(fixed.band_low), test_variance_high=np.asarray(fixed.band_high),
+        steps=np.tile(steps, (n_seeds, 1)), score=stack("score"),
+        mix_sizes=np.tile(np.asarray(mix_sizes(config.mix_grid, m_train, n_mon)), (n_seeds, 1)))
+    return curve, rules

@@ -7,13 +7,20 @@ directory that is never loaded (``tests/test_augment.py`` plants one and checks)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
-__all__ = ["Checkpointer"]
+from ising_diffusion.data import atomic_write
+
+__all__ = ["Checkpointer", "fingerprint", "open_run", "read_run_meta", "resume_points"]
+
+_META = "augment_meta.json"
 
 
 class Checkpointer:
@@ -66,3 +73,92 @@ def _abstract(x):
     if isinstance(x, jax.ShapeDtypeStruct):
         return x
     return ocp.utils.to_shape_dtype_struct(x)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Resumable runs: a directory of monitor-point checkpoints tied to the data and settings that produced them
+
+
+def fingerprint(**parts) -> str:
+    """SHA-256 over named parts: arrays by shape, dtype and bytes (every leaf of a pytree of arrays), anything else by
+    ``repr``. Two runs share a checkpoint directory only when every part is equal."""
+    h = hashlib.sha256()
+    for name in sorted(parts):
+        h.update(name.encode())
+        leaves = jax.tree.leaves(parts[name]) if _is_array_tree(parts[name]) else [parts[name]]
+        for v in leaves:
+            if isinstance(v, (np.ndarray, jax.Array)):
+                a = np.asarray(jax.random.key_data(v) if jax.dtypes.issubdtype(v.dtype, jax.dtypes.prng_key) else v)
+                h.update(str(a.shape).encode() + str(a.dtype).encode() + a.tobytes())
+            else:
+                h.update(repr(v).encode())
+    return h.hexdigest()
+
+
+def _is_array_tree(v) -> bool:
+    leaves = jax.tree.leaves(v)
+    return bool(leaves) and all(isinstance(x, (np.ndarray, jax.Array)) for x in leaves)
+
+
+def open_run(directory: str | os.PathLike, run_fingerprint: str, meta: dict | None = None) -> Checkpointer:
+    """A :class:`Checkpointer` on ``directory`` for the run identified by ``run_fingerprint``.
+
+    A new directory records the fingerprint (and ``meta``, JSON-serialisable) atomically; an existing one must hold the
+    same fingerprint.
+
+    Raises:
+      ValueError: the directory holds a run with different data, keys or settings.
+    """
+    directory = os.fspath(directory)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, _META)
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f).get("fingerprint")
+        if old != run_fingerprint:
+            raise ValueError(f"checkpoint_dir {directory} holds a run with different data, keys or settings; use "
+                             "another directory (only the training budget, the stopping rule and n_augmented may "
+                             "change)")
+    else:
+        body = json.dumps({"fingerprint": run_fingerprint} | (meta or {})).encode()
+        atomic_write(path, lambda f: f.write(body))
+    return Checkpointer(directory)
+
+
+def read_run_meta(directory: str | os.PathLike) -> dict:
+    """The metadata :func:`open_run` recorded in ``directory`` (``{}`` if none)."""
+    path = os.path.join(os.fspath(directory), _META)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def resume_points(ckpt: Checkpointer, target: dict, *, every: int, last: int) -> tuple[Any, list, int]:
+    """Where a run checkpointed every ``every`` steps stands: the newest saved tree and all saved records.
+
+    Args:
+      ckpt: the run's :class:`Checkpointer`; each step holds ``{"state": ..., "record": ...}``.
+      target: a tree of that structure (arrays or ``jax.ShapeDtypeStruct``) to restore into.
+      every: steps between saved points.
+      last: the run's final step (later points, from a longer earlier run, are ignored).
+
+    Returns:
+      ``(state, records, done)``: the state saved at step ``done`` (``None`` when nothing is saved, ``done = 0``) and
+      the host copies of the records of every saved point up to it, in order.
+
+    Raises:
+      ValueError: the saved points are not ``every, 2 every, ..., done`` (a directory from another schedule).
+    """
+    saved = [s for s in ckpt.steps() if s % every == 0 and s <= last]
+    if not saved:
+        return None, [], 0
+    if saved != list(range(every, saved[-1] + 1, every)):
+        raise ValueError(f"checkpoint_dir {ckpt.directory} has an incomplete set of monitor points {saved}")
+    records, state = [], None
+    for s in saved:
+        r = ckpt.restore(s, target)
+        records.append(jax.tree.map(np.asarray, r["record"]))
+        if s == saved[-1]:
+            state = r["state"]
+    return state, records, saved[-1]

@@ -41,7 +41,7 @@ __all__ = [
     "STOPPING_RULES",
 ]
 
-STOPPING_RULES = ("paper", "robust", "best", "last")
+STOPPING_RULES = ("score", "paper", "robust", "best", "last")
 
 
 class NoCrossingWarning(UserWarning):
@@ -60,6 +60,11 @@ class StoppingCurve(NamedTuple):
       mse_combined: ``(P,)`` MSE of the fit to generated + training samples (NaN without the truth).
       smoothed_variance: ``(P,)`` the generated variance smoothed as the robust rule uses it.
       test_variance_low, test_variance_high: scalars, the bootstrap band of the test variance.
+      steps: ``(P,)`` optimiser step of each monitor point (``epochs = steps / steps_per_epoch``).
+      score: ``(P, R)`` held-out score (mean log-likelihood of the test set, exact for small N, else mean
+        log-pseudolikelihood; higher is better) of the solver fit to training + ``mix_sizes[r]`` generated samples;
+        column ``r`` with ``mix_sizes[r] = 0`` is the training-only fit (the same at every point).
+      mix_sizes: ``(R,)`` number of generated samples added at each ratio of ``AugmentConfig.mix_grid``.
     """
 
     epochs: Array
@@ -72,6 +77,9 @@ class StoppingCurve(NamedTuple):
     smoothed_variance: Array
     test_variance_low: Array
     test_variance_high: Array
+    steps: Array | None = None
+    score: Array | None = None
+    mix_sizes: Array | None = None
 
 
 def energy_variance(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, ""]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ising_diffusion.augment import AugmentResult
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.monitor import StoppingCurve
-from ising_diffusion.experiments.synthetic import mse_seeds
+from ising_diffusion.experiments_lib.synthetic import mse_seeds
 
 
 @jax.jit
@@ -27,7 +28,8 @@ class FakeAugment:
         self.calls = []
 
     def __call__(self, keys, train, test, *, generator="ddpm", n_augmented=None, config=None, generator_config=None,
-                 true_params=None, checkpoint_dir=None, progress=True, validate=True):
+                 true_params=None, checkpoint_dir=None, progress=True, callback=None, solver=None,
+                 solver_options=None, validate=True):
         self.calls.append(dict(n_seeds=keys.shape[0], train_shape=tuple(train.shape), generator=generator,
                                n_augmented=n_augmented, checkpoint_dir=checkpoint_dir))
         s, m, n = train.shape
@@ -46,16 +48,35 @@ class FakeAugment:
         if true_params is None:  # no planted model (e.g. the retina): no MSEs, NaN MSE curves, as augment_seeds
             mse, nan = None, jnp.full((s,), jnp.nan)
             mse_aug, mse_comb = nan, nan
+            # the made-up held-out score below: combined beats training only by 10%
+            gain = jnp.full((s, 1), 0.1)
         else:
             mse = {"train": mse_seeds(true_params, p_train), "augmented": mse_seeds(true_params, p_aug),
                    "combined": mse_seeds(true_params, p_comb)}
             mse_aug, mse_comb = mse["augmented"], mse["combined"]
+            gain = (mse["train"] / mse["combined"])[:, None] - 1.0
         epochs = jnp.arange(10, 60, 10)
         var = 1.0 + jnp.abs(jnp.sin(epochs / 10.0))[None, :] * jnp.ones((s, 1))
         ones = jnp.ones(s)
         bowl = 1.0 + (epochs - 20.0) ** 2 / 400.0
+        # a made-up held-out score: training only -1, the mixes better by the MSE ratio (ratios (0, 1), sizes (0, m))
+        score = jnp.stack([-jnp.ones((s, epochs.shape[0])), -1.0 + gain / bowl[None, :]], axis=-1)
         curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse_aug[:, None] * bowl[None, :],
-                              mse_comb[:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones)
+                              mse_comb[:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones,
+                              steps=jnp.tile(4 * epochs, (s, 1)), score=score,
+                              mix_sizes=jnp.tile(jnp.asarray([0, m]), (s, 1)))
         stop = jnp.full((s,), 20)
+        recommended = np.asarray(gain[:, 0] > 0)
+        selected = jax.tree.map(lambda a, b: jnp.where(recommended.reshape((-1,) + (1,) * (a.ndim - 1)), a, b),
+                                p_comb, p_train)
+        if mse is not None:
+            mse = mse | {"selected": mse_seeds(true_params, selected)}
         return AugmentResult(samples, curve, stop, stop, jnp.full((s,), 30), jnp.ones(s, bool), jnp.ones(s, bool),
-                             stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator)
+                             stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator,
+                             params_selected=selected, selected=np.where(recommended, "combined", "train"),
+                             recommended=recommended,
+                             reason=np.where(recommended, "fake: combined beat training only",
+                                             "fake: combined did not beat training only"),
+                             solver=solver or "pseudolikelihood", stop_step=4 * stop,
+                             stop_mix=np.where(recommended, 1.0, 0.0),
+                             score={"train": -ones, "selected": score[:, 1, 1]}, solver_l2=0.01 * ones)

@@ -1,4 +1,5 @@
-"""augment / augment_seeds at tiny scale: outputs, validation, checkpoint resume equality, crash-safe checkpoints."""
+"""augment / augment_seeds at tiny scale: outputs, validation, checkpoint resume equality (with EMA), crash-safe
+checkpoints, the held-out score rule on a planted useless generator, the kernel under jit and vmap, solver choice."""
 
 import os
 import warnings
@@ -9,15 +10,26 @@ import numpy as np
 import pytest
 
 from ising_diffusion import AugmentConfig, DDPMConfig, augment, augment_seeds, exact_sample, sk_params
+from ising_diffusion.augment import (
+    DEFAULT_SOLVER,
+    AugmentationNotRecommendedWarning,
+    build_kernel,
+    load_checkpointed_state,
+)
 from ising_diffusion.checkpoint import Checkpointer
+from ising_diffusion.generative import make_generator
+from ising_diffusion.inference.erasure import erasure_machine_auto
 from ising_diffusion.monitor import NoCrossingWarning
 
 N = 6
 GCFG = DDPMConfig(widths=(16, 32), time_embed_dim=8, n_timesteps=100, ddim_steps=5, batch_size=32,
-                  learning_rate=1e-3)
-CFG = AugmentConfig(n_epochs=6, monitor_every=2, n_monitor_samples=64, n_bootstrap=50, erasure_n_iter=40,
-                    eps_grid=(0.5, 0.7))
-KW = dict(config=CFG, generator_config=GCFG, n_augmented=100, progress=False)
+                  learning_rate=1e-3, ema_decay=0.9)
+# an epoch budget (6 epochs of ceil(60 / 32) = 2 steps, a point every 2 epochs); 60 monitor samples = 1x the
+# training size, so the score's mix fit at ratio 1 is also the monitor's combined fit. Most tests use the closed-form
+# mean-field solver (compiles in a blink); the score-rule test uses the default pseudolikelihood.
+CFG = AugmentConfig(n_epochs=6, monitor_every=2, n_monitor_samples=60, n_bootstrap=50, erasure_n_iter=40,
+                    eps_grid=(0.5, 0.7), mix_grid=(0, 1))
+KW = dict(config=CFG, generator_config=GCFG, n_augmented=100, progress=False, solver="mean_field")
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +42,7 @@ def data():
 def _quiet(fn, *a, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCrossingWarning)
+        warnings.simplefilter("ignore", AugmentationNotRecommendedWarning)
         return fn(*a, **kw)
 
 
@@ -46,19 +59,30 @@ def test_augment_smoke(data, single):
     assert set(np.unique(np.asarray(r.samples))) <= {-1.0, 1.0}
     c = r.curve
     np.testing.assert_array_equal(c.epochs, [2, 4, 6])
+    np.testing.assert_array_equal(c.steps, [4, 8, 12])  # 2 steps per epoch
     for name in ("generated_variance", "loss", "mse", "mse_combined", "smoothed_variance"):
         assert getattr(c, name).shape == (3,), name
     assert np.all(np.isfinite(c.mse)) and np.all(c.generated_variance > 0)
     assert c.test_variance_low <= c.test_variance <= c.test_variance_high
-    assert r.stop_epoch == r.stop_epoch_robust  # the default rule
+    # the default rule is the held-out score: the chosen point is the best r > 0 entry of the score curve
+    assert c.score.shape == (3, 2) and np.all(np.isfinite(c.score))
+    np.testing.assert_array_equal(c.mix_sizes, [0, 60])
+    assert np.all(c.score[:, 0] == r.score["train"])
+    i = int(np.argmax(c.score[:, 1]))
+    assert r.stop_epoch == c.epochs[i] and r.stop_step == c.steps[i] and r.score["selected"] == c.score[i, 1]
+    assert r.recommended == bool(r.score["selected"] > r.score["train"])
+    assert r.selected == ("combined" if r.recommended else "train") and isinstance(r.reason, str) and r.reason
+    assert r.solver == "mean_field" and np.isnan(r.solver_l2)
     assert r.stop_epoch_paper in (2, 4, 6) and r.best_epoch == c.epochs[np.argmin(c.mse)]
-    assert set(r.mse) == {"train", "augmented", "combined"} and all(v > 0 for v in r.mse.values())
+    assert set(r.mse) == {"train", "augmented", "combined", "selected"} and all(v > 0 for v in r.mse.values())
     assert r.params_train.J.shape == r.params_augmented.J.shape == r.params_combined.J.shape == (N, N)
+    assert r.params_selected.J.shape == (N, N)
     assert r.timing["total"] > 0
-    # without the truth: NaN curve, no best epoch, no mse
+    # without the truth: NaN curve, no best epoch, no mse; the same run otherwise
     r2 = _quiet(augment, jax.random.key(2), train, test, **KW)
     assert r2.mse is None and r2.best_epoch == -1 and np.all(np.isnan(r2.curve.mse))
     np.testing.assert_array_equal(r2.curve.generated_variance, c.generated_variance)
+    np.testing.assert_array_equal(r2.curve.score, c.score)
 
 
 def test_augment_validation(data):
@@ -75,12 +99,33 @@ def test_augment_validation(data):
         AugmentConfig(stopping="earliest")
     with pytest.raises(ValueError, match="monitor_every"):
         AugmentConfig(n_epochs=5, monitor_every=10)
+    with pytest.raises(ValueError, match="not both"):
+        AugmentConfig(n_epochs=5, n_steps=100)
+    with pytest.raises(ValueError, match="monitor_steps"):
+        AugmentConfig(n_steps=100, monitor_steps=200)
+    with pytest.raises(ValueError, match="mix_grid"):
+        AugmentConfig(mix_grid=(1, 2))
+    with pytest.raises(ValueError, match="unknown solver"):
+        augment(jax.random.key(0), train, test, **(KW | {"solver": "magic"}))
+    with pytest.raises(ValueError, match="l2"):
+        augment(jax.random.key(0), train, test, **(KW | {"solver": "pseudolikelihood",
+                                                         "solver_options": {"l2": -1.0}}))
     with pytest.raises(ValueError, match="n_augmented"):
         augment(jax.random.key(0), train, test, **(KW | {"n_augmented": 0}))
     with pytest.raises(ValueError, match="true_params shapes"):
         augment(jax.random.key(0), train, test, true_params=sk_params(jax.random.key(0), N + 1), **KW)
     with pytest.raises(ValueError, match="seed axis"):
         augment_seeds(jax.random.split(jax.random.key(0), 3), jnp.stack([train] * 2), jnp.stack([test] * 2), **KW)
+
+
+def test_budget_in_steps_and_epochs():
+    """Epoch fields are epochs (steps_per_epoch = ceil(M / batch)); otherwise the budget is in steps."""
+    assert AugmentConfig().schedule(4) == (200, 20)
+    assert AugmentConfig(n_epochs=10, monitor_every=5).schedule(4) == (20, 2)
+    assert AugmentConfig(n_epochs=200).schedule(3) == (60, 10)  # monitor_every defaults to min(20, n_epochs)
+    assert AugmentConfig(n_steps=1000, monitor_steps=250).schedule(4) == (250, 4)
+    p = AugmentConfig.paper()
+    assert (p.budget_unit, p.stopping, p.solver) == ("epochs", "paper", "erasure")
 
 
 def test_augment_seeds_matches_single_runs(data, single):
@@ -93,9 +138,11 @@ def test_augment_seeds_matches_single_runs(data, single):
     assert r.samples.shape == (2, 100, N)
     assert r.curve.generated_variance.shape == (2, 3) and r.curve.epochs.shape == (2, 3)
     assert r.stop_epoch.shape == (2,) and r.mse["combined"].shape == (2,)
+    assert r.selected.shape == r.recommended.shape == r.reason.shape == (2,) and r.recommended.dtype == bool
     one = single  # the same key and data as seed 1
     np.testing.assert_allclose(r.curve.generated_variance[1], one.curve.generated_variance, rtol=1e-3)
-    assert r.stop_epoch[1] == one.stop_epoch
+    np.testing.assert_allclose(r.curve.score[1], one.curve.score, rtol=1e-4)
+    assert r.stop_epoch[1] == one.stop_epoch and r.selected[1] == one.selected
 
 
 class _Killed(Exception):
@@ -112,29 +159,88 @@ def test_resume_after_kill_equals_uninterrupted_run(data, tmp_path):
     with pytest.raises(_Killed):
         _quiet(augment, jax.random.key(3), train, test, true_params=truth, checkpoint_dir=tmp_path / "a",
                callback=kill_at_4, **KW)
-    assert Checkpointer(tmp_path / "a").steps() == [2, 4]
+    assert Checkpointer(tmp_path / "a").steps() == [4, 8]  # keyed by optimiser step (2 per epoch)
     # a crash in the middle of a later save leaves a temporary directory: it must never be loaded
-    os.makedirs(tmp_path / "a" / "6.orbax-checkpoint-tmp-1700000000")
-    (tmp_path / "a" / "6.orbax-checkpoint-tmp-1700000000" / "junk").write_text("half written")
+    os.makedirs(tmp_path / "a" / "12.orbax-checkpoint-tmp-1700000000")
+    (tmp_path / "a" / "12.orbax-checkpoint-tmp-1700000000" / "junk").write_text("half written")
     seen = []
     resumed = _quiet(augment, jax.random.key(3), train, test, true_params=truth, checkpoint_dir=tmp_path / "a",
                      callback=lambda e, r: seen.append(e), **KW)
     assert seen == [6]  # only the missing monitor point was trained
     full = _quiet(augment, jax.random.key(3), train, test, true_params=truth, checkpoint_dir=tmp_path / "b", **KW)
-    a, b = Checkpointer(tmp_path / "a"), Checkpointer(tmp_path / "b")
-    assert a.steps() == b.steps() == [2, 4, 6]
-    from ising_diffusion.generative import make_generator
-
-    target = {"state": make_generator("ddpm", GCFG, N).init(jax.random.key(0))}
-    target = {"state": jax.tree.map(lambda x: x[None], target["state"]),
-              "record": {k: jnp.zeros(1) for k in ("gen_var", "loss", "mse", "mse_combined")}}
-    sa, sb = a.restore(6, target), b.restore(6, target)
-    jax.tree.map(np.testing.assert_array_equal, sa, sb)  # bit-identical parameters, optimiser state and record
+    assert Checkpointer(tmp_path / "a").steps() == Checkpointer(tmp_path / "b").steps() == [4, 8, 12]
+    # bit-identical generator state (raw and EMA weights, optimiser state) at the last point
+    sa, sb = (load_checkpointed_state(tmp_path / d, 6, n_spins=N, generator_config=GCFG) for d in "ab")
+    jax.tree.map(np.testing.assert_array_equal, sa, sb)
+    assert any(not np.array_equal(u, v) for u, v in zip(jax.tree.leaves(sa.params), jax.tree.leaves(sa.ema_params)))
     np.testing.assert_array_equal(resumed.samples, full.samples)
     np.testing.assert_array_equal(resumed.curve.generated_variance, full.curve.generated_variance)
-    # the same directory with other data is refused
+    np.testing.assert_array_equal(resumed.curve.score, full.curve.score)
+    jax.tree.map(np.testing.assert_array_equal, resumed.params_selected, full.params_selected)
+    # the same directory with other data, keys or truth is refused (all of the truth is hashed, J included)
     with pytest.raises(ValueError, match="different data"):
         augment(jax.random.key(4), train, test, checkpoint_dir=tmp_path / "a", **KW)
+    other_j = truth._replace(J=truth.J * 1.01)
+    with pytest.raises(ValueError, match="different data"):
+        augment(jax.random.key(3), train, test, true_params=other_j, checkpoint_dir=tmp_path / "a", **KW)
+
+
+def test_score_rule_rejects_a_useless_generator():
+    """Planted: one optimiser step leaves the DDPM a noise source; with enough training data for a good fit, adding as
+    many of its samples can only hurt the held-out score of the default solver, so the result recommends the
+    training data alone, says so, and warns."""
+    truth = sk_params(jax.random.key(10), N, 1.0)
+    x = exact_sample(jax.random.key(11), truth, 600)
+    train, test = x[:400], x[400:]
+    cfg = AugmentConfig(n_steps=1, monitor_steps=1, n_monitor_samples=400, n_bootstrap=50, mix_grid=(0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCrossingWarning)
+        with pytest.warns(AugmentationNotRecommendedWarning):
+            r = augment(jax.random.key(2), train, test, true_params=truth, config=cfg, generator_config=GCFG,
+                        n_augmented=100, progress=False)
+    assert r.solver == DEFAULT_SOLVER and r.solver_l2 == pytest.approx(1e-2)
+    assert r.score["selected"] < r.score["train"]
+    assert r.recommended is False and r.selected == "train" and "not recommended" in r.reason
+    assert r.stop_mix == 0.0
+    jax.tree.map(np.testing.assert_array_equal, r.params_selected, r.params_train)
+    assert r.mse["selected"] == r.mse["train"] < r.mse["combined"]
+
+
+@pytest.mark.slow  # four compiles of the DDPM pieces (~100 s on a loaded 2-core machine); vmap over seeds is also
+# covered by test_augment_seeds_matches_single_runs through the driver
+def test_kernel_under_jit_and_vmap(data):
+    """The kernel is pure: jit of one seed equals the matching slice of vmap over two seeds."""
+    truth, train, test = data
+    gen = make_generator("ddpm", GCFG, N)
+    k = build_kernel(gen, solver="independent_exact", solver_options=(), config=CFG, steps_per_point=2,
+                     n_monitor=60, n_augmented=50, m_train=60, n_spins=N)
+    keys = jnp.stack([jax.random.key(7), jax.random.key(8)])
+    trains, tests = jnp.stack([train, -train]), jnp.stack([test, -test])
+    init_v, step_v = jax.jit(jax.vmap(k.init)), jax.jit(jax.vmap(k.step))
+    sv, fv = init_v(keys, trains, tests, None)
+    sv, rv = step_v(step_v(sv, fv)[0], fv)
+    s1, f1 = jax.jit(k.init)(keys[1], trains[1], tests[1], None)
+    step1 = jax.jit(k.step)
+    s1, r1 = step1(step1(s1, f1)[0], f1)
+    assert int(s1.point) == 2 and int(s1.best_point) in (1, 2)
+    for a, b in zip(jax.tree.leaves((sv, rv)), jax.tree.leaves((s1, r1))):
+        np.testing.assert_allclose(a[1], b, rtol=2e-4, atol=1e-5)
+    out = jax.jit(k.finalize)(s1.best_gen, f1)
+    assert out[0].shape == (50, N)
+
+
+@pytest.mark.slow  # one more full compile (~80 s on a loaded 2-core machine)
+def test_solver_erasure_reproduces_the_erasure_w_train(data):
+    """solver="erasure" (with the config's erasure settings) gives the erasure machine's w_train and eps, as before
+    the solver became a choice."""
+    truth, train, test = data
+    r = _quiet(augment, jax.random.key(2), train, test, **(KW | {"solver": "erasure"}))
+    ref = erasure_machine_auto(train, CFG.eps_grid, alpha=CFG.erasure_alpha, n_iter=CFG.erasure_n_iter)
+    np.testing.assert_allclose(r.params_train.J, ref.params.J, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r.params_train.h, ref.params.h, rtol=1e-5, atol=1e-6)
+    assert r.eps["train"] == pytest.approx(float(ref.eps)) and r.solver == "erasure"
+    e = -(np.asarray(train) @ np.asarray(ref.params.h)) - 0.5 * np.einsum("mi,ij,mj->m", train, ref.params.J, train)
+    np.testing.assert_allclose(r.curve.train_variance, np.var(e), rtol=1e-4)
 
 
 @pytest.mark.slow

@@ -154,3 +154,32 @@ def test_learns_fixed_patterns_with_right_frequencies(sampler):
     assert match.any(1).mean() > 0.95
     got = match.mean(0) / match.any(1).mean()
     np.testing.assert_allclose(got, freqs, atol=0.05)
+
+
+def test_ema_weights_differ_from_raw_and_sampling_uses_them():
+    """The moving average lags the raw weights; samples come from the average (raw weights swapped in change them,
+    the average swapped in does not); ema_decay = 0 makes the average the raw weights."""
+    x = jnp.asarray(np.random.default_rng(1).choice([-1.0, 1.0], size=(40, 6)), jnp.float32)
+    cfg = dataclasses.replace(SMALL, n_timesteps=50, ddim_steps=5, ema_decay=0.99)
+    gen = make_ddpm(cfg, 6)
+    st, _ = jax.jit(gen.train, static_argnames="n_steps")(jax.random.key(1), gen.init(jax.random.key(0)), x,
+                                                           n_steps=60)
+    diff = jax.tree.leaves(jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))), st.params, st.ema_params))
+    assert max(diff) > 1e-4
+    sample = jax.jit(gen.sample, static_argnames="n_samples")
+    s = sample(jax.random.key(2), st, n_samples=200)
+    np.testing.assert_array_equal(s, sample(jax.random.key(2), st._replace(params=st.ema_params), n_samples=200))
+    assert not np.array_equal(s, sample(jax.random.key(2), st._replace(ema_params=st.params), n_samples=200))
+    raw = make_ddpm(dataclasses.replace(cfg, ema_decay=0.0), 6)
+    st0, _ = jax.jit(raw.train, static_argnames="n_steps")(jax.random.key(1), raw.init(jax.random.key(0)), x,
+                                                           n_steps=20)
+    jax.tree.map(np.testing.assert_array_equal, st0.params, st0.ema_params)
+
+
+def test_paper_preset_and_cpu_defaults():
+    p, d = DDPMConfig.paper(), DDPMConfig()
+    assert (p.widths, p.learning_rate, p.ema_decay, p.ddim_steps) == ((128, 256, 512), 1e-4, 0.0, 50)
+    assert (d.widths, d.learning_rate, d.ddim_steps) == ((64, 128, 256), 1e-3, 20) and 0 < d.ema_decay < 1
+    assert DDPMConfig.paper(batch_size=64).batch_size == 64
+    with pytest.raises(ValueError, match="ema_decay"):
+        DDPMConfig(ema_decay=1.0)
