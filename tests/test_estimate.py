@@ -17,7 +17,8 @@ def _config(name, preset):
 
 
 def _fake_measure(p):
-    return {"seeds": p.seeds_per_call, "step": 1e-3, "sample": 1e-4, "fit_row": 1e-5, "save": 1e-2, "compile": 5.0}
+    return {"seeds": p.seeds_per_call, "init": 0.5, "step": 1e-3, "monitor": 0.2, "final": 1.0, "save": 1e-2,
+            "compile": 5.0}
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -34,13 +35,20 @@ def test_every_figure_and_preset_is_planned(name, preset):
 
 
 def test_counts_of_the_quick_main_job():
-    # quick: 400 training samples, batch 128 -> 4 steps per epoch; 1000 epochs, a point every 40 -> 25 points of
-    # 1000 samples; fits: w_train + 2 per point + 2 final = 53 per seed
+    from ising_diffusion.augment import mix_sizes
+
     cfg = _config("main", "quick")
     (p,) = plan_work("main", cfg)
-    assert (p.n_steps, p.n_points, p.monitor_samples, p.n_fits) == (4000, 25, 25_000, 53)
+    steps_per_point, n_points = p.augment.schedule(math.ceil(p.n_train / p.batch_size))
+    assert (p.n_steps, p.n_points) == (steps_per_point * n_points, n_points)
+    assert p.monitor_samples == n_points * p.n_monitor
+    # w_train + per point (one per distinct mix size, samples alone, and training + all samples if no mix size is
+    # that) + two final fits
+    sizes = set(mix_sizes(p.augment.mix_grid, p.n_train, p.n_monitor)) - {0}
+    per_point = len(sizes) + 1 + (p.n_monitor not in sizes)
+    assert p.n_fits == 1 + n_points * per_point + 2
     est = estimate("main", cfg, measure_fn=_fake_measure)
-    assert est["total"]["steps"] == 4000 * cfg.n_seeds and est["total"]["fits"] == 53 * cfg.n_seeds
+    assert est["total"]["steps"] == p.n_steps * cfg.n_seeds and est["total"]["fits"] == p.n_fits * cfg.n_seeds
 
 
 def test_compiles_paid_once_for_identical_points():
@@ -53,14 +61,13 @@ def test_compiles_paid_once_for_identical_points():
 def test_time_model_is_linear_in_the_work():
     from ising_diffusion import AugmentConfig, DDPMConfig
 
-    p = PointWork("x", "ddpm", DDPMConfig(batch_size=100), AugmentConfig(n_epochs=10, monitor_every=5,
+    p = PointWork("x", "ddpm", DDPMConfig(batch_size=100), AugmentConfig(n_steps=20, monitor_steps=10,
                                                                          n_monitor_samples=50),
                   n_spins=10, n_train=200, n_test=20, n_augmented=300, n_seeds=3)
-    t = {"step": 2.0, "sample": 0.5, "fit_row": 0.01, "save": 1.0, "compile": 7.0}
+    t = {"init": 3.0, "step": 2.0, "monitor": 0.5, "final": 4.0, "save": 1.0, "compile": 7.0}
     s = point_seconds(p, t)
     assert p.n_steps == 20 and p.n_points == 2
-    assert s["train"] == 40.0 and s["monitor"] == 2 * (50 * 0.5 + 1.0) and s["final"] == 150.0
-    assert s["fits"] == pytest.approx(0.01 * (200 + 2 * 50 + 2 * 250 + 300 + 500)) and s["compile"] == 7.0
+    assert s == {"init": 3.0, "train": 40.0, "monitor": 2 * (0.5 + 1.0), "final": 4.0, "compile": 7.0}
     # seed batches of 2: two calls, each the same per-call cost; the compile is paid once
     s2 = point_seconds(PointWork(**{**p.__dict__, "seed_batch": 2}), t)
     assert s2["train"] == 80.0 and s2["compile"] == 7.0

@@ -2,13 +2,13 @@
 
 :func:`plan_work` lists the augmentation runs a figure's config asks for (one per sweep point: generator, sizes,
 training steps, monitor points, solver fits) and :func:`estimate` times a short warm-up of each jitted piece of such a
-run on the current device - a few training steps, a batch of monitor samples, one erasure-machine fit, a checkpoint
-save - vmapped over the same number of seeds, and extrapolates:
+run on the current device - ``augment``'s own kernel (:func:`ising_diffusion.augment.build_kernel`: init, one
+monitor point, the final piece), a few training steps and a checkpoint save, vmapped over the same number of seeds
+on random data of the same shapes - and extrapolates per sweep point:
 
-``time = compiles + steps x step + points x (monitor sampling + fits + save) + final sampling + fits``
+``time = compiles + init + steps x step + points x (monitor point + save) + final``
 
-per sweep point (sampling and fits scale linearly with their number of rows). Data generation, plotting and, for
-Fig. 6, the reconstruction itself are not included (each is small next to training at the paper's scale).
+Data generation, plotting and, for Fig. 6, the reconstruction itself are not included.
 """
 
 from __future__ import annotations
@@ -83,12 +83,19 @@ class PointWork:
 
     @property
     def fit_rows(self) -> list[tuple[int, int]]:
-        """``(rows, count)`` of every solver fit per seed: ``w_train``, two per monitor point (with the truth), two
-        final, and the extra ones."""
-        rows = [(self.n_train, 1)]
+        """``(rows, count)`` of every solver fit per seed, as ``augment``'s kernel runs them: ``w_train``; at each
+        monitor point one fit per distinct mix size (training + ``r M`` generated samples) and, with the truth, one
+        to the generated samples alone (and one to training + all of them if no mix size is that); the two final
+        fits; and the extra ones."""
+        from ising_diffusion.augment import mix_sizes
+
+        sizes = sorted(set(mix_sizes(self.augment.mix_grid, self.n_train, self.n_monitor)) - {0})
+        per_point = [(self.n_train + m, self.n_points) for m in sizes]
         if self.truth:
-            rows += [(self.n_monitor, self.n_points), (self.n_monitor + self.n_train, self.n_points)]
-        rows += [(self.n_augmented, 1), (self.n_augmented + self.n_train, 1)]
+            per_point.append((self.n_monitor, self.n_points))
+            if self.n_monitor not in sizes:
+                per_point.append((self.n_train + self.n_monitor, self.n_points))
+        rows = [(self.n_train, 1)] + per_point + [(self.n_augmented, 1), (self.n_augmented + self.n_train, 1)]
         return rows + [tuple(e) for e in self.extra_fits]
 
     @property
@@ -212,68 +219,68 @@ def _first_and_best(fn, repeats=2):
     return max(first - best, 0.0), best
 
 
-def measure(p: PointWork, *, warm_steps: int = 5, warm_samples: int = 128, warm_rows: int = 1024) -> dict:
-    """Time a few steps of each jitted piece of ``p``'s augmentation, vmapped over ``p.seeds_per_call`` seeds.
+def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict:
+    """Time a short warm-up of ``p``'s augmentation kernel (:func:`ising_diffusion.augment.build_kernel`, jitted and
+    vmapped over ``p.seeds_per_call`` seeds as ``augment`` runs it) on random data of the same shapes.
+
+    Pieces: ``init`` (``w_train`` and the test statistics), a training chunk of ``warm_steps`` steps (the cost of one
+    optimiser step), the kernel's ``step`` with one training step (a monitor point: sampling, the solver fits, the
+    held-out scores), ``finalize`` with ``min(n_augmented, max_final)`` samples (scaled linearly to
+    ``n_augmented``) and a checkpoint save.
 
     Returns:
-      seconds per call of all seeds: ``step`` (one optimiser step), ``sample`` (one sample per seed), ``fit_row``
-      (one erasure-machine row per seed, at this ``N``), ``save`` (one checkpoint), and ``compile`` (the compile
-      time of one training chunk + two samplers + the fits of one run).
+      seconds per call of all seeds: ``init``, ``step`` (one optimiser step), ``monitor`` (one monitor point),
+      ``final`` (the final piece at full size), ``save``, and ``compile`` (init + step + finalize kernels and the
+      first save).
     """
-    from ising_diffusion.augment import AugmentConfig
+    from ising_diffusion.augment import _resolve_solver, build_kernel
     from ising_diffusion.checkpoint import Checkpointer
     from ising_diffusion.generative import make_generator
-    from ising_diffusion.inference.erasure import erasure_machine_auto
+    from ising_diffusion.ising import IsingParams
 
     s, n = p.seeds_per_call, p.n_spins
     gen = make_generator(p.generator, p.generator_config, n)
-    aug = p.augment if isinstance(p.augment, AugmentConfig) else AugmentConfig()
+    solver, options = _resolve_solver(None, None, p.augment, n)
+    n_final = max(2, min(p.n_augmented, max_final))
+    kern = build_kernel(gen, solver=solver, solver_options=options, config=p.augment, steps_per_point=1,
+                        n_monitor=p.n_monitor, n_augmented=n_final, m_train=p.n_train, n_spins=n)
+    init, step, final = (jax.jit(jax.vmap(f)) for f in kern)
     keys = jax.random.split(jax.random.key(0), s)
-    x = jax.random.rademacher(jax.random.key(1), (s, p.n_train, n)).astype(jnp.float32)
-    init = jax.jit(jax.vmap(gen.init))
-    c_init, _ = _first_and_best(lambda: jax.block_until_ready(init(keys, x)), 1)
-    state = init(keys, x)
-    train = jax.jit(jax.vmap(lambda k, st, xx: gen.train(k, st, xx, warm_steps)))
-    holder = {"s": state}
+    spins = lambda k, m: jax.random.rademacher(jax.random.key(k), (s, m, n)).astype(jnp.float32)  # noqa: E731
+    train, test = spins(1, p.n_train), spins(2, p.n_test)
+    truth = IsingParams(jnp.zeros((s, n)), jnp.zeros((s, n, n))) if p.truth else None
+    c_init, t_init = _first_and_best(lambda: jax.block_until_ready(init(keys, train, test, truth)), 1)
+    state, fixed = init(keys, train, test, truth)
+
+    train_chunk = jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, warm_steps)))
+    holder = {"g": state.gen}
 
     def run_train():
-        holder["s"], losses = train(keys, holder["s"], x)
+        holder["g"], losses = train_chunk(keys, holder["g"], train)
         jax.block_until_ready(losses)
 
-    c_train, t_train = _first_and_best(run_train)
-    m = max(2, min(warm_samples, p.n_monitor))
-    sample = jax.jit(jax.vmap(lambda k, st: gen.sample(k, st, m)))
-    c_sample, t_sample = _first_and_best(lambda: jax.block_until_ready(sample(keys, holder["s"])))
-    rows = max(2, min(warm_rows, p.n_monitor + p.n_train))
-    xs = jax.random.rademacher(jax.random.key(2), (s, rows, n)).astype(jnp.float32)
-    fit = jax.jit(jax.vmap(lambda z: erasure_machine_auto(z, aug.eps_grid, alpha=aug.erasure_alpha,
-                                                          n_iter=aug.erasure_n_iter).params.J))
-    c_fit, t_fit = _first_and_best(lambda: jax.block_until_ready(fit(xs)))
+    _, t_train = _first_and_best(run_train)
+    c_step, t_step1 = _first_and_best(lambda: jax.block_until_ready(step(state, fixed)))
+    c_final, t_final = _first_and_best(lambda: jax.block_until_ready(final(state.gen, fixed)), 1)
     with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
-        c_save, t_save = _first_and_best(lambda: ck.save(int(time.perf_counter_ns() % 2**31),
-                                                         {"state": holder["s"]}), 1)
-    # augment compiles: init, the training chunk, the sampler in the monitor and in the final piece, and its fits
-    # (w_train, and two each in the monitor - with the truth - and the final piece)
-    n_fit_compiles = 5 if p.truth else 3
-    compile_s = c_init + c_train + 2 * c_sample + n_fit_compiles * c_fit + c_save
-    return {"seeds": s, "step": t_train / warm_steps, "sample": t_sample / m, "fit_row": t_fit / rows,
-            "save": t_save, "compile": compile_s, "compile_parts": {"init": c_init, "train": c_train,
-                                                                   "sample": c_sample, "fit": c_fit, "save": c_save}}
+        counter = iter(range(1, 100))
+        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), {"state": state}), 1)
+    t_one = t_train / warm_steps
+    return {"seeds": s, "init": t_init, "step": t_one, "monitor": max(t_step1 - t_one, 0.0),
+            "final": t_final * p.n_augmented / n_final, "save": t_save, "compile": c_init + c_step + c_final + c_save,
+            "compile_parts": {"init": c_init, "step": c_step, "final": c_final, "save": c_save}}
 
 
 def _key(p: PointWork):
-    return (p.generator, p.generator_config, p.n_spins, p.seeds_per_call, p.augment.eps_grid,
-            p.augment.erasure_n_iter, p.truth)
+    return (p.generator, p.generator_config, p.augment, p.n_spins, p.n_train, p.n_test, p.n_augmented,
+            p.seeds_per_call, p.truth)
 
 
 def point_seconds(p: PointWork, t: dict) -> dict:
     """Estimated seconds of ``p`` from the warm-up timings ``t`` (:func:`measure`), by part."""
-    fits = sum(rows * count for rows, count in p.fit_rows) * t["fit_row"]
-    parts = {"train": p.n_steps * t["step"],
-             "monitor": p.n_points * (p.n_monitor * t["sample"] + t["save"]),
-             "final": p.n_augmented * t["sample"],
-             "fits": fits,
-             "compile": t["compile"] / p.calls}  # once per run, not per call of a seed batch
+    extra = sum(rows * count for rows, count in p.extra_fits) / max(p.n_train, 1) * t["init"]
+    parts = {"init": t["init"], "train": p.n_steps * t["step"], "monitor": p.n_points * (t["monitor"] + t["save"]),
+             "final": t["final"] + extra, "compile": t["compile"] / p.calls}  # compiles: once per run
     return {k: v * p.calls for k, v in parts.items()}
 
 
