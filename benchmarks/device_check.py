@@ -9,7 +9,8 @@
 4. Runs one Fig. 2 point: planted SK model, N = 20, g = 1, 400 training and 50 test samples drawn exactly
    (``exact_sample``), 2 seeds batched in one ``augment_seeds`` call (seed axis sharded over devices when several are
    visible), with a training budget chosen to fit ``--budget-s``: the cost of one training step, one monitor point
-   (DDIM samples and two erasure fits), the final sampling and the compiles is measured first, then the number of
+   (DDIM samples, the solver fits and held-out scores of ``augment``'s kernel), the final piece and the compiles is
+   measured first (the estimator behind ``--estimate``), then the number of
    steps and of monitor points is chosen (``--n-steps`` / ``--monitor-steps`` fix them instead).
 5. Writes ``device_check.json`` (all numbers, the plan and its predicted vs. measured time), ``curve.csv`` (per seed
    and monitor point: generated / train / test energy variance, MSE of the augmented and combined fits, loss) and
@@ -31,7 +32,6 @@ import json
 import math
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,20 +45,19 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
 from benchmarks.ddpm import best_time, matmul_peak, network_flops_per_sample  # noqa: E402
 from ising_diffusion.augment import AugmentConfig, augment_seeds  # noqa: E402
-from ising_diffusion.checkpoint import Checkpointer  # noqa: E402
 from ising_diffusion.data import atomic_write  # noqa: E402
 from ising_diffusion.generative.ddpm import DDPMConfig, make_ddpm  # noqa: E402
-from ising_diffusion.inference.erasure import erasure_machine_auto  # noqa: E402
+from ising_diffusion.experiments.estimate import PointWork, measure  # noqa: E402
 from ising_diffusion.ising import exact_sample, sk_params  # noqa: E402
 
 # (full, tiny) settings; ``None`` in the full column means "depends on the backend" (see _settings)
 _FULL = dict(n_spins=20, g=1.0, n_train=400, n_test=50, seeds=2, widths=(128, 256, 512), batch_size=256,
              learning_rate=1e-4, n_timesteps=1000, ddim_steps=50, n_monitor_samples=1000, n_points=25,
              max_steps=50_000, budget_s=300.0, peak_n=None, scan_steps=None, ddim_samples=None,
-             ancestral_samples=None, erasure_n_iter=150, repeats=3, n_steps=None, monitor_steps=None)
+             ancestral_samples=None, repeats=3, n_steps=None, monitor_steps=None)
 _TINY = dict(n_spins=8, g=1.0, n_train=64, n_test=16, seeds=2, widths=(16, 32), batch_size=32, learning_rate=1e-3,
              n_timesteps=20, ddim_steps=5, n_monitor_samples=64, n_points=4, max_steps=400, budget_s=3.0,
-             peak_n=128, scan_steps=10, ddim_samples=64, ancestral_samples=16, erasure_n_iter=20, repeats=2,
+             peak_n=128, scan_steps=10, ddim_samples=64, ancestral_samples=16, repeats=2,
              n_steps=200, monitor_steps=50)
 
 
@@ -112,10 +111,11 @@ def _shard(tree, mesh):
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec("seeds")))
 
 
-def time_pieces(s: dict, ddpm_cfg: DDPMConfig, peak_gflops: float, mesh) -> dict:
+def time_pieces(s: dict, ddpm_cfg: DDPMConfig, aug_template: AugmentConfig, peak_gflops: float, mesh) -> dict:
     """Best-of-``repeats`` timings of every jitted piece of an augmentation run at the check's sizes, vmapped over
-    seeds: a chunk of training steps, DDIM and ancestral sampling, and the erasure fits of a monitor point and of the
-    final step. Also returns the compile+first-call overhead of each piece (seconds)."""
+    seeds: a chunk of training steps, DDIM and ancestral sampling, and ``augment``'s kernel (init, a monitor point,
+    the final piece; :func:`ising_diffusion.experiments.estimate.measure`). Also returns the compile+first-call
+    overhead of each piece (seconds)."""
     n, S = s["n_spins"], s["seeds"]
     gen = make_ddpm(ddpm_cfg, n)
     x = _shard(jax.random.rademacher(jax.random.key(1), (S, s["n_train"], n)).astype(jnp.float32), mesh)
@@ -158,82 +158,46 @@ def time_pieces(s: dict, ddpm_cfg: DDPMConfig, peak_gflops: float, mesh) -> dict
                         "gflops": fwd * rate * calls / 1e9, "compile_s": max(first - t, 0.0)}
         out[sampler]["fraction_of_peak"] = out[sampler]["gflops"] / peak_gflops
 
-    # the erasure fits of a monitor point (generated; generated + training) and of the final step, scaled from one
-    # timed fit (its cost is linear in the number of rows; one compile instead of three)
-    m_fit = s["n_monitor_samples"] + s["n_train"]
-    xs = _shard(jax.random.rademacher(jax.random.key(3), (S, m_fit, n)).astype(jnp.float32), mesh)
-    fit = jax.jit(jax.vmap(lambda z: erasure_machine_auto(z, n_iter=s["erasure_n_iter"]).params.J))
-    t0 = time.perf_counter()
-    fit(xs).block_until_ready()
-    first = time.perf_counter() - t0
-    t_fit = best_time(lambda: fit(xs).block_until_ready(), s["repeats"])
-    # a checkpoint save and restore of the seed-batched state (augment saves one per monitor point, restores the
-    # chosen ones) and the state's init compile
-    with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
-        t0 = time.perf_counter()
-        ck.save(1, {"state": holder["s"]})
-        first = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ck.save(2, {"state": holder["s"]})
-        t_save = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ck.restore(2, {"state": holder["s"]})
-        t_restore = time.perf_counter() - t0
-    out["checkpoint"] = {"save_s": t_save, "restore_s": t_restore, "first_save_s": first, "init_compile_s": t_init}
-    n_aug = 10 * s["n_train"]
-    out["erasure"] = {"rows": m_fit, "fit_s": t_fit, "compile_s": max(first - t_fit, 0.0),
-                      "monitor_fits_s": t_fit * (2 * s["n_monitor_samples"] + s["n_train"]) / m_fit,
-                      "final_fits_s": t_fit * 2 * (n_aug + s["n_train"]) / m_fit}
+    # augment's own kernel (init, a monitor point, the final piece, a checkpoint save) on data of the same shapes:
+    # the costs the budget plan needs (the estimator behind --estimate)
+    out["kernel"] = measure(PointWork("fig2", "ddpm", ddpm_cfg, aug_template, n_spins=n, n_train=s["n_train"],
+                                      n_test=s["n_test"], n_augmented=10 * s["n_train"], n_seeds=S))
     return out
 
 
 def plan(s: dict, pieces: dict, budget_s: float, n_steps: int | None, monitor_steps: int | None) -> dict:
     """Number of optimiser steps and monitor points that fit ``budget_s`` given the measured piece costs.
 
-    Cost model (``augment`` compiles its own pieces, so the measured compiles count again): ``augment``'s compiles
-    (training chunk; DDIM sampler in the monitor and the final piece; six erasure fits: ``w_train``, two per monitor
-    point, two final; the init) + ``w_train`` + ``steps x step time`` + ``points x (monitor sampling + 2 fits +
-    checkpoint save)`` + a restore + final sampling + 2 fits.
+    Cost model (that of ``--estimate``): ``augment``'s compiles + init + ``steps x step time`` + ``points x (monitor
+    point + checkpoint save)`` + the final piece.
     """
-    S = s["seeds"]
-    ck, er = pieces["checkpoint"], pieces["erasure"]
+    k = pieces["kernel"]
     t_step = 1.0 / pieces["training"]["steps_per_s"]
-    t_monitor = S * s["n_monitor_samples"] / pieces["ddim"]["samples_per_s"] + er["monitor_fits_s"] + ck["save_s"]
-    n_aug = 10 * s["n_train"]
-    t_final = S * n_aug / pieces["ddim"]["samples_per_s"] + er["final_fits_s"] + ck["restore_s"]
-    t_compile = (pieces["training"]["compile_s"] + 2 * pieces["ddim"]["compile_s"] + 6 * er["compile_s"]
-                 + ck["init_compile_s"] + ck["first_save_s"])
-    t_fixed = t_compile + t_final + er["fit_s"] * s["n_train"] / er["rows"]
-    steps_per_epoch = math.ceil(s["n_train"] / s["batch_size"])
+    t_monitor = k["monitor"] + k["save"]
+    t_compile = k["compile"]
+    t_fixed = t_compile + k["init"] + k["final"]
     if n_steps is None:
         points = s["n_points"]
         room = budget_s - t_fixed
         while points > 2 and room - points * t_monitor < 0.5 * room:  # keep at least half the time for training
             points -= 1
         n_steps = int(max(room - points * t_monitor, 0.0) / t_step)
-        n_steps = max(min(n_steps, s["max_steps"]), 2 * steps_per_epoch)
-        monitor_steps = max(steps_per_epoch, n_steps // points)
+        n_steps = max(min(n_steps, s["max_steps"]), 2)
+        monitor_steps = max(1, n_steps // points)
     elif monitor_steps is None:
-        monitor_steps = max(steps_per_epoch, n_steps // s["n_points"])
-    # today's AugmentConfig counts epochs: round the interval to whole epochs
-    monitor_every = max(1, monitor_steps // steps_per_epoch)
-    points = max(1, n_steps // (monitor_every * steps_per_epoch))
-    monitor_steps = monitor_every * steps_per_epoch
+        monitor_steps = max(1, n_steps // s["n_points"])
+    points = max(1, n_steps // monitor_steps)
     n_steps = points * monitor_steps
     predicted = t_fixed + n_steps * t_step + points * t_monitor
-    return {"n_steps": n_steps, "monitor_steps": monitor_steps, "n_points": points, "steps_per_epoch": steps_per_epoch,
-            "n_epochs": points * monitor_every, "monitor_every_epochs": monitor_every, "budget_s": budget_s,
+    return {"n_steps": n_steps, "monitor_steps": monitor_steps, "n_points": points, "budget_s": budget_s,
             "predicted_s": predicted, "step_s": t_step, "monitor_point_s": t_monitor, "fixed_s": t_fixed,
             "compile_s": t_compile}
 
 
 def augment_config(p: dict, s: dict) -> AugmentConfig:
-    """The :class:`AugmentConfig` of the plan, in optimiser steps where the config supports it, else in epochs."""
-    common = dict(n_monitor_samples=s["n_monitor_samples"], erasure_n_iter=s["erasure_n_iter"], stopping="robust")
-    fields = {f.name for f in dataclasses.fields(AugmentConfig)}
-    if "n_steps" in fields and "monitor_steps" in fields:
-        return AugmentConfig(n_steps=p["n_steps"], monitor_steps=p["monitor_steps"], **common)
-    return AugmentConfig(n_epochs=p["n_epochs"], monitor_every=p["monitor_every_epochs"], **common)
+    """The :class:`AugmentConfig` of the plan: the package's procedure with the planned step budget."""
+    return AugmentConfig(n_steps=p["n_steps"], monitor_steps=p["monitor_steps"],
+                         n_monitor_samples=s["n_monitor_samples"])
 
 
 def fig2_point(s: dict, ddpm_cfg: DDPMConfig, aug_cfg: AugmentConfig, p: dict, mesh, seed: int = 0):
@@ -260,13 +224,12 @@ def fig2_point(s: dict, ddpm_cfg: DDPMConfig, aug_cfg: AugmentConfig, p: dict, m
     return res, wall
 
 
-def curve_rows(res, steps_per_epoch: int) -> list[dict]:
+def curve_rows(res) -> list[dict]:
     c = res.curve
     rows = []
-    for i in range(np.asarray(c.epochs).shape[0]):
-        for j, ep in enumerate(np.asarray(c.epochs)[i]):
-            rows.append({"seed": i, "step": int(ep) * steps_per_epoch, "epoch": int(ep),
-                         "generated_variance": float(c.generated_variance[i, j]),
+    for i in range(np.asarray(c.steps).shape[0]):
+        for j, st in enumerate(np.asarray(c.steps)[i]):
+            rows.append({"seed": i, "step": int(st), "generated_variance": float(c.generated_variance[i, j]),
                          "train_variance": float(c.train_variance[i]), "test_variance": float(c.test_variance[i]),
                          "test_variance_low": float(c.test_variance_low[i]),
                          "test_variance_high": float(c.test_variance_high[i]),
@@ -346,13 +309,15 @@ def main(argv=None) -> dict:
     print(f"seed axis: {s['seeds']} seeds" + (f" sharded over {mesh.devices.size} devices" if mesh else
                                               " on one device"))
 
-    ddpm_cfg = DDPMConfig(widths=s["widths"], batch_size=s["batch_size"], learning_rate=s["learning_rate"],
-                          n_timesteps=s["n_timesteps"], ddim_steps=s["ddim_steps"])
+    net = dict(widths=s["widths"], batch_size=s["batch_size"], learning_rate=s["learning_rate"],
+               n_timesteps=s["n_timesteps"], ddim_steps=s["ddim_steps"])
+    ddpm_cfg = DDPMConfig(**net) if args.tiny else DDPMConfig.paper(**net)
+    aug_template = AugmentConfig(n_steps=2, monitor_steps=1, n_monitor_samples=s["n_monitor_samples"])
     peak_before = matmul_peak(s["peak_n"], repeats=10 if not args.tiny else 3)
     print(f"float32 matmul peak ({s['peak_n']}^3 chain): {peak_before:.1f} GFLOP/s")
     if args.skip_timing:
         s["ddim_samples"], s["ancestral_samples"] = s["n_monitor_samples"], 1
-    pieces = time_pieces(s, ddpm_cfg, peak_before, mesh)
+    pieces = time_pieces(s, ddpm_cfg, aug_template, peak_before, mesh)
     peak_after = matmul_peak(s["peak_n"], repeats=10 if not args.tiny else 3)
     peak = max(peak_before, peak_after)
     for k in ("training", "ddim", "ancestral"):
@@ -375,7 +340,8 @@ def main(argv=None) -> dict:
           f"points, {s['n_monitor_samples']} samples each); predicted {p['predicted_s']:.1f} s for a budget of "
           f"{p['budget_s']:.0f} s")
     res, wall = fig2_point(s, ddpm_cfg, aug_cfg, p, mesh)
-    rows = curve_rows(res, p["steps_per_epoch"])
+    rows = curve_rows(res)
+    steps = np.asarray(res.curve.steps)
     out = Path(args.out)
     numbers = {
         "environment": env, "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()},
@@ -383,8 +349,9 @@ def main(argv=None) -> dict:
         "pieces": pieces, "plan": p, "augment_config": dataclasses.asdict(aug_cfg),
         "fig2": {"wall_s": wall, "predicted_s": p["predicted_s"], "timing": {k: float(v) for k, v in res.timing.items()},
                  "mse": {k: [float(x) for x in v] for k, v in res.mse.items()},
-                 "stop_step": [int(e) * p["steps_per_epoch"] for e in res.stop_epoch],
-                 "best_step": [int(e) * p["steps_per_epoch"] for e in res.best_epoch],
+                 "stop_rule": aug_cfg.stopping, "stop_step": [int(x) for x in np.asarray(res.stop_step)],
+                 "best_step": [int(steps[i, np.argmin(np.asarray(res.curve.mse)[i])]) for i in range(steps.shape[0])],
+                 "recommended": [bool(x) for x in np.asarray(res.recommended)],
                  "crossed_robust": [bool(c) for c in res.crossed_robust],
                  "crossed_paper": [bool(c) for c in res.crossed_paper]},
     }
@@ -395,7 +362,8 @@ def main(argv=None) -> dict:
                f"widths {s['widths']}, batch {s['batch_size']}, lr {s['learning_rate']} ({env['device_kind']})")
     f2 = numbers["fig2"]
     print(f"Fig. 2 point ran in {wall:.1f} s (predicted {p['predicted_s']:.1f} s); stop step per seed "
-          f"{f2['stop_step']} (crossed: {f2['crossed_robust']}), lowest monitored MSE at {f2['best_step']}")
+          f"({f2['stop_rule']} rule) {f2['stop_step']}, recommended {f2['recommended']}; variance rule crossed: "
+          f"{f2['crossed_robust']}; lowest monitored MSE at {f2['best_step']}")
     print("MSE train only / augmented / combined per seed: "
           + "; ".join(f"{a:.4f} / {b:.4f} / {c:.4f}" for a, b, c in
                       zip(f2["mse"]["train"], f2["mse"]["augmented"], f2["mse"]["combined"])))
