@@ -47,6 +47,7 @@ from benchmarks.ddpm import best_time, matmul_peak, network_flops_per_sample  # 
 from ising_diffusion.augment import AugmentConfig, augment_seeds  # noqa: E402
 from ising_diffusion.data import atomic_write  # noqa: E402
 from ising_diffusion.generative.ddpm import DDPMConfig, make_ddpm  # noqa: E402
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT  # noqa: E402
 from ising_diffusion.experiments.estimate import PointWork, measure  # noqa: E402
 from ising_diffusion.ising import exact_sample, sk_params  # noqa: E402
 
@@ -195,8 +196,9 @@ def plan(s: dict, pieces: dict, budget_s: float, n_steps: int | None, monitor_st
 
 
 def augment_config(p: dict, s: dict) -> AugmentConfig:
-    """The :class:`AugmentConfig` of the plan: the package's procedure with the planned step budget."""
-    return AugmentConfig(n_steps=p["n_steps"], monitor_steps=p["monitor_steps"],
+    """The :class:`AugmentConfig` of the plan: the ``paper`` presets' procedure (erasure machine, the paper's
+    stopping rule) with the planned step budget."""
+    return AugmentConfig(**{**PAPER_AUGMENT, "n_steps": p["n_steps"], "monitor_steps": p["monitor_steps"]},
                          n_monitor_samples=s["n_monitor_samples"])
 
 
@@ -312,7 +314,7 @@ def main(argv=None) -> dict:
     net = dict(widths=s["widths"], batch_size=s["batch_size"], learning_rate=s["learning_rate"],
                n_timesteps=s["n_timesteps"], ddim_steps=s["ddim_steps"])
     ddpm_cfg = DDPMConfig(**net) if args.tiny else DDPMConfig.paper(**net)
-    aug_template = AugmentConfig(n_steps=2, monitor_steps=1, n_monitor_samples=s["n_monitor_samples"])
+    aug_template = augment_config({"n_steps": 2, "monitor_steps": 1}, s)
     peak_before = matmul_peak(s["peak_n"], repeats=10 if not args.tiny else 3)
     print(f"float32 matmul peak ({s['peak_n']}^3 chain): {peak_before:.1f} GFLOP/s")
     if args.skip_timing:

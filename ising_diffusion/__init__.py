@@ -24,6 +24,8 @@ from ising_diffusion.ising import (
     parameter_mse,
     params_to_flat,
     sk_params,
+    sparse_params,
+    hopfield_params,
 )
 from ising_diffusion.reconstruct import (
     complete_missing,
@@ -74,6 +76,8 @@ __all__ = [
     "reconstruction_scores",
     "save_npz",
     "sk_params",
+    "sparse_params",
+    "hopfield_params",
     "spins_to_binary",
     "train_test_split",
 ]

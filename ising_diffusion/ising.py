@@ -29,6 +29,8 @@ __all__ = [
     "params_to_flat",
     "flat_to_params",
     "sk_params",
+    "sparse_params",
+    "hopfield_params",
     "symmetrize",
     "energy",
     "local_fields",
@@ -108,6 +110,63 @@ def sk_params(key: PRNGKey, n_spins: int, g: float = 1.0) -> IsingParams:
         raise ValueError(f"n_spins must be >= 1, got {n_spins}")
     w = jax.random.normal(key, (n_params(n_spins),)) * (g / np.sqrt(n_spins))
     return flat_to_params(w, n_spins)
+
+
+def sparse_params(key: PRNGKey, n_spins: int, degree: float = 3.0, g: float = 1.0) -> IsingParams:
+    """Sparse (Erdos-Renyi) ground truth: each pair ``i < j`` is an edge with probability ``degree / (N - 1)``;
+    couplings on edges are i.i.d. ``N(0, g^2 / degree)``, all others exactly zero; fields ``N(0, g^2 / N)`` as in
+    :func:`sk_params`.
+
+    The coupling scale keeps ``g`` comparable to SK's: the expected sum of squared couplings of a spin is ``g^2`` (SK:
+    ``g^2 (N - 1) / N``), so ``g`` measures the typical local-field strength in both.
+
+    Args:
+      key: PRNG key.
+      n_spins: ``N >= 2``.
+      degree: mean degree, ``0 < degree <= N - 1`` (a Python number; ``N - 1`` gives a dense graph).
+      g: coupling strength.
+
+    Returns:
+      ``IsingParams`` with ``h (N,)`` and symmetric, zero-diagonal ``J (N, N)``.
+    """
+    if n_spins < 2:
+        raise ValueError(f"sparse_params needs n_spins >= 2, got {n_spins}")
+    if not 0 < degree <= n_spins - 1:
+        raise ValueError(f"degree must be in (0, n_spins - 1 = {n_spins - 1}], got {degree}")
+    k_edge, k_j, k_h = jax.random.split(key, 3)
+    n_pairs = n_spins * (n_spins - 1) // 2
+    edges = jax.random.bernoulli(k_edge, degree / (n_spins - 1), (n_pairs,))
+    couplings = jnp.where(edges, jax.random.normal(k_j, (n_pairs,)) * (g / np.sqrt(degree)), 0.0)
+    h = jax.random.normal(k_h, (n_spins,)) * (g / np.sqrt(n_spins))
+    return flat_to_params(jnp.concatenate([h, couplings]), n_spins)
+
+
+def hopfield_params(key: PRNGKey, n_spins: int, n_patterns: int = 2, g: float = 1.0) -> IsingParams:
+    """Low-rank (Hopfield) ground truth: ``J = g / sqrt(N P) sum_mu xi_mu xi_mu^T`` with the diagonal removed, for
+    ``P`` random patterns ``xi_mu`` uniform on {-1, +1}^N; fields ``N(0, g^2 / N)`` as in :func:`sk_params`.
+
+    The scale ``g / sqrt(N P)`` (the Hebbian rule's is ``1 / N``) gives every off-diagonal coupling variance
+    ``g^2 / N``, SK's, so ``g`` is comparable across truths. ``J + g sqrt(P / N) I`` has rank at most ``P``.
+
+    Args:
+      key: PRNG key.
+      n_spins: ``N``.
+      n_patterns: ``P >= 1`` (a Python int).
+      g: coupling strength.
+
+    Returns:
+      ``IsingParams`` with ``h (N,)`` and symmetric, zero-diagonal ``J (N, N)``.
+    """
+    if n_spins < 1:
+        raise ValueError(f"n_spins must be >= 1, got {n_spins}")
+    if int(n_patterns) != n_patterns or n_patterns < 1:
+        raise ValueError(f"n_patterns must be a positive int, got {n_patterns!r}")
+    k_xi, k_h = jax.random.split(key)
+    xi = jnp.where(jax.random.bernoulli(k_xi, 0.5, (n_patterns, n_spins)), 1.0, -1.0)
+    J = (g / np.sqrt(n_spins * n_patterns)) * (xi.T @ xi)
+    J = J * (1.0 - jnp.eye(n_spins, dtype=J.dtype))
+    h = jax.random.normal(k_h, (n_spins,)) * (g / np.sqrt(n_spins))
+    return IsingParams(h, J)
 
 
 def local_fields(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, "M N"]:

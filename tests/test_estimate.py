@@ -83,17 +83,13 @@ def test_estimate_flag_tiny(capsys):
     assert all(v >= 0 and math.isfinite(v) for v in p["seconds"].values()) and p["total_s"] > 0
 
 
-@pytest.mark.parametrize("name", ("fig2", "fig3", "main", "fig5", "fig6"))
+@pytest.mark.parametrize("name", ("fig2", "fig3", "fig4", "main", "fig5", "fig6"))
 def test_paper_presets_train_the_paper_budget(name):
-    from ising_diffusion.experiments.configs.paper import PAPER_MONITOR_STEPS, PAPER_N_STEPS, steps_supported
+    from ising_diffusion.experiments.configs.paper import PAPER_MONITOR_STEPS, PAPER_N_STEPS
 
     work = [p for p in plan_work(name, _config(name, "paper")) if p.generator == "ddpm"]
     assert work and all(p.generator_config.widths == (128, 256, 512) for p in work)
     assert all(p.generator_config.learning_rate == 1e-4 for p in work)
-    # the reference size (the largest training set) gets the budget exactly in steps, within one monitor interval
-    # when converted to epochs
-    ref = max(work, key=lambda p: p.n_train)
-    assert PAPER_N_STEPS - PAPER_MONITOR_STEPS < ref.n_steps <= PAPER_N_STEPS
-    assert ref.steps_per_point <= PAPER_MONITOR_STEPS and ref.n_points >= 45
-    if steps_supported():
-        assert all(p.n_steps == PAPER_N_STEPS for p in work)
+    # the same step budget at every training size, the paper's procedure
+    assert all(p.n_steps == PAPER_N_STEPS and p.steps_per_point == PAPER_MONITOR_STEPS for p in work)
+    assert all(p.n_points == 50 and p.augment.stopping == "paper" and p.augment.solver == "erasure" for p in work)

@@ -116,3 +116,65 @@ def test_parameter_mse(key):
     w = idf.params_to_flat(p)
     np.testing.assert_allclose(idf.parameter_mse(p, zero), jnp.mean(w**2), rtol=1e-6)
     assert float(idf.parameter_mse(p, p)) == 0.0
+
+
+def test_sparse_params_symmetry_sparsity_and_scale(key):
+    n, degree, g = 200, 4.0, 1.5
+    p = idf.sparse_params(key, n, degree, g)
+    assert p.h.shape == (n,) and p.J.shape == (n, n)
+    np.testing.assert_array_equal(p.J, p.J.T)
+    np.testing.assert_array_equal(np.diag(p.J), 0.0)
+    upper = np.asarray(p.J)[np.triu_indices(n, k=1)]
+    # edge probability degree / (N-1) = 0.0201 over 19900 pairs: standard error 0.001
+    frac = np.mean(upper != 0)
+    assert abs(frac - degree / (n - 1)) < 0.005, frac
+    # couplings on edges N(0, g^2/degree) = 0.5625 over ~400 edges (standard error of the variance ~7%)
+    assert abs(np.var(upper[upper != 0]) / (g**2 / degree) - 1) < 0.3
+    assert abs(float(jnp.var(p.h)) / (g**2 / n) - 1) < 0.4  # 200 fields
+    # a spin's summed squared couplings ~ g^2 (SK's scale)
+    assert abs(np.mean(np.sum(np.asarray(p.J) ** 2, axis=1)) / g**2 - 1) < 0.2
+    # deterministic per key, different for another key
+    q = idf.sparse_params(key, n, degree, g)
+    np.testing.assert_array_equal(p.J, q.J)
+    np.testing.assert_array_equal(p.h, q.h)
+    assert not np.array_equal(p.J, idf.sparse_params(jax.random.key(1), n, degree, g).J)
+    # degree = N - 1 is a dense graph
+    assert np.all(np.asarray(idf.sparse_params(key, 8, 7.0).J)[np.triu_indices(8, k=1)] != 0)
+    for bad in (0.0, -1.0, float(n)):
+        with pytest.raises(ValueError, match="degree"):
+            idf.sparse_params(key, n, bad)
+    with pytest.raises(ValueError, match="n_spins"):
+        idf.sparse_params(key, 1, 1.0)
+
+
+def test_hopfield_params_low_rank_and_scale(key):
+    n, n_patterns, g = 100, 3, 2.0
+    p = idf.hopfield_params(key, n, n_patterns, g)
+    assert p.h.shape == (n,) and p.J.shape == (n, n)
+    np.testing.assert_array_equal(p.J, p.J.T)
+    np.testing.assert_array_equal(np.diag(p.J), 0.0)
+    # restoring the diagonal g sqrt(P/N) (each xi_i^2 = 1) leaves the rank-P Hebbian matrix
+    full = np.asarray(p.J, np.float64) + g * np.sqrt(n_patterns / n) * np.eye(n)
+    assert np.linalg.matrix_rank(full, tol=1e-4) <= n_patterns
+    assert np.linalg.matrix_rank(np.asarray(p.J, np.float64), tol=1e-4) > n_patterns  # the diagonal is removed
+    # off-diagonal couplings have SK's variance g^2 / N = 0.04; entries take values g/sqrt(NP) * {+-1, +-3}
+    upper = np.asarray(p.J)[np.triu_indices(n, k=1)]
+    assert abs(np.mean(upper**2) / (g**2 / n) - 1) < 0.1
+    np.testing.assert_allclose(np.unique(np.abs(upper)) * np.sqrt(n * n_patterns) / g, [1.0, 3.0], rtol=1e-5)
+    q = idf.hopfield_params(key, n, n_patterns, g)
+    np.testing.assert_array_equal(p.J, q.J)
+    np.testing.assert_array_equal(p.h, q.h)
+    assert not np.array_equal(p.J, idf.hopfield_params(jax.random.key(1), n, n_patterns, g).J)
+    with pytest.raises(ValueError, match="n_patterns"):
+        idf.hopfield_params(key, n, 0)
+
+
+@pytest.mark.parametrize("make", [lambda k: idf.sparse_params(k, 10, 3.0, 1.5),
+                                  lambda k: idf.hopfield_params(k, 10, 2, 1.5)], ids=["sparse", "hopfield"])
+def test_exact_sample_matches_moments_on_structured_truths(key, make):
+    p = make(key)
+    x = idf.exact_sample(jax.random.key(3), p, 40000)
+    mean, second = idf.exact_moments(p)
+    # Monte-Carlo standard error <= 1/sqrt(M) = 0.005; 5 sigma
+    np.testing.assert_allclose(x.mean(0), mean, atol=0.025)
+    np.testing.assert_allclose(x.T @ x / 40000, second, atol=0.025)

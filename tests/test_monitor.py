@@ -91,3 +91,46 @@ def test_held_out_score_exact_and_pseudolikelihood_are_proper():
     from ising_diffusion.monitor import STOPPING_RULES
 
     assert "score" in STOPPING_RULES
+
+
+# moment_rms (imported here, not at the top, so this block merges independently of changes to the imports above)
+
+
+def test_moment_rms_zero_for_identical_sets_and_hand_computed_cases():
+    from ising_diffusion.monitor import moment_rms
+
+    x = jnp.asarray([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0], [-1.0, -1.0, -1.0]])
+    r = moment_rms(x, x)
+    assert float(r.first) == 0.0 and float(r.second) == 0.0
+    # all +1 against all -1: means differ by 2 everywhere, every pair product is +1 in both
+    r = moment_rms(jnp.ones((4, 3)), -jnp.ones((5, 3)))
+    np.testing.assert_allclose([r.first, r.second], [2.0, 0.0], atol=1e-6)
+    # aligned pairs (s1 s2 = +1) against anti-aligned (-1), both with zero means
+    r = moment_rms(jnp.asarray([[1.0, 1.0], [-1.0, -1.0]]), jnp.asarray([[1.0, -1.0], [-1.0, 1.0]]))
+    np.testing.assert_allclose([r.first, r.second], [0.0, 2.0], atol=1e-6)
+    # N = 3: generated means (1, 0, 0), pairs (s1s2, s1s3, s2s3) = (0, 0, 1); reference x above: means (1/3, -1/3,
+    # -1/3), pairs (-1/3, -1/3, -1/3); errors (2/3, 1/3, 1/3) and (1/3, 1/3, 4/3)
+    g = jnp.asarray([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0]])
+    r = jax.jit(moment_rms)(g, x)
+    np.testing.assert_allclose(r.first, np.sqrt((4 + 1 + 1) / 27), rtol=1e-6)
+    np.testing.assert_allclose(r.second, np.sqrt((1 + 1 + 16) / 27), rtol=1e-6)
+    with pytest.raises(ValueError, match="same N"):
+        moment_rms(jnp.ones((4, 3)), jnp.ones((4, 2)))
+
+
+def test_moment_rms_ranks_a_bad_generator_below_a_good_one():
+    from ising_diffusion.ising import exact_sample, sk_params
+    from ising_diffusion.monitor import moment_rms
+
+    truth = sk_params(jax.random.key(0), 8, 1.5)
+    held_out = exact_sample(jax.random.key(1), truth, 2000)
+    good = exact_sample(jax.random.key(2), truth, 4000)  # a perfect generator
+    # independent sites with the right means (columns shuffled separately): pair correlations lost
+    keys = jax.random.split(jax.random.key(3), 8)
+    independent = jnp.stack([jax.random.permutation(k, good[:, i]) for i, k in enumerate(keys)], axis=1)
+    uniform = jnp.where(jax.random.bernoulli(jax.random.key(4), 0.5, good.shape), 1.0, -1.0)
+    r_good, r_ind, r_uni = (moment_rms(s, held_out) for s in (good, independent, uniform))
+    assert float(r_ind.second) > 3 * float(r_good.second), (r_ind, r_good)
+    assert float(r_uni.first) > 3 * float(r_good.first) and float(r_uni.second) > 3 * float(r_good.second)
+    # the perfect generator sits at the sampling floor, about 1/sqrt(2000) + 1/sqrt(4000) per moment at most
+    assert float(r_good.first) < 0.04 and float(r_good.second) < 0.04

@@ -11,20 +11,22 @@ import dataclasses
 from typing import Callable
 
 from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.d3pm import D3PMConfig, D3PMState, make_d3pm
 from ising_diffusion.generative.ddpm import DDPMConfig, DDPMState, make_ddpm
 from ising_diffusion.generative.gan import GANConfig, make_gan
 from ising_diffusion.generative.rbm import RBMConfig, make_rbm
 from ising_diffusion.generative.vae import VAEConfig, make_vae
 
 __all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
-           "GANConfig", "make_gan", "GENERATOR_CONFIGS", "GENERATOR_FACTORIES",
-           "make_generator", "make_generator_config", "register_generator"]
+           "GANConfig", "make_gan", "D3PMConfig", "D3PMState", "make_d3pm",
+           "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator"]
 
 #: name -> config dataclass (frozen, every field defaulted).
-GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig}
+GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig,
+                                     "d3pm": D3PMConfig}
 #: name -> factory ``(config, n_spins) -> Generator``.
 GENERATOR_FACTORIES: dict[str, Callable[..., Generator]] = {"ddpm": make_ddpm, "rbm": make_rbm, "vae": make_vae,
-                                                            "gan": make_gan}
+                                                            "gan": make_gan, "d3pm": make_d3pm}
 
 
 def register_generator(name: str, factory: Callable[..., Generator], config_cls: type) -> None:

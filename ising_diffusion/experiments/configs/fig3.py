@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
-from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 from ising_diffusion.experiments.configs.tiny import TINY
 
 PRESETS = ("quick", "paper", "tiny")
@@ -28,7 +28,7 @@ def get_config(preset: str = "quick") -> Fig3Config:
     if preset == "quick":
         return Fig3Config(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
-        return Fig3Config(n_seeds=10, augment=paper_augment(400), generator_config=paper_ddpm())
+        return Fig3Config(n_seeds=10, augment=PAPER_AUGMENT, generator_config=PAPER_GENERATOR)
     if preset == "tiny":
         return dataclasses.replace(Fig3Config(n_spins=8, g_values=(0.5, 1.5), n_train=64, n_test=16, n_seeds=2),
                                    **TINY)

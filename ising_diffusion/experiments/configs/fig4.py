@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
-from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 from ising_diffusion.experiments.configs.tiny import TINY
 
 PRESETS = ("quick", "paper", "tiny")
@@ -41,8 +41,7 @@ def get_config(preset: str = "quick") -> Fig4Config:
             n_seeds=10,
             sizes=((20, (100, 200, 400, 800)), (40, (1000, 2000, 4000, 8000)), (100, (5000, 10000, 20000, 40000))),
             aug_n_train=((20, 400), (40, 2000), (100, 10000)),
-            aug_counts=(0.5, 1.0, 2.0, 5.0, 10.0, 20.0),
-            augment=paper_augment(40000), generator_config=paper_ddpm())  # epochs fallback: at the largest size
+            aug_counts=(0.5, 1.0, 2.0, 5.0, 10.0, 20.0), augment=PAPER_AUGMENT, generator_config=PAPER_GENERATOR)
     if preset == "tiny":
         return dataclasses.replace(Fig4Config(sizes=((8, (32, 64)),), aug_n_train=((8, 32),),
                                               aug_counts=(1.0, 2.0), n_seeds=2), **TINY)

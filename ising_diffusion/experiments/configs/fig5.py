@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
-from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
 
 PRESETS = ("quick", "paper", "tiny")
@@ -31,7 +31,7 @@ def get_config(preset: str = "quick") -> Fig5Config:
         return Fig5Config(augment=QUICK_AUGMENT, generator_configs={"ddpm": QUICK_GENERATOR})
     if preset == "paper":
         return Fig5Config(n_seeds=10, n_train_values=(1000, 2000, 4000, 8000), generators=("ddpm", "rbm", "vae", "gan"),
-                          augment=paper_augment(8000), generator_configs={"ddpm": paper_ddpm()})
+                          augment=PAPER_AUGMENT, generator_configs={"ddpm": PAPER_GENERATOR})
     if preset == "tiny":
         return dataclasses.replace(Fig5Config(n_spins=8, n_train_values=(32, 64), n_seeds=2,
                                               generators=("ddpm", "rbm"), generator_configs={"ddpm": TINY_DDPM}),

@@ -3,7 +3,7 @@
 ``quick``: the paper's data sizes (40 cells, 8000 train / 1000 test), k = 2..20, 2 seeds x 2 masks, 500 scored test
 patterns per mask and a short diffusion training (150 epochs at learning rate 1e-3, 1x augmentation; CPU, tens of
 minutes on 2 busy cores). ``paper``: 1000 scored
-patterns, 5 seeds x 5 masks, 1000 epochs of diffusion training at the paper's learning rate 1e-4 and 10x augmentation
+patterns, 5 seeds x 5 masks, the paper budget (configs/paper.py) at the paper's learning rate 1e-4 and 10x augmentation
 (use a GPU). ``tiny``: seconds,
 for smoke tests (point ``data_path`` at a small file).
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.augment import AugmentConfig
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.generative.ddpm import DDPMConfig
-from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 
 PRESETS = ("quick", "paper", "tiny")
 
@@ -57,7 +57,8 @@ class Fig6Config:
     solvers: tuple[str, ...] = ("erasure", "pseudolikelihood")
     pl_l2: float = 1e-4
     n_augmented: int | None = 8000
-    augment: AugmentConfig = AugmentConfig(n_epochs=150, monitor_every=10, n_monitor_samples=1000)
+    augment: AugmentConfig = AugmentConfig(n_epochs=150, monitor_every=10, n_monitor_samples=1000, solver="erasure",
+                                           stopping="robust")
     ddpm: DDPMConfig = DDPMConfig(batch_size=256, ddim_steps=50, learning_rate=1e-3)
 
     def __post_init__(self):
@@ -84,12 +85,13 @@ def get_config(preset: str = "quick") -> Fig6Config:
         return Fig6Config()
     if preset == "paper":
         return Fig6Config(n_eval=None, n_masks=5, n_seeds=5, n_augmented=None,
-                          augment=AugmentConfig(**paper_augment(8000, n_monitor_samples=1000)),
-                          ddpm=DDPMConfig(**paper_ddpm()))
+                          augment=AugmentConfig(**PAPER_AUGMENT, n_monitor_samples=1000),
+                          ddpm=DDPMConfig(**PAPER_GENERATOR))
     if preset == "tiny":
         return Fig6Config(n_cells=6, n_train=200, n_test=50, n_eval=None, ks=(2, 4), n_masks=2, n_seeds=1,
                           n_augmented=200,
-                          augment=AugmentConfig(n_epochs=4, monitor_every=2, n_monitor_samples=100, n_bootstrap=20),
+                          augment=AugmentConfig(n_epochs=4, monitor_every=2, n_monitor_samples=100, n_bootstrap=20,
+                                                solver="erasure", stopping="robust"),
                           ddpm=DDPMConfig(widths=(16, 32), time_embed_dim=8, n_timesteps=100, ddim_steps=5,
                                           batch_size=64))
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")

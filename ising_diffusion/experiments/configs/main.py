@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
-from ising_diffusion.experiments.configs.paper import paper_augment, paper_ddpm
 from ising_diffusion.experiments.configs.tiny import TINY
 
 PRESETS = ("quick", "paper", "tiny")
@@ -28,8 +28,8 @@ def get_config(preset: str = "quick") -> MainConfig:
     if preset == "quick":
         return MainConfig(augment=QUICK_AUGMENT, generator_config=QUICK_GENERATOR)
     if preset == "paper":
-        return MainConfig(n_seeds=10, g_values=(0.5, 1.0, 1.5, 2.0), augment=paper_augment(400),
-                          generator_config=paper_ddpm())
+        return MainConfig(n_seeds=10, g_values=(0.5, 1.0, 1.5, 2.0), augment=PAPER_AUGMENT,
+                          generator_config=PAPER_GENERATOR)
     if preset == "tiny":
         return dataclasses.replace(MainConfig(n_spins=8, n_train=64, n_test=16, n_seeds=2), **TINY)
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")
