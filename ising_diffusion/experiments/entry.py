@@ -107,6 +107,9 @@ def figure_parser(name: str, description: str, presets: Sequence[str], *,
         p.add_argument("--data", default=None, metavar="PATH",
                        help="the recording, a file or folder (sets data_path; default: the config's)")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("--estimate", action="store_true",
+                   help="print the training steps, monitor samples and solver fits per seed and in total, and an "
+                        "estimated time from a short warm-up of each jitted piece on this device; runs nothing else")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return p
 
@@ -118,7 +121,8 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     ``data_option`` adds ``--data PATH``, which sets the config's ``data_path`` (Fig. 6's recording).
 
     Returns:
-      what ``run(config, out, progress=...)`` returns (the summary rows), or ``None`` with ``--print-config``.
+      what ``run(config, out, progress=...)`` returns (the summary rows), ``None`` with ``--print-config``, or the
+      :func:`~ising_diffusion.experiments.estimate.estimate` dict with ``--estimate``.
     """
     parser = figure_parser(name, description, presets, data_option=data_option)
     args = parser.parse_args(argv)
@@ -135,6 +139,12 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     if args.print_config:
         print(json.dumps(to_jsonable(config), indent=2))
         return None
+    if args.estimate:
+        from ising_diffusion.experiments.estimate import estimate, format_estimate
+
+        est = estimate(name, config)
+        print(format_estimate(est, args.preset))
+        return est
     out = args.out or f"runs/{name}-{args.preset}"
     try:
         return run(config, out, progress=not args.no_progress)

@@ -1,0 +1,349 @@
+"""Cost estimates of an experiment without running it (``ising-diffusion run FIG --preset P --estimate``).
+
+:func:`plan_work` lists the augmentation runs a figure's config asks for (one per sweep point: generator, sizes,
+training steps, monitor points, solver fits) and :func:`estimate` times a short warm-up of each jitted piece of such a
+run on the current device - ``augment``'s own kernel (:func:`ising_diffusion.augment.build_kernel`: init, one
+monitor point, the final piece), a few training steps and a checkpoint save, vmapped over the same number of seeds
+on random data of the same shapes - and extrapolates per sweep point:
+
+``time = compiles + init + steps x step + points x (monitor point + save) + final``
+
+Data generation, plotting and, for Fig. 6, the reconstruction itself are not included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tempfile
+import time
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["PointWork", "plan_work", "measure", "estimate", "format_estimate"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PointWork:
+    """The augmentation work of one sweep point.
+
+    Attributes:
+      label: the sweep point.
+      generator: registry name.
+      generator_config: the resolved generator config.
+      augment: the resolved :class:`ising_diffusion.AugmentConfig`.
+      n_spins, n_train, n_test, n_augmented: sizes (per seed).
+      n_seeds: seeds of the point; ``seed_batch`` of them per call (``None``: all in one call).
+      truth: whether the planted truth is known (the monitor then fits the erasure machine twice per point).
+      extra_fits: ``(rows, count)`` solver fits per seed outside ``augment`` (Fig. 4's count sweep, Fig. 6's solvers).
+    """
+
+    label: str
+    generator: str
+    generator_config: Any
+    augment: Any
+    n_spins: int
+    n_train: int
+    n_test: int
+    n_augmented: int
+    n_seeds: int
+    seed_batch: int | None = None
+    truth: bool = True
+    extra_fits: tuple = ()
+
+    @property
+    def batch_size(self) -> int:
+        return int(getattr(self.generator_config, "batch_size", 128))
+
+    @property
+    def steps_per_point(self) -> int:
+        return _steps_per_point(self.augment, self.n_train, self.batch_size)
+
+    @property
+    def n_points(self) -> int:
+        return _n_points(self.augment, self.n_train, self.batch_size)
+
+    @property
+    def n_steps(self) -> int:
+        """Optimiser steps per seed."""
+        return self.n_points * self.steps_per_point
+
+    @property
+    def n_monitor(self) -> int:
+        m = self.augment.n_monitor_samples
+        return self.n_augmented if m is None else int(m)
+
+    @property
+    def monitor_samples(self) -> int:
+        """Generated samples per seed over all monitor points."""
+        return self.n_points * self.n_monitor
+
+    @property
+    def fit_rows(self) -> list[tuple[int, int]]:
+        """``(rows, count)`` of every solver fit per seed, as ``augment``'s kernel runs them: ``w_train``; at each
+        monitor point one fit per distinct mix size (training + ``r M`` generated samples) and, with the truth, one
+        to the generated samples alone (and one to training + all of them if no mix size is that); the two final
+        fits; and the extra ones."""
+        from ising_diffusion.augment import mix_sizes
+
+        sizes = sorted(set(mix_sizes(self.augment.mix_grid, self.n_train, self.n_monitor)) - {0})
+        per_point = [(self.n_train + m, self.n_points) for m in sizes]
+        if self.truth:
+            per_point.append((self.n_monitor, self.n_points))
+            if self.n_monitor not in sizes:
+                per_point.append((self.n_train + self.n_monitor, self.n_points))
+        rows = [(self.n_train, 1)] + per_point + [(self.n_augmented, 1), (self.n_augmented + self.n_train, 1)]
+        return rows + [tuple(e) for e in self.extra_fits]
+
+    @property
+    def n_fits(self) -> int:
+        """Solver fits per seed."""
+        return sum(c for _, c in self.fit_rows)
+
+    @property
+    def calls(self) -> int:
+        return 1 if self.seed_batch is None else math.ceil(self.n_seeds / self.seed_batch)
+
+    @property
+    def seeds_per_call(self) -> int:
+        return self.n_seeds if self.seed_batch is None else min(self.seed_batch, self.n_seeds)
+
+
+def _steps_per_epoch(n_train, batch_size):
+    return math.ceil(n_train / batch_size)
+
+
+def _schedule(aug, n_train, batch_size) -> tuple[int, int]:
+    """``(steps_per_point, n_points)`` of ``aug`` for this training size (a step budget where the config has one)."""
+    spe = _steps_per_epoch(n_train, batch_size)
+    if hasattr(aug, "schedule"):
+        return tuple(int(v) for v in aug.schedule(spe))
+    if getattr(aug, "n_steps", None) is not None:
+        return int(aug.monitor_steps), int(aug.n_steps) // int(aug.monitor_steps)
+    return int(aug.monitor_every) * spe, int(aug.n_epochs) // int(aug.monitor_every)
+
+
+def _steps_per_point(aug, n_train, batch_size) -> int:
+    return _schedule(aug, n_train, batch_size)[0]
+
+
+def _n_points(aug, n_train, batch_size) -> int:
+    return _schedule(aug, n_train, batch_size)[1]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# what each figure runs
+
+
+def _resolved(generator: str, overrides: dict):
+    from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator_config
+
+    return make_generator_config(generator, overrides) or GENERATOR_CONFIGS[generator]()
+
+
+def _augment(overrides: dict):
+    from ising_diffusion import AugmentConfig
+    from ising_diffusion.experiments.synthetic import make_augment_config
+
+    return make_augment_config(overrides) or AugmentConfig()
+
+
+def plan_work(name: str, cfg) -> list[PointWork]:
+    """The sweep points of experiment ``name`` (``fig2`` .. ``fig6``, ``main``) under ``cfg``, as :class:`PointWork`."""
+    if name == "fig6":
+        return _plan_fig6(cfg)
+    aug = _augment(cfg.augment)
+    n_aug = lambda m: max(1, int(round(cfg.n_augmented_factor * m)))  # noqa: E731
+    common = dict(n_seeds=cfg.n_seeds, seed_batch=cfg.seed_batch, augment=aug)
+    if name in ("fig2", "fig3", "main"):
+        gs = (cfg.g,) if name == "fig2" else cfg.g_values
+        gen = _resolved(cfg.generator, cfg.generator_config)
+        return [PointWork(f"g={g}", cfg.generator, gen, n_spins=cfg.n_spins, n_train=cfg.n_train, n_test=cfg.n_test,
+                          n_augmented=n_aug(cfg.n_train), **common) for g in gs]
+    if name == "fig4":
+        gen = _resolved(cfg.generator, cfg.generator_config)
+        n_test = lambda m: max(1, int(round(cfg.test_fraction * m)))  # noqa: E731
+        out = [PointWork(f"size:N={n},M={m}", cfg.generator, gen, n_spins=n, n_train=m, n_test=n_test(m),
+                         n_augmented=n_aug(m), **common) for n, sizes in cfg.sizes for m in sizes]
+        for n, m in cfg.aug_n_train:
+            counts = [max(1, int(round(c * m))) for c in cfg.aug_counts]
+            extra = tuple((c, 1) for c in counts) + tuple((c + m, 1) for c in counts)
+            out.append(PointWork(f"count:N={n},M={m}", cfg.generator, gen, n_spins=n, n_train=m, n_test=n_test(m),
+                                 n_augmented=max(counts), extra_fits=extra, **common))
+        return out
+    if name == "fig5":
+        from ising_diffusion import GENERATOR_CONFIGS
+
+        n_test = max(max(1, int(round(cfg.test_fraction * m))) for m in cfg.n_train_values)
+        return [PointWork(f"{g}:M={m}", g, _resolved(g, cfg.generator_configs.get(g, {})), n_spins=cfg.n_spins,
+                          n_train=m, n_test=n_test, n_augmented=n_aug(m), **common)
+                for g in cfg.generators if g in GENERATOR_CONFIGS for m in cfg.n_train_values]
+    raise ValueError(f"no cost model for experiment {name!r}")
+
+
+def _plan_fig6(cfg) -> list[PointWork]:
+    # one seed-batched augmentation of the recording (no truth: the monitor only samples); the erasure machine's
+    # fits are inside augment, each other solver is fitted to training, augmented and combined data
+    n_aug = cfg.n_augmented if cfg.n_augmented is not None else (
+        cfg.augment.n_augmented if cfg.augment.n_augmented is not None else 10 * cfg.n_train)
+    extra = []
+    for solver in cfg.solvers:
+        if solver != "erasure":
+            extra += [(cfg.n_train, 1), (n_aug, 1), (n_aug + cfg.n_train, 1)]
+    return [PointWork("models", "ddpm", cfg.ddpm, cfg.augment, n_spins=cfg.n_cells, n_train=cfg.n_train,
+                      n_test=cfg.n_test, n_augmented=n_aug, n_seeds=cfg.n_seeds, seed_batch=cfg.seed_batch,
+                      truth=False, extra_fits=tuple(extra))]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# the warm-up
+
+
+def _best(fn, repeats):
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _first_and_best(fn, repeats=2):
+    t = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t
+    best = _best(fn, repeats)
+    return max(first - best, 0.0), best
+
+
+def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict:
+    """Time a short warm-up of ``p``'s augmentation kernel (:func:`ising_diffusion.augment.build_kernel`, jitted and
+    vmapped over ``p.seeds_per_call`` seeds as ``augment`` runs it) on random data of the same shapes.
+
+    Pieces: ``init`` (``w_train`` and the test statistics), a training chunk of ``warm_steps`` steps (the cost of one
+    optimiser step), the kernel's ``step`` with one training step (a monitor point: sampling, the solver fits, the
+    held-out scores), ``finalize`` with ``min(n_augmented, max_final)`` samples (scaled linearly to
+    ``n_augmented``) and a checkpoint save.
+
+    Returns:
+      seconds per call of all seeds: ``init``, ``step`` (one optimiser step), ``monitor`` (one monitor point),
+      ``final`` (the final piece at full size), ``save``, and ``compile`` (init + step + finalize kernels and the
+      first save).
+    """
+    from ising_diffusion.augment import _resolve_solver, build_kernel
+    from ising_diffusion.checkpoint import Checkpointer
+    from ising_diffusion.generative import make_generator
+    from ising_diffusion.ising import IsingParams
+
+    s, n = p.seeds_per_call, p.n_spins
+    gen = make_generator(p.generator, p.generator_config, n)
+    solver, options = _resolve_solver(None, None, p.augment, n)
+    n_final = max(2, min(p.n_augmented, max_final))
+    kern = build_kernel(gen, solver=solver, solver_options=options, config=p.augment, steps_per_point=1,
+                        n_monitor=p.n_monitor, n_augmented=n_final, m_train=p.n_train, n_spins=n)
+    init, step, final = (jax.jit(jax.vmap(f)) for f in kern)
+    keys = jax.random.split(jax.random.key(0), s)
+    spins = lambda k, m: jax.random.rademacher(jax.random.key(k), (s, m, n)).astype(jnp.float32)  # noqa: E731
+    train, test = spins(1, p.n_train), spins(2, p.n_test)
+    truth = IsingParams(jnp.zeros((s, n)), jnp.zeros((s, n, n))) if p.truth else None
+    c_init, t_init = _first_and_best(lambda: jax.block_until_ready(init(keys, train, test, truth)), 1)
+    state, fixed = init(keys, train, test, truth)
+
+    train_chunk = jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, warm_steps)))
+    holder = {"g": state.gen}
+
+    def run_train():
+        holder["g"], losses = train_chunk(keys, holder["g"], train)
+        jax.block_until_ready(losses)
+
+    _, t_train = _first_and_best(run_train)
+    c_step, t_step1 = _first_and_best(lambda: jax.block_until_ready(step(state, fixed)))
+    c_final, t_final = _first_and_best(lambda: jax.block_until_ready(final(state.gen, fixed)), 1)
+    with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
+        counter = iter(range(1, 100))
+        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), {"state": state}), 1)
+    t_one = t_train / warm_steps
+    return {"seeds": s, "init": t_init, "step": t_one, "monitor": max(t_step1 - t_one, 0.0),
+            "final": t_final * p.n_augmented / n_final, "save": t_save, "compile": c_init + c_step + c_final + c_save,
+            "compile_parts": {"init": c_init, "step": c_step, "final": c_final, "save": c_save}}
+
+
+def _key(p: PointWork):
+    return (p.generator, p.generator_config, p.augment, p.n_spins, p.n_train, p.n_test, p.n_augmented,
+            p.seeds_per_call, p.truth)
+
+
+def point_seconds(p: PointWork, t: dict) -> dict:
+    """Estimated seconds of ``p`` from the warm-up timings ``t`` (:func:`measure`), by part."""
+    extra = sum(rows * count for rows, count in p.extra_fits) / max(p.n_train, 1) * t["init"]
+    parts = {"init": t["init"], "train": p.n_steps * t["step"], "monitor": p.n_points * (t["monitor"] + t["save"]),
+             "final": t["final"] + extra, "compile": t["compile"] / p.calls}  # compiles: once per run
+    return {k: v * p.calls for k, v in parts.items()}
+
+
+def estimate(name: str, cfg, *, measure_fn: Callable[[PointWork], dict] = measure) -> dict:
+    """Counts and estimated time of experiment ``name`` under ``cfg`` on the current device (nothing is run but the
+    warm-up: one :func:`measure` per distinct generator/size/seed-batch combination).
+
+    Returns:
+      ``{"points": [...], "total": {...}, "device": str}``; each point has its counts per seed and in total and its
+      estimated seconds by part; ``total`` sums them.
+    """
+    work = plan_work(name, cfg)
+    cache: dict = {}
+    compiled: set = set()
+    points = []
+    for p in work:
+        k = _key(p)
+        if k not in cache:
+            cache[k] = measure_fn(p)
+        secs = point_seconds(p, cache[k])
+        # augment keeps its compiled pieces for identical static settings and shapes: pay the compiles once each
+        shapes = (k, p.augment, p.n_train, p.n_test, p.n_augmented, p.n_monitor, p.steps_per_point)
+        if shapes in compiled:
+            secs["compile"] = 0.0
+        compiled.add(shapes)
+        points.append({"label": p.label, "generator": p.generator, "n_spins": p.n_spins, "n_train": p.n_train,
+                       "n_seeds": p.n_seeds, "steps_per_seed": p.n_steps, "monitor_points": p.n_points,
+                       "monitor_samples_per_seed": p.monitor_samples, "fits_per_seed": p.n_fits,
+                       "steps": p.n_steps * p.n_seeds, "monitor_samples": p.monitor_samples * p.n_seeds,
+                       "fits": p.n_fits * p.n_seeds, "seconds": secs, "total_s": sum(secs.values())})
+    total = {k: sum(pt[k] for pt in points) for k in ("steps", "monitor_samples", "fits", "total_s")}
+    total["seconds"] = {k: sum(pt["seconds"][k] for pt in points) for k in points[0]["seconds"]} if points else {}
+    total["points"] = len(points)
+    dev = jax.devices()[0]
+    return {"experiment": name, "points": points, "total": total, "device": f"{dev.platform} ({dev.device_kind}) "
+            f"x{len(jax.devices())}", "warmups": len(cache)}
+
+
+def _hms(s: float) -> str:
+    s = int(round(s))
+    h, r = divmod(s, 3600)
+    m, sec = divmod(r, 60)
+    return f"{h} h {m:02d} min" if h else (f"{m} min {sec:02d} s" if m else f"{sec} s")
+
+
+def format_estimate(est: dict, preset: str | None = None) -> str:
+    """A plain-text table of :func:`estimate`'s counts and times."""
+    head = ["point", "gen", "N", "M", "seeds", "steps/seed", "monitor pts", "monitor samples/seed", "fits/seed",
+            "est. time"]
+    lines = [head]
+    for p in est["points"]:
+        lines.append([p["label"], p["generator"], str(p["n_spins"]), str(p["n_train"]), str(p["n_seeds"]),
+                      str(p["steps_per_seed"]), str(p["monitor_points"]), str(p["monitor_samples_per_seed"]),
+                      str(p["fits_per_seed"]), _hms(p["total_s"])])
+    w = [max(len(r[i]) for r in lines) for i in range(len(head))]
+    out = [f"{est['experiment']}" + (f" --preset {preset}" if preset else "") + f": {len(est['points'])} sweep "
+           f"point(s); estimate on {est['device']} from {est['warmups']} warm-up(s), nothing else run"]
+    out += ["  ".join(c.ljust(x) for c, x in zip(r, w)) for r in lines]
+    out.insert(2, "  ".join("-" * x for x in w))
+    t = est["total"]
+    out.append(f"total: {t['steps']} training steps, {t['monitor_samples']} monitor samples, {t['fits']} solver "
+               f"fits (all seeds)")
+    parts = ", ".join(f"{k} {_hms(v)}" for k, v in t["seconds"].items())
+    out.append(f"estimated time: {_hms(t['total_s'])} ({parts}); excludes data generation, plotting"
+               + (" and the reconstruction" if est["experiment"] == "fig6" else ""))
+    return "\n".join(out)

@@ -1,0 +1,95 @@
+"""``--estimate``: counts per figure and preset from the config (checked by hand-derivable planted cases), the time
+model, and one real warm-up on the tiny preset."""
+
+import math
+
+import pytest
+
+from ising_diffusion.experiments.estimate import PointWork, estimate, format_estimate, plan_work, point_seconds
+from ising_diffusion.experiments.configs import get_config
+from ising_diffusion.experiments.entry import figure_main
+
+FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "main")
+
+
+def _config(name, preset):
+    return get_config(name, preset)
+
+
+def _fake_measure(p):
+    return {"seeds": p.seeds_per_call, "init": 0.5, "step": 1e-3, "monitor": 0.2, "final": 1.0, "save": 1e-2,
+            "compile": 5.0}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+@pytest.mark.parametrize("preset", ("tiny", "quick", "paper"))
+def test_every_figure_and_preset_is_planned(name, preset):
+    est = estimate(name, _config(name, preset), measure_fn=_fake_measure)
+    assert est["points"], (name, preset)
+    t = est["total"]
+    assert t["steps"] > 0 and t["monitor_samples"] > 0 and t["fits"] > 0
+    assert math.isfinite(t["total_s"]) and t["total_s"] > 0
+    assert t["steps"] == sum(p["steps_per_seed"] * p["n_seeds"] for p in est["points"])
+    text = format_estimate(est, preset)
+    assert "training steps" in text and "estimated time" in text
+
+
+def test_counts_of_the_quick_main_job():
+    from ising_diffusion.augment import mix_sizes
+
+    cfg = _config("main", "quick")
+    (p,) = plan_work("main", cfg)
+    steps_per_point, n_points = p.augment.schedule(math.ceil(p.n_train / p.batch_size))
+    assert (p.n_steps, p.n_points) == (steps_per_point * n_points, n_points)
+    assert p.monitor_samples == n_points * p.n_monitor
+    # w_train + per point (one per distinct mix size, samples alone, and training + all samples if no mix size is
+    # that) + two final fits
+    sizes = set(mix_sizes(p.augment.mix_grid, p.n_train, p.n_monitor)) - {0}
+    per_point = len(sizes) + 1 + (p.n_monitor not in sizes)
+    assert p.n_fits == 1 + n_points * per_point + 2
+    est = estimate("main", cfg, measure_fn=_fake_measure)
+    assert est["total"]["steps"] == p.n_steps * cfg.n_seeds and est["total"]["fits"] == p.n_fits * cfg.n_seeds
+
+
+def test_compiles_paid_once_for_identical_points():
+    cfg = _config("fig3", "quick")  # four g values, identical shapes
+    est = estimate("fig3", cfg, measure_fn=_fake_measure)
+    compiles = [p["seconds"]["compile"] for p in est["points"]]
+    assert compiles[0] == 5.0 and compiles[1:] == [0.0] * (len(compiles) - 1)
+
+
+def test_time_model_is_linear_in_the_work():
+    from ising_diffusion import AugmentConfig, DDPMConfig
+
+    p = PointWork("x", "ddpm", DDPMConfig(batch_size=100), AugmentConfig(n_steps=20, monitor_steps=10,
+                                                                         n_monitor_samples=50),
+                  n_spins=10, n_train=200, n_test=20, n_augmented=300, n_seeds=3)
+    t = {"init": 3.0, "step": 2.0, "monitor": 0.5, "final": 4.0, "save": 1.0, "compile": 7.0}
+    s = point_seconds(p, t)
+    assert p.n_steps == 20 and p.n_points == 2
+    assert s == {"init": 3.0, "train": 40.0, "monitor": 2 * (0.5 + 1.0), "final": 4.0, "compile": 7.0}
+    # seed batches of 2: two calls, each the same per-call cost; the compile is paid once
+    s2 = point_seconds(PointWork(**{**p.__dict__, "seed_batch": 2}), t)
+    assert s2["train"] == 80.0 and s2["compile"] == 7.0
+
+
+def test_estimate_flag_tiny(capsys):
+    est = figure_main("fig2", ["--preset", "tiny", "--estimate"], lambda preset: _config("fig2", preset),
+                      lambda *a, **k: pytest.fail("--estimate must not run the experiment"), ("tiny",), "fig2")
+    out = capsys.readouterr().out
+    assert "fig2 --preset tiny" in out and "estimated time" in out
+    (p,) = est["points"]
+    assert p["steps_per_seed"] == 8 and p["monitor_points"] == 2  # 4 epochs x 2 steps; a point every 2 epochs
+    assert all(v >= 0 and math.isfinite(v) for v in p["seconds"].values()) and p["total_s"] > 0
+
+
+@pytest.mark.parametrize("name", ("fig2", "fig3", "fig4", "main", "fig5", "fig6"))
+def test_paper_presets_train_the_paper_budget(name):
+    from ising_diffusion.experiments.configs.paper import PAPER_MONITOR_STEPS, PAPER_N_STEPS
+
+    work = [p for p in plan_work(name, _config(name, "paper")) if p.generator == "ddpm"]
+    assert work and all(p.generator_config.widths == (128, 256, 512) for p in work)
+    assert all(p.generator_config.learning_rate == 1e-4 for p in work)
+    # the same step budget at every training size, the paper's procedure
+    assert all(p.n_steps == PAPER_N_STEPS and p.steps_per_point == PAPER_MONITOR_STEPS for p in work)
+    assert all(p.n_points == 50 and p.augment.stopping == "paper" and p.augment.solver == "erasure" for p in work)
