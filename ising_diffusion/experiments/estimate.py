@@ -240,7 +240,7 @@ def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict
 
     s, n = p.seeds_per_call, p.n_spins
     gen = make_generator(p.generator, p.generator_config, n)
-    solver, options = _resolve_solver(None, None, p.augment, n)
+    solver, options = _resolve_solver(None, None, p.augment, n, p.n_train)
     n_final = max(2, min(p.n_augmented, max_final))
     kern = build_kernel(gen, solver=solver, solver_options=options, config=p.augment, steps_per_point=1,
                         n_monitor=p.n_monitor, n_augmented=n_final, m_train=p.n_train, n_spins=n)
