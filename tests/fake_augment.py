@@ -12,7 +12,7 @@ import numpy as np
 from ising_diffusion.augment import AugmentResult
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.monitor import StoppingCurve
-from ising_diffusion.experiments_lib.synthetic import mse_seeds
+from ising_diffusion.experiments.synthetic import mse_seeds
 
 
 @jax.jit

@@ -23,7 +23,7 @@ from ising_diffusion.experiments.synthetic import augment_point, infer_seeds_bat
 from ising_diffusion.monitor import moment_rms
 from ising_diffusion.synthetic import observed_samples
 
-__all__ = ["run_map", "oracle_key", "main"]
+__all__ = ["run_map", "plot_map", "main"]
 
 BY = ["truth", "n_spins", "g", "n_train", "generator"]
 VALUES = ("mse_train", "mse_selected", "mse_combined", "mse_oracle", "ratio_selected", "ratio_combined",
@@ -32,19 +32,14 @@ TABLE = {"MSE train only": "mse_train", "selected/train": "ratio_selected", "com
          "oracle/train": "ratio_oracle", "recommended": "recommended", "pair-moment RMS": "moment_rms_second"}
 
 
-def oracle_key(key):
-    """The key of a seed's fresh oracle samples: ``fold_in(key, 4)`` (truth 1, data 2, generator 3)."""
-    return jax.random.fold_in(key, 4)
-
-
 @partial(jax.jit, static_argnames=("n_samples", "sampler"))
 def _fresh(keys, truths, n_samples, sampler):
-    return jax.vmap(lambda k, t: observed_samples(oracle_key(k), t, n_samples, sampler))(keys, truths)
+    """The oracle's fresh samples of each seed's truth, keyed ``fold_in(k, 4)`` (truth 1, data 2, generator 3)."""
+    return jax.vmap(lambda k, t: observed_samples(jax.random.fold_in(k, 4), t, n_samples, sampler))(keys, truths)
 
 
 def _pid(point) -> str:
-    truth, n, g, m = point
-    return f"{truth}:N={n}:g={g:g}:M={m}"
+    return "{}:N={}:g={:g}:M={}".format(*point)
 
 
 def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[dict]:
@@ -61,7 +56,6 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
       the summary rows (per truth, N, g, M and generator).
     """
     from ising_diffusion import GENERATOR_CONFIGS
-
     generators = [g for g in cfg.generators if g in GENERATOR_CONFIGS]
     if len(generators) < len(cfg.generators):
         warnings.warn(f"generators {sorted(set(cfg.generators) - set(generators))} are not registered; skipped")
@@ -79,9 +73,9 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
         truths, n_fresh = task(point).truth, max(2, int(round(cfg.oracle_factor * point[3])))
         fresh = run_seeds(lambda k, t: _fresh(k, t, n_fresh, cfg.sampler), keys, truths, **batching)
         mse = mse_seeds(truths, infer_seeds_batch(fresh, "pseudolikelihood", **batching, **cfg.solver_options))
-        return [{"seed": s, "n_oracle": n_fresh, "mse_oracle": float(mse[i])} for i, s in enumerate(seeds)]
+        return [dict(zip(BY, point), seed=s, n_oracle=n_fresh, mse_oracle=float(mse[i])) for i, s in enumerate(seeds)]
 
-    oracle = run.table("oracle")
+    oracle = run.table("oracle")  # first: one fit per point and seed, shared by the generators
     run_sweep([(_pid(p), p) for p in cfg.points()], oracle_point, oracle, seeds, progress=progress, desc="map oracle")
 
     def map_point(pid, gp):
@@ -98,8 +92,9 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
             row = dict(zip(BY, (*point, gen)), seed=s, **{f"mse_{k}": v for k, v in mse.items()},
                        mse_oracle=orc[s], recommended=float(res.recommended[i]), stop_mix=float(res.stop_mix[i]),
                        stop_step=int(res.stop_step[i]), solver_l2=float(res.solver_l2[i]),
-                       moment_rms_first=float(rms.first[i]), moment_rms_second=float(rms.second[i]),
-                       moment_rms_train_first=float(floor.first[i]), moment_rms_train_second=float(floor.second[i]))
+                       **{f"time_{k}": float(np.max(v)) for k, v in res.timing.items()},  # per call, all seeds
+                       **{f"moment_rms{w}_{o}": float(getattr(r, o)[i]) for w, r in (("", rms), ("_train", floor))
+                          for o in ("first", "second")})
             for part in ("selected", "combined", "oracle"):  # paired per seed: the seeds' own truths differ a lot
                 row[f"ratio_{part}"] = row[f"mse_{part}"] / mse["train"]
             row["helped"] = float(row["ratio_selected"] < 1.0)
@@ -120,24 +115,22 @@ def plot_map(path: Path, summary: list[dict], generators, cfg: MapConfig) -> Pat
     """One panel per truth kind: each generator's selected / training-only MSE ratio (mean and 95% CI over seeds) per
     (N, g, M), hollow markers the combined fit's, grey crosses the oracle's for scale; below 1 augmentation helps."""
     from ising_diffusion.experiments.plotting import plt, save_figure
-
     truths = list(dict.fromkeys(r["truth"] for r in summary))
     fig, axes = plt.subplots(1, len(truths), figsize=(5 * len(truths), 4.5), squeeze=False, sharey=True)
+    series = ([(g, "ratio_selected", dict(color=f"C{k}", label=f"{g} selected")) for k, g in enumerate(generators)]
+              + [(g, "ratio_combined", dict(color=f"C{k}", mfc="none", alpha=0.6, label=f"{g} combined"))
+                 for k, g in enumerate(generators)]
+              + [(generators[0], "ratio_oracle", dict(color="0.5", marker="x", label="oracle, fresh real samples"))])
     for ax, truth in zip(axes[0], truths):
-        cells = sorted({(r["n_spins"], r["g"], r["n_train"]) for r in summary if r["truth"] == truth})
+        rows = [r for r in summary if r["truth"] == truth]
+        cells = sorted({(r["n_spins"], r["g"], r["n_train"]) for r in rows})
         ax.axhline(1.0, color="0.4", ls="--", lw=1, label="training only")
-        for k, gen in enumerate([*generators, None]):
-            sel = {(r["n_spins"], r["g"], r["n_train"]): r for r in summary if r["truth"] == truth
-                   and r["generator"] == (gen or generators[0])}
-            x = np.arange(len(cells)) + 0.12 * (k - len(generators) / 2)
-            for col, style in ([("ratio_oracle", dict(marker="x", color="0.5", label="oracle, 10x real"))] if gen is None
-                               else [("ratio_selected", dict(marker="o", color=f"C{k}", label=f"{gen} selected")),
-                                     ("ratio_combined", dict(marker="o", mfc="none", color=f"C{k}", alpha=0.6,
-                                                             label=f"{gen} combined"))]):
-                m, lo, hi = (np.array([sel[c].get(f"{col}_{q}", np.nan) if c in sel else np.nan for c in cells])
-                             for q in ("mean", "lo", "hi"))
-                err = np.stack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
-                ax.errorbar(x, m, yerr=err, ls="none", capsize=3, **style)
+        for j, (gen, col, style) in enumerate(series):  # side by side within each (N, g, M) cell
+            sel = {(r["n_spins"], r["g"], r["n_train"]): r for r in rows if r["generator"] == gen}
+            m, lo, hi = (np.array([sel.get(c, {}).get(f"{col}_{q}", np.nan) for c in cells], float)
+                         for q in ("mean", "lo", "hi"))
+            ax.errorbar(np.arange(len(cells)) + 0.6 * (j / (len(series) - 1) - 0.5), m, ls="none", capsize=3,
+                        yerr=np.stack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)]), **{"marker": "o", **style})
         ax.set_xticks(range(len(cells)), [f"g={g:g}\nM={m}" + (f"\nN={n}" if n != cfg.n_spins else "")
                                           for n, g, m in cells])
         ax.set(yscale="log", title=f"{truth} truth (N={cfg.n_spins}, {cfg.n_seeds} seeds)")

@@ -24,7 +24,7 @@ MAP_SOLVER_OPTIONS = {"l2": 1e-2}
 
 #: quick-preset generator training: measured for one seed at N = 20, M = 800 (docs/map.md) and sized so the whole
 #: quick sweep (6 seeds, 26 augment calls) fits two hours on 2 CPU cores.
-QUICK_MAP_AUGMENT = {"n_steps": 2000, "monitor_steps": 250, "n_monitor_samples": 1000, "mix_grid": (0.0, 1.0, 4.0),
+QUICK_MAP_AUGMENT = {"n_steps": 2000, "monitor_steps": 250, "n_monitor_samples": 1600, "mix_grid": (0.0, 0.5, 1.0, 2.0),
                      "stopping": "score"}
 QUICK_MAP_GENERATORS = {"ddpm": {"widths": (64, 128, 256), "learning_rate": 1e-3, "ddim_steps": 20},
                         "d3pm": {"widths": (64, 128, 256), "learning_rate": 1e-3, "sample_steps": 25}}
@@ -99,7 +99,7 @@ def get_config(preset: str = "quick") -> MapConfig:
     if preset == "tiny":
         tiny_d3pm = {"widths": (16, 32), "time_embed_dim": 8, "n_timesteps": 10, "batch_size": 32}
         return MapConfig(n_spins=6, truths=("sk", "sparse"), g_values=(1.0,), n_train_values=(32,),
-                         extra_points=(("hopfield", 8, 1.0, 32),), degree=2.0, n_seeds=2,
+                         extra_points=(("hopfield", 6, 1.0, 32),), degree=2.0, n_seeds=2,
                          augment={**TINY["augment"], "stopping": "score"},
                          generator_configs={"ddpm": TINY_DDPM, "d3pm": tiny_d3pm})
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")
