@@ -64,8 +64,8 @@ def test_synthetic_task_takes_the_truth_kind():
 def test_presets_cover_the_issue():
     quick, paper = get_config("quick"), get_config("paper")
     assert quick.n_seeds >= 6 and set(quick.generators) == {"ddpm", "d3pm"}
-    grid = {(t, n, g, m) for t, n, g, m in quick.points()}
-    assert {(t, 20, g, m) for t in TRUTH_KINDS for g in (1.0, 2.0) for m in (200, 800)} | {("sk", 40, 1.0, 1000)} == grid
+    grid = {(t, 20, g, m) for t in TRUTH_KINDS for g in (1.0, 2.0) for m in (200, 800)}
+    assert set(quick.points()) == grid | {("sk", 40, 1.0, 1000)}
     assert paper.n_seeds >= 10 and set(paper.generators) == {"ddpm", "d3pm", "rbm"}
     with pytest.raises(ValueError, match="truth kinds"):
         MapConfig(truths=("sk", "gaussian"))

@@ -1,10 +1,10 @@
 """The synthetic task of the paper (METHODS.md section 2), batched over seeds, and the seed-batched augmentation of
 one sweep point.
 
-For seed key ``k``: the truth is ``truth_params(kind, fold_in(k, 1), N, g)`` (SK unless a kind is given) and the observed data are drawn with
-``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by Metropolis chains otherwise
-(:mod:`ising_diffusion.synthetic`). The same seed therefore gives the same standardised couplings at every ``g`` and
-nested data sets at every training size, so sweep points are paired comparisons.
+For seed key ``k``: the truth is ``truth_params(kind, fold_in(k, 1), N, g)`` (SK unless a kind is given) and the
+observed data are drawn with ``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by
+Metropolis chains otherwise (:mod:`ising_diffusion.synthetic`). The same seed therefore gives the same standardised
+couplings at every ``g`` and nested data sets at every training size, so sweep points are paired comparisons.
 """
 
 from __future__ import annotations

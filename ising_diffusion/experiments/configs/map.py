@@ -22,10 +22,11 @@ PRESETS = ("quick", "paper", "tiny")
 #: branch cv) is on main; then this one line becomes ``{"l2": "cv"}``.
 MAP_SOLVER_OPTIONS = {"l2": 1e-2}
 
-#: quick-preset generator training: measured for one seed at N = 20, M = 800 (docs/map.md) and sized so the whole
-#: quick sweep (6 seeds, 26 augment calls) fits two hours on 2 CPU cores.
-QUICK_MAP_AUGMENT = {"n_steps": 2000, "monitor_steps": 250, "n_monitor_samples": 1600, "mix_grid": (0.0, 0.5, 1.0, 2.0),
-                     "stopping": "score"}
+#: quick-preset generator training: timed for 1 and 3 seeds at N = 20, M = 200 and 800 (docs/map.md, "Budget") and
+#: sized so the whole quick sweep (6 seeds, 26 augment calls) is estimated at under two hours on 2 CPU cores. The
+#: mix grid stops at 2 M so the largest mix (1600 samples at M = 800) fits the monitor samples.
+QUICK_MAP_AUGMENT = {"n_steps": 2000, "monitor_steps": 250, "n_monitor_samples": 1600,
+                     "mix_grid": (0.0, 0.5, 1.0, 2.0), "stopping": "score"}
 QUICK_MAP_GENERATORS = {"ddpm": {"widths": (64, 128, 256), "learning_rate": 1e-3, "ddim_steps": 20},
                         "d3pm": {"widths": (64, 128, 256), "learning_rate": 1e-3, "sample_steps": 25}}
 
