@@ -30,7 +30,7 @@ from ising_diffusion.impute import RECOMMENDED_METHOD  # what impute fits unless
 
 __all__ = ["main", "build_parser"]
 
-FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
+FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "map")
 
 
 def _bounded(cast, what: str, ok):
@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run one figure's experiment; options after the figure name go to it "
                                    "(e.g. 'ising-diffusion run fig3 --help').")
     p.add_argument("figure", choices=FIGURES, help="which figure: fig2 (stopping curve), fig3 (MSE vs g), fig4 (MSE "
-                                                  "vs training/augmented size), fig5 (generators), fig6 (retina)")
+                                                  "vs training/augmented size), fig5 (generators), fig6 (retina), "
+                                                  "map (issue 14: truth kind x g x M x generator)")
     p.add_argument("args", nargs=argparse.REMAINDER,
                    help="options of the figure (--preset quick|paper|tiny, --out DIR, --seeds S, --set KEY=VALUE)")
 
@@ -585,8 +586,9 @@ def _run_entry(name: str, argv: Sequence[str]) -> int:
     """Run the experiment ``name`` (``"main"`` or a figure) with its own command line ``argv``."""
     from ising_diffusion.experiments import fig2, fig3, fig4, fig5, fig6
     from ising_diffusion.experiments import main as main_job
+    from ising_diffusion.experiments import map as map_job
 
-    entries = {"fig2": fig2, "fig3": fig3, "fig4": fig4, "fig5": fig5, "fig6": fig6, "main": main_job}
+    entries = {"fig2": fig2, "fig3": fig3, "fig4": fig4, "fig5": fig5, "fig6": fig6, "main": main_job, "map": map_job}
     entries[name].main(list(argv))
     return 0
 

@@ -3,7 +3,8 @@ derivation the paper's synthetic task uses (METHODS.md section 2).
 
 For a seed key ``k``: the truth is drawn with :func:`truth_key` ``(k)`` and the observed data with :func:`data_key`
 ``(k)``, so the same seed gives the same couplings and nested data sets wherever it is used (the experiments and
-``ising-diffusion sample``).
+``ising-diffusion sample``). :func:`truth_params` draws a planted model of any kind in :data:`TRUTH_KINDS` (SK,
+sparse, Hopfield), so a synthetic task can be run on each.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import dataclasses
 
 import jax
 
-from ising_diffusion.ising import IsingParams, exact_sample
+from ising_diffusion.ising import IsingParams, exact_sample, hopfield_params, sk_params, sparse_params
 from ising_diffusion.sampling import metropolis_sample
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["SamplerConfig", "truth_key", "data_key", "observed_samples"]
+__all__ = ["SamplerConfig", "TRUTH_KINDS", "truth_params", "truth_key", "data_key", "observed_samples"]
+
+#: the planted-model kinds of :func:`truth_params`.
+TRUTH_KINDS = ("sk", "sparse", "hopfield")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +42,33 @@ class SamplerConfig:
     def __post_init__(self):
         if self.n_chains < 1 or self.burn_in < 0 or self.thin < 1:
             raise ValueError(f"need n_chains >= 1, burn_in >= 0, thin >= 1; got {self}")
+
+
+def truth_params(kind: str, key: PRNGKey, n_spins: int, g: float = 1.0, *, degree: float = 3.0,
+                 n_patterns: int = 2) -> IsingParams:
+    """A planted model of kind ``kind``, with ``g`` on the same footing for every kind (each spin's couplings have
+    summed variance about ``g^2``; fields ``N(0, g^2 / N)``).
+
+    Args:
+      kind: ``"sk"`` (:func:`~ising_diffusion.ising.sk_params`, dense Gaussian couplings), ``"sparse"``
+        (:func:`~ising_diffusion.ising.sparse_params`, Erdos-Renyi graph of mean degree ``degree``) or ``"hopfield"``
+        (:func:`~ising_diffusion.ising.hopfield_params`, rank-``n_patterns`` couplings).
+      key: PRNG key.
+      n_spins: ``N``.
+      g: coupling strength (may be traced).
+      degree: the sparse truth's mean degree (a Python number in ``(0, N - 1]``).
+      n_patterns: the Hopfield truth's number of patterns (a Python int >= 1).
+
+    Returns:
+      ``IsingParams`` with ``h (N,)`` and symmetric, zero-diagonal ``J (N, N)``.
+    """
+    if kind == "sk":
+        return sk_params(key, n_spins, g)
+    if kind == "sparse":
+        return sparse_params(key, n_spins, degree, g)
+    if kind == "hopfield":
+        return hopfield_params(key, n_spins, n_patterns, g)
+    raise ValueError(f"unknown truth kind {kind!r}; choose one of {TRUTH_KINDS}")
 
 
 def truth_key(key: PRNGKey) -> PRNGKey:

@@ -1,10 +1,10 @@
 """The synthetic task of the paper (METHODS.md section 2), batched over seeds, and the seed-batched augmentation of
 one sweep point.
 
-For seed key ``k``: the truth is ``sk_params(fold_in(k, 1), N, g)`` and the observed data are drawn with
-``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by Metropolis chains otherwise
-(:mod:`ising_diffusion.synthetic`). The same seed therefore gives the same standardised couplings at every ``g`` and
-nested data sets at every training size, so sweep points are paired comparisons.
+For seed key ``k``: the truth is ``truth_params(kind, fold_in(k, 1), N, g)`` (SK unless a kind is given) and the
+observed data are drawn with ``fold_in(k, 2)``, exactly (``exact_sample``) for ``N <= exact_max_spins`` and by
+Metropolis chains otherwise (:mod:`ising_diffusion.synthetic`). The same seed therefore gives the same standardised
+couplings at every ``g`` and nested data sets at every training size, so sweep points are paired comparisons.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import jax
 
 from ising_diffusion.experiments.runner import RunDir, run_seeds
 from ising_diffusion.generative import make_generator_config
-from ising_diffusion.ising import IsingParams, parameter_mse, sk_params
-from ising_diffusion.synthetic import SamplerConfig, data_key, observed_samples, truth_key
+from ising_diffusion.ising import IsingParams, parameter_mse
+from ising_diffusion.synthetic import (TRUTH_KINDS, SamplerConfig, data_key, observed_samples, truth_key,
+                                      truth_params)
 from ising_diffusion.types import PRNGKey
 
 __all__ = ["SamplerConfig", "SyntheticTask", "truth_key", "data_key", "generator_key", "observed_samples",
@@ -46,19 +47,20 @@ def generator_key(key: PRNGKey) -> PRNGKey:
     return jax.random.fold_in(key, 3)
 
 
-@partial(jax.jit, static_argnames=("n_spins", "n_pool", "sampler"))
-def _task_batch(keys, g, n_spins, n_pool, sampler):
+@partial(jax.jit, static_argnames=("n_spins", "n_pool", "sampler", "truth", "truth_options"))
+def _task_batch(keys, g, n_spins, n_pool, sampler, truth="sk", truth_options=()):
     def one(k):
-        truth = sk_params(truth_key(k), n_spins, g)
-        return truth, observed_samples(data_key(k), truth, n_pool, sampler)
+        params = truth_params(truth, truth_key(k), n_spins, g, **dict(truth_options))
+        return params, observed_samples(data_key(k), params, n_pool, sampler)
 
     return jax.vmap(one)(keys)
 
 
 def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: int, *, n_pool: int | None = None,
                    sampler: SamplerConfig = SamplerConfig(), shard: bool | None = None,
-                   seed_batch: int | None = None) -> SyntheticTask:
-    """SK truth and observed train/test data for every seed key.
+                   seed_batch: int | None = None, truth: str = "sk", truth_options: dict | None = None
+                   ) -> SyntheticTask:
+    """A planted truth (SK by default) and observed train/test data for every seed key.
 
     ``n_pool`` (default ``n_train + n_test``) samples are drawn per seed; the test set is the first ``n_test`` and
     the training set the next ``n_train``, so sweeps over ``n_train`` that share ``n_pool`` get nested training sets
@@ -73,6 +75,9 @@ def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: 
       n_pool: samples drawn per seed (>= ``n_train + n_test``).
       sampler: :class:`SamplerConfig`.
       shard, seed_batch: see :func:`run_seeds`.
+      truth: the planted model's kind, one of :data:`ising_diffusion.synthetic.TRUTH_KINDS`.
+      truth_options: keyword options of :func:`ising_diffusion.synthetic.truth_params` (``degree``,
+        ``n_patterns``).
 
     Returns:
       :class:`SyntheticTask` with leading seed axis.
@@ -82,9 +87,12 @@ def synthetic_task(keys: PRNGKey, n_spins: int, g: float, n_train: int, n_test: 
     n_pool = n_train + n_test if n_pool is None else n_pool
     if n_pool < n_train + n_test:
         raise ValueError(f"n_pool={n_pool} < n_train + n_test = {n_train + n_test}")
-    truth, pool = run_seeds(lambda k: _task_batch(k, float(g), n_spins, n_pool, sampler), keys, shard=shard,
-                            seed_batch=seed_batch)
-    return SyntheticTask(truth, pool[:, n_test:n_test + n_train], pool[:, :n_test])
+    if truth not in TRUTH_KINDS:
+        raise ValueError(f"unknown truth kind {truth!r}; choose one of {TRUTH_KINDS}")
+    opts = tuple(sorted((truth_options or {}).items()))
+    params, pool = run_seeds(lambda k: _task_batch(k, float(g), n_spins, n_pool, sampler, truth, opts), keys,
+                             shard=shard, seed_batch=seed_batch)
+    return SyntheticTask(params, pool[:, n_test:n_test + n_train], pool[:, :n_test])
 
 
 def infer_seeds_batch(spins: jax.Array, method: str = "erasure", *, shard: bool | None = None,
@@ -149,12 +157,14 @@ def make_augment_config(overrides: dict):
 
 
 def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *, n_augmented: int | None,
-                  generator: str | None = None, generator_overrides: dict | None = None, progress: bool = True):
+                  generator: str | None = None, generator_overrides: dict | None = None, progress: bool = True,
+                  solver: str | None = None, solver_options: dict | None = None):
     """Augment every seed's training set of one sweep point in one ``augment_seeds`` call.
 
     The seed axis is batched (``cfg.seed_batch``) and sharded (``cfg.shard``) by :func:`run_seeds`; each seed batch
     checkpoints its generator under ``<run>/checkpoints/<point_id>/seeds<a>-<b>`` so a killed run resumes there. The
     data are the experiment's own, so they are passed on without a second validation (``validate=False``).
+    ``solver`` and ``solver_options`` go to ``augment_seeds`` (``None``: the augment config's or the library's).
 
     Returns:
       the ``AugmentResult`` with a leading seed axis; with a truth its ``mse`` also holds the strong baseline's
@@ -171,7 +181,7 @@ def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *,
         return augment_seeds(k, train, test, generator=generator, n_augmented=n_augmented, config=aug_cfg,
                              generator_config=gen_cfg, true_params=truth,
                              checkpoint_dir=str(ckpt / f"seeds{batch[0]}-{batch[1]}"), progress=progress,
-                             validate=False)
+                             solver=solver, solver_options=solver_options, validate=False)
 
     res = run_seeds(call, gkeys, task.train, task.test, task.truth, shard=cfg.shard, seed_batch=cfg.seed_batch,
                     pass_batch=True)

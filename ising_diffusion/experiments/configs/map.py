@@ -1,0 +1,106 @@
+"""The map presets (issue 14): where, if anywhere, augmentation beats cross-validated pseudolikelihood, over truth
+kind {SK, sparse, Hopfield} x g x training size M, per generator.
+
+Every fit (training only, the augmented mixes the score rule compares, and the oracle on fresh real samples) is
+pseudolikelihood with :data:`MAP_SOLVER_OPTIONS`; the selection is the library's held-out score rule
+(``stopping="score"``), so ``params_selected`` is what ``augment`` recommends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
+from ising_diffusion.synthetic import TRUTH_KINDS
+
+__all__ = ["MAP_SOLVER_OPTIONS", "PRESETS", "MapConfig", "get_config"]
+
+PRESETS = ("quick", "paper", "tiny")
+
+#: The pseudolikelihood options of every fit in the map. A fixed penalty until cross-validated L2 (``l2="cv"``,
+#: branch cv) is on main; then this one line becomes ``{"l2": "cv"}``.
+MAP_SOLVER_OPTIONS = {"l2": 1e-2}
+
+#: quick-preset generator training: timed for 1 and 3 seeds at N = 20, M = 200 and 800 (docs/map.md, "Budget") and
+#: sized so the whole quick sweep (6 seeds, 26 augment calls) is estimated at under two hours on 2 CPU cores. The
+#: mix grid stops at 2 M so the largest mix (1600 samples at M = 800) fits the monitor samples.
+QUICK_MAP_AUGMENT = {"n_steps": 2000, "monitor_steps": 250, "n_monitor_samples": 1600,
+                     "mix_grid": (0.0, 0.5, 1.0, 2.0), "stopping": "score"}
+QUICK_MAP_GENERATORS = {"ddpm": {"widths": (64, 128, 256), "learning_rate": 1e-3, "ddim_steps": 20},
+                        "d3pm": {"widths": (64, 128, 256), "learning_rate": 1e-3, "sample_steps": 25}}
+
+
+@dataclasses.dataclass(frozen=True)
+class MapConfig(ExperimentConfig):
+    """The map: one sweep point per (truth kind, N, g, M, generator).
+
+    Attributes:
+      n_spins: ``N`` of the grid points.
+      truths: planted-model kinds (:data:`ising_diffusion.synthetic.TRUTH_KINDS`).
+      g_values: coupling strengths.
+      n_train_values: training sizes ``M``.
+      extra_points: ``(truth, N, g, M)`` points beyond the grid (the quick preset's one N = 40 point).
+      test_fraction: held-out test size = this x ``M`` (the score rule's selection set and the moment reference).
+      oracle_factor: the oracle fits this x ``M`` fresh samples of the truth.
+      degree: mean degree of the sparse truth.
+      n_patterns: patterns of the Hopfield truth.
+      generators: generator names (those not registered in this build are skipped with a warning).
+      generator_configs: name -> overrides of that generator's config.
+      solver_options: pseudolikelihood options of every fit (default :data:`MAP_SOLVER_OPTIONS`).
+    """
+
+    n_spins: int = 20
+    truths: tuple = TRUTH_KINDS
+    g_values: tuple = (1.0, 2.0)
+    n_train_values: tuple = (200, 800)
+    extra_points: tuple = (("sk", 40, 1.0, 1000),)
+    test_fraction: float = 0.25
+    oracle_factor: float = 10.0
+    degree: float = 3.0
+    n_patterns: int = 2
+    generators: tuple = ("ddpm", "d3pm")
+    generator_configs: dict = dataclasses.field(default_factory=dict)
+    solver_options: dict = dataclasses.field(default_factory=lambda: dict(MAP_SOLVER_OPTIONS))
+
+    def __post_init__(self):
+        super().__post_init__()
+        bad = list(self.truths) + [p[0] for p in self.extra_points]
+        if any(t not in TRUTH_KINDS for t in bad):
+            raise ValueError(f"truth kinds must be in {TRUTH_KINDS}, got {bad}")
+        if any(len(p) != 4 or p[1] < 2 or p[2] <= 0 or p[3] < 2 for p in self.extra_points):
+            raise ValueError(f"extra_points must be (truth, N >= 2, g > 0, M >= 2) tuples, got {self.extra_points}")
+        if not self.generators or not (self.truths or self.extra_points):
+            raise ValueError("need at least one generator and one sweep point")
+        if any(g <= 0 for g in self.g_values) or any(m < 2 for m in self.n_train_values):
+            raise ValueError(f"need g > 0 and M >= 2, got {self.g_values}, {self.n_train_values}")
+        if not (0 < self.test_fraction and self.oracle_factor > 0):
+            raise ValueError(f"test_fraction and oracle_factor must be > 0, got {self.test_fraction}, "
+                             f"{self.oracle_factor}")
+
+    def points(self) -> list[tuple[str, int, float, int]]:
+        """Every ``(truth, N, g, M)`` of the map: the grid, then :attr:`extra_points`."""
+        grid = [(t, self.n_spins, float(g), int(m)) for t in self.truths for g in self.g_values
+                for m in self.n_train_values]
+        return grid + [(t, int(n), float(g), int(m)) for t, n, g, m in self.extra_points]
+
+    def truth_options(self, truth: str) -> dict:
+        """The structure options of ``truth`` (:func:`ising_diffusion.synthetic.truth_params`)."""
+        return {"sparse": {"degree": self.degree}, "hopfield": {"n_patterns": self.n_patterns}}.get(truth, {})
+
+
+def get_config(preset: str = "quick") -> MapConfig:
+    """``quick``: {SK, sparse, Hopfield} x g {1, 2} x M {200, 800} at N = 20 plus (SK, N = 40, g = 1, M = 1000), DDPM
+    and D3PM, 6 seeds, two hours on 2 CPU cores. ``paper``: 10 seeds, DDPM, D3PM and RBM with the library's default
+    budget (for a GPU). ``tiny``: seconds."""
+    if preset == "quick":
+        return MapConfig(n_seeds=6, augment=QUICK_MAP_AUGMENT, generator_configs=QUICK_MAP_GENERATORS)
+    if preset == "paper":
+        return MapConfig(n_seeds=10, generators=("ddpm", "d3pm", "rbm"), augment={"stopping": "score"})
+    if preset == "tiny":
+        tiny_d3pm = {"widths": (16, 32), "time_embed_dim": 8, "n_timesteps": 10, "batch_size": 32}
+        return MapConfig(n_spins=6, truths=("sk", "sparse"), g_values=(1.0,), n_train_values=(32,),
+                         extra_points=(("hopfield", 6, 1.0, 32),), degree=2.0, n_seeds=2,
+                         augment={**TINY["augment"], "stopping": "score"},
+                         generator_configs={"ddpm": TINY_DDPM, "d3pm": tiny_d3pm})
+    raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")
