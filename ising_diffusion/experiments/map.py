@@ -83,7 +83,7 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
         tk = task(point)
         res = augment_point(run, pid, cfg, keys, tk, n_augmented=n_augmented(cfg, point[3]), generator=gen,
                             generator_overrides=cfg.generator_configs.get(gen, {}), progress=progress,
-                            solver="pseudolikelihood", solver_options=cfg.solver_options)
+                            solver="pseudolikelihood", solver_options=cfg.solver_options, baseline=False)
         rms, floor = jax.vmap(moment_rms)(res.samples, tk.test), jax.vmap(moment_rms)(tk.train, tk.test)
         orc = {r["seed"]: r["mse_oracle"] for r in oracle.point_rows(_pid(point))}
         rows = []

@@ -158,7 +158,7 @@ def make_augment_config(overrides: dict):
 
 def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *, n_augmented: int | None,
                   generator: str | None = None, generator_overrides: dict | None = None, progress: bool = True,
-                  solver: str | None = None, solver_options: dict | None = None):
+                  solver: str | None = None, solver_options: dict | None = None, baseline: bool = True):
     """Augment every seed's training set of one sweep point in one ``augment_seeds`` call.
 
     The seed axis is batched (``cfg.seed_batch``) and sharded (``cfg.shard``) by :func:`run_seeds`; each seed batch
@@ -167,8 +167,9 @@ def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *,
     ``solver`` and ``solver_options`` go to ``augment_seeds`` (``None``: the augment config's or the library's).
 
     Returns:
-      the ``AugmentResult`` with a leading seed axis; with a truth its ``mse`` also holds the strong baseline's
-      ``"train_cv"`` and ``"combined_cv"`` (:func:`cv_baseline`).
+      the ``AugmentResult`` with a leading seed axis; with a truth and ``baseline`` its ``mse`` also holds the strong
+      baseline's ``"train_cv"`` and ``"combined_cv"`` (:func:`cv_baseline`; the map, whose solver already is that
+      baseline, passes ``baseline=False``).
     """
     generator = generator or cfg.generator
     overrides = cfg.generator_config if generator_overrides is None else generator_overrides
@@ -185,6 +186,6 @@ def augment_point(run: RunDir, point_id: str, cfg, keys, task: SyntheticTask, *,
 
     res = run_seeds(call, gkeys, task.train, task.test, task.truth, shard=cfg.shard, seed_batch=cfg.seed_batch,
                     pass_batch=True)
-    if res.mse is None:
+    if res.mse is None or not baseline:
         return res
     return res._replace(mse=dict(res.mse) | cv_baseline(cfg, task, res.samples))
