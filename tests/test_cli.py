@@ -115,6 +115,16 @@ def test_infer_options_pass_through(tmp_path, capsys):
     assert "eps_grid=(0.5, 0.6)" in capsys.readouterr().out
 
 
+def test_infer_cross_validated_options_pass_through(tmp_path):
+    path, spins = _planted_csv(tmp_path)
+    out = tmp_path / "p.json"
+    assert cli.main(["infer", str(path), "--method", "pseudolikelihood", "--option", "l2=cv", "--option",
+                     "cv_folds=3", "--option", "l2_grid=0.001,0.01,0.1", "--out", str(out)]) == 0
+    want = ising_diffusion.infer(spins, method="pseudolikelihood", l2="cv", cv_folds=3, l2_grid=(0.001, 0.01, 0.1))
+    stored = json.loads(out.read_text())
+    np.testing.assert_allclose(stored["J"], want.J, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("option,message", [
     ("bogus=1", "has no option 'bogus'"),
     ("max_iter=1.5", "max_iter=1.5: expected an integer"),
@@ -134,7 +144,8 @@ def _fake_augment(calls, recommended):
         n = train.shape[1]
         fit = [ising_diffusion.IsingParams(np.full(n, v, np.float32), np.zeros((n, n), np.float32))
                for v in (0.1, 0.2, 0.3)]
-        return SimpleNamespace(samples=np.ones((5, n), np.float32), stop_epoch=40, params_train=fit[0],
+        return SimpleNamespace(samples=np.ones((5, n), np.float32), stop_epoch=40, stop_step=160,
+                               solver=kwargs.get("solver") or "pseudolikelihood", params_train=fit[0],
                                params_augmented=fit[1], params_combined=fit[2],
                                params_selected=fit[2] if recommended else fit[0],
                                selected="combined" if recommended else "train", recommended=recommended,
