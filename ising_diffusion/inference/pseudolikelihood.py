@@ -18,7 +18,7 @@ from jaxtyping import Array, Float
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_minimize
 from ising_diffusion.ising import IsingParams, symmetrize
 
-__all__ = ["pseudolikelihood", "neg_log_pseudolikelihood"]
+__all__ = ["pseudolikelihood", "neg_log_pseudolikelihood", "log_pseudolikelihood_per_sample"]
 
 
 def neg_log_pseudolikelihood(params: IsingParams, spins: Float[Array, "M N"],
@@ -36,13 +36,18 @@ def neg_log_pseudolikelihood(params: IsingParams, spins: Float[Array, "M N"],
     Returns:
       scalar.
     """
-    n = spins.shape[-1]
-    J = params.J * (1.0 - jnp.eye(n, dtype=params.J.dtype))
-    fields = params.h[None, :] + spins @ J.T
-    per_sample = jnp.sum(jax.nn.log_sigmoid(2.0 * spins * fields), axis=-1)
+    per_sample = log_pseudolikelihood_per_sample(params, spins)
     if weights is None:
         return -jnp.mean(per_sample)
     return -jnp.sum(normalized(weights) * per_sample)
+
+
+def log_pseudolikelihood_per_sample(params: IsingParams, spins: Float[Array, "M N"]) -> Float[Array, " M"]:
+    """``sum_i log p(s_i | s_rest)`` of each sample, ``(M,)`` (``J``'s diagonal ignored; rows may be asymmetric)."""
+    n = spins.shape[-1]
+    J = params.J * (1.0 - jnp.eye(n, dtype=params.J.dtype))
+    fields = params.h[None, :] + spins @ J.T
+    return jnp.sum(jax.nn.log_sigmoid(2.0 * spins * fields), axis=-1)
 
 
 def normalized(weights: Float[Array, " M"]) -> Float[Array, " M"]:
