@@ -52,9 +52,10 @@ def run_main(cfg: MainConfig, out: str | Path, *, progress: bool = True) -> list
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
         plot_mse_vs(axes, summary, "g", "coupling scale g", f"N={cfg.n_spins}, {cfg.n_train} training samples")
     else:
-        fig, ax = plt.subplots(figsize=(6, 4.5))
+        fig, ax = plt.subplots(figsize=(8, 4.5))
         plot_mse_bars(ax, summary[0], rows,
-                      f"N={cfg.n_spins}, {first}, {cfg.n_train} training samples ({cfg.n_seeds} seeds, 95% CI)")
+                      f"N={cfg.n_spins}, {first}, {cfg.n_train} training samples ({cfg.n_seeds} seeds, 95% CI); "
+                      f"solver: {cfg.augment.get('solver', 'library default')}")
     save_figure(fig, run.path / "main_mse.png")
     print()
     print("Inverse Ising MSE (mean [95% CI] over seeds): training data only vs diffusion-augmented data")

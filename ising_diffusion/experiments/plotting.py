@@ -105,7 +105,7 @@ def plot_mse_bars(ax, summary_row: dict, rows: Sequence[dict], title: str) -> No
     per-seed values as dots."""
     s = summary_row
     cols = ("mse_train", "mse_augmented", "mse_combined", "mse_train_cv", "mse_combined_cv")
-    labels = ["training only", "augmented", "augmented + training", "CV-PLM,\ntraining only",
+    labels = ["solver,\ntraining only", "solver,\naugmented", "solver,\naug. + training", "CV-PLM,\ntraining only",
               "CV-PLM,\naug. + training"]
     keep = [k for k, c in enumerate(cols) if not np.isnan(s.get(f"{c}_mean", np.nan))]
     cols, labels = tuple(cols[k] for k in keep), [labels[k] for k in keep]
