@@ -7,7 +7,16 @@ Phys. Rev. E 111, 045302 (2025).
 # first: the sampler module appends an XLA CPU flag to XLA_FLAGS, which only works before JAX starts its backend
 from ising_diffusion import sampling as _sampling  # noqa: F401, I001
 from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
-from ising_diffusion.data import as_spins, load_npz, save_npz, spins_to_binary, train_test_split
+from ising_diffusion.data import (
+    as_spins,
+    load_npz,
+    load_spins,
+    read_spin_file,
+    save_npz,
+    save_spins,
+    spins_to_binary,
+    train_test_split,
+)
 from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
 from ising_diffusion.inference import erasure_machine, erasure_machine_auto
 from ising_diffusion.inference import CVInfo, cross_validate_l2, infer, infer_batch
@@ -34,7 +43,7 @@ from ising_diffusion.reconstruct import (
     reconstruct_missing,
     reconstruction_scores,
 )
-from ising_diffusion.monitor import StoppingCurve
+from ising_diffusion.monitor import StoppingCurve, moment_rms
 from ising_diffusion.sampling import metropolis_sample
 from ising_diffusion.datasets import load_retina
 
@@ -66,6 +75,10 @@ __all__ = [
     "infer",
     "infer_batch",
     "load_npz",
+    "load_spins",
+    "moment_rms",
+    "read_spin_file",
+    "save_spins",
     "load_retina",
     "local_fields",
     "log_partition",
