@@ -57,7 +57,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative._batching import check_factory_args, check_train_width
 from ising_diffusion.generative.base import Generator
-from ising_diffusion.generative.ddpm import UNetMLP
+from ising_diffusion.generative.ddpm import network_fns
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -336,14 +336,7 @@ def make_d3pm(config: D3PMConfig | None = None, n_spins: int = 20) -> Generator:
     schedule = make_flip_schedule(config.n_timesteps, config.schedule)
     optimizer = optax.adam(config.learning_rate)
 
-    def build(key):
-        return UNetMLP(n, config.widths, skip=config.skip, time_embed_dim=config.time_embed_dim,
-                       rngs=nnx.Rngs(params=key))
-
-    graphdef, _ = nnx.split(nnx.eval_shape(lambda: build(jax.random.key(0))))
-
-    def apply(params, x, t):
-        return nnx.merge(graphdef, params)(x, t)
+    build, apply = network_fns(config, n)  # the DDPM's U-Net MLP (it reads widths, skip, time_embed_dim)
 
     @jax.jit
     def init(key, train_spins=None):
