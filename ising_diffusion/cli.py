@@ -485,11 +485,10 @@ def _cmd_augment(args, parser) -> int:
     if write_samples:
         out["samples"] = res.samples
     save_npz(args.out, **out)
-    print(f"trained {args.generator} on {train.shape[0]} samples (test {test.shape[0]}); chose the model of "
-          f"optimiser step {int(np.asarray(res.stop_step))} (epoch {float(np.asarray(res.stop_epoch)):g}); "
-          f"solver {res.solver}")
+    print(f"trained {args.generator} on {train.shape[0]} samples (test {test.shape[0]}); solver {res.solver}")
     if recommended:
-        print(f"selected: {res.selected} parameters ({res.reason})")
+        print(f"selected: {res.selected} parameters from the model of optimiser step {int(np.asarray(res.stop_step))}"
+              f" ({res.reason})")
     else:
         print(f"the augmented set is not recommended: {res.reason}")
         print("selected: the training-only fit ('h', 'J' in the output)")
