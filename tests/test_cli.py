@@ -171,7 +171,7 @@ def test_augment_passes_solver_and_reports_the_selection(tmp_path, monkeypatch, 
         np.testing.assert_allclose(f["h"], 0.3 if recommended else 0.1)
         assert ("samples" in f) == recommended
     if recommended:
-        assert "selected: combined parameters (crossed at 40)" in text
+        assert "selected: combined parameters from the model of optimiser step 160 (crossed at 40)" in text
     else:
         assert "not recommended: the energy variance never crossed" in text and "--write-unrecommended" in text
         assert cli.main(argv + ["--write-unrecommended"]) == 0
