@@ -12,12 +12,14 @@ import pytest
 from ising_diffusion import AugmentConfig, DDPMConfig, augment, augment_seeds, exact_sample, sk_params
 from ising_diffusion.augment import (
     DEFAULT_SOLVER,
+    DEFAULT_SOLVER_OPTIONS,
     AugmentationNotRecommendedWarning,
     build_kernel,
     load_checkpointed_state,
 )
 from ising_diffusion.checkpoint import Checkpointer
 from ising_diffusion.generative import make_generator
+from ising_diffusion.inference import DEFAULT_L2_GRID
 from ising_diffusion.inference.erasure import erasure_machine_auto
 from ising_diffusion.monitor import NoCrossingWarning
 
@@ -198,7 +200,9 @@ def test_score_rule_rejects_a_useless_generator():
         with pytest.warns(AugmentationNotRecommendedWarning):
             r = augment(jax.random.key(2), train, test, true_params=truth, config=cfg, generator_config=GCFG,
                         n_augmented=100, progress=False)
-    assert r.solver == DEFAULT_SOLVER and r.solver_l2 == pytest.approx(1e-2)
+    # the default solver cross-validates its penalty once on the training data: the chosen l2 is a grid value
+    assert r.solver == DEFAULT_SOLVER and DEFAULT_SOLVER_OPTIONS == {"l2": "cv"}
+    assert np.isclose(r.solver_l2, DEFAULT_L2_GRID).any()
     assert r.score["selected"] < r.score["train"]
     assert r.recommended is False and r.selected == "train" and "not recommended" in r.reason
     assert r.stop_mix == 0.0
