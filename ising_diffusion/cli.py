@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "for reproducing the paper), or any method of ising_diffusion.infer such as pseudolikelihood, "
                         "mle_exact, mle_mcmc, mean_field, tap, independent. The most accurate estimate in our planted "
                         "tests (docs/inference.md) is pseudolikelihood with a cross-validated penalty: "
-                        "--method pseudolikelihood --option l2=cv (default erasure)")
+                        "--method pseudolikelihood --option l2=cv; at N <= 20, --method mle_exact --option l2=cv was "
+                        "7-14%% lower still, at under a minute per data set (default erasure)")
     _add_option_argument(p, "the method")
     _add_reader_options(p)
     p.add_argument("--truth", type=_existing_file, default=None,
