@@ -26,6 +26,9 @@ class OptimInfo(NamedTuple):
 def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10, rtol: float = 0.0):
     """Minimise ``fun`` from ``x0`` with ``optax.lbfgs``.
 
+    ``max_iter`` may be a traced integer; ``max_iter = 0`` returns ``x0`` untouched (so a batched caller can switch
+    single fits off without a ``lax.cond``, which ``vmap`` turns into running both branches).
+
     ``rtol`` relaxes the line search's sufficient-decrease test by ``rtol * |f|`` so objectives whose float32 value
     is only known to ~1e-7 relative (an enumerated ``log Z``) keep making progress near the optimum.
 
@@ -49,7 +52,8 @@ def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10,
         _, state = carry
         count = otu.tree_get(state, "count")
         err = otu.tree_norm(otu.tree_get(state, "grad"))
-        return (count == 0) | ((count < max_iter) & (err >= tol))
+        # ``max_iter`` may be traced: 0 skips the fit (the start is returned), also per element under ``vmap``
+        return (max_iter > 0) & ((count == 0) | ((count < max_iter) & (err >= tol)))
 
     x, state = jax.lax.while_loop(keep_going, step, (x0, opt.init(x0)))
     return x, OptimInfo(otu.tree_get(state, "count"), otu.tree_get(state, "value"),

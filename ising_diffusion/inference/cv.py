@@ -99,29 +99,24 @@ def _path(fit_fold, score_fold, x0, grid_desc, train_args, test_args):
     Returns:
       ``(scores (G, F), fits with leading (G, F) axes)`` in ``grid_desc`` order.
     """
-    folds = jax.tree.leaves(x0)[0].shape[0]
 
-    def fit(x, l2):
+    def step(carry, l2):
+        x, best, n_worse = carry
+        # a penalty past the patience is not fitted: its L-BFGS loop gets 0 iterations. (A lax.cond would do the same
+        # unbatched, but under vmap - infer_batch, augment_seeds - it becomes a select that runs every fit anyway,
+        # including the weakest penalties, which are the slowest.)
+        active = n_worse < PATIENCE
         # folds one after another: a vmapped L-BFGS (nested while loops, batched line searches) measured 5-10x
         # slower on CPU than this sequential map of the same compiled fit
-        fits, _ = jax.lax.map(lambda a: fit_fold(a[1], l2, a[0]), (x, train_args))
-        scores = jax.vmap(score_fold)(fits, test_args)
+        fits, _ = jax.lax.map(lambda a: fit_fold(a[1], l2, a[0], active), (x, train_args))
+        scores = jnp.where(active, jax.vmap(score_fold)(fits, test_args), -jnp.inf)
         # a fit that ran off to infinity (l2 = 0 on a separable fold) must not poison the next warm start
         finite = jax.vmap(lambda f: jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(f)])))(fits)
         fits = jax.tree.map(lambda new, old: jnp.where(finite.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
                             fits, x)
-        return fits, scores
-
-    def skip(x, l2):
-        del l2
-        return x, jnp.full((folds,), -jnp.inf, jnp.float32)
-
-    def step(carry, l2):
-        x, best, n_worse = carry
-        x, scores = jax.lax.cond(n_worse < PATIENCE, fit, skip, x, l2)
         mean = jnp.mean(jnp.where(jnp.isfinite(scores), scores, -jnp.inf))
         n_worse = jnp.where(mean > best, 0, n_worse + 1)
-        return (x, jnp.maximum(best, mean), n_worse), (scores, x)
+        return (fits, jnp.maximum(best, mean), n_worse), (scores, fits)
 
     init = (x0, jnp.asarray(-jnp.inf, jnp.float32), jnp.asarray(0, jnp.int32))
     _, (scores, fits) = jax.lax.scan(step, init, grid_desc)
@@ -158,8 +153,8 @@ def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, 
     spins = jnp.asarray(spins, jnp.float32)
     n = spins.shape[-1]
 
-    def fit_fold(w, l2, x):
-        return fit_asymmetric(spins, w, l2, x, max_iter=max_iter, tol=tol)
+    def fit_fold(w, l2, x, active):
+        return fit_asymmetric(spins, w, l2, x, max_iter=jnp.where(active, max_iter, 0), tol=tol)
 
     def score_fold(p, w):
         return -neg_log_pseudolikelihood(IsingParams(p.h, symmetrize(p.J)), spins, w)
@@ -194,8 +189,8 @@ def mle_exact_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_fold
     test_ops = jax.vmap(lambda w: _data_ops(spins, w / jnp.sum(w)))(test_w)
 
     # the objective sees the data only through its moments: each fold is its training and held-out moments
-    def fit_fold(ops, l2, w0):
-        return fit_exact_flat(ops, l2, w0, n, max_iter=max_iter, tol=tol)
+    def fit_fold(ops, l2, w0, active):
+        return fit_exact_flat(ops, l2, w0, n, max_iter=jnp.where(active, max_iter, 0), tol=tol)
 
     def score_fold(w, ops):
         return exact_mean_log_likelihood(w, ops)
