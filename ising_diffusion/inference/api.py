@@ -239,7 +239,9 @@ def cross_validate_l2(spins, method: str = "pseudolikelihood", *, l2_grid=DEFAUL
 def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
                 encoding: Literal["spins", "binary"] = "spins", return_info: bool = False, validate: bool = True,
                 **options) -> IsingParams | tuple[IsingParams, Any]:
-    """:func:`infer` on ``B`` data sets of equal shape at once (one vmapped, compiled call).
+    """:func:`infer` on ``B`` data sets of equal shape at once (one compiled call: vmapped over the data sets, or,
+    with ``l2="cv"``, a ``lax.map`` that runs them one after another, because a vmapped cross-validation path runs
+    every data set's early-stopped path and L-BFGS loops in lock-step to the slowest one).
 
     Args:
       spins: ``(B, M, N)`` patterns; each ``spins[b]`` is validated like :func:`infer`'s input.
