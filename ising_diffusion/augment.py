@@ -694,11 +694,20 @@ def _compiled(generator, generator_config, solver, solver_options, config, n_spi
     k = build_kernel(gen, solver=solver, solver_options=solver_options, config=config,
                      steps_per_point=steps_per_point, n_monitor=n_mon, n_augmented=n_augmented, m_train=m_train,
                      n_spins=n_spins)
-    # init and finalize hold the full solver fits; with l2="cv" each is a cross-validation path of data-dependent
-    # length (early-stopped penalty path, L-BFGS to a tolerance), which vmap would run in lock-step to the slowest
-    # seed (measured 10x+ slower than one seed after another). The many fixed-penalty monitor fits stay vmapped.
+    return seed_batched(k, solver_options)
+
+
+def seed_batched(kernel: Kernel, solver_options: tuple) -> Kernel:
+    """The kernel over a leading seed axis, jitted: ``step`` vmapped; ``init`` and ``finalize`` too, except with a
+    cross-validated solver (``l2="cv"``), where they map over the seeds one after another.
+
+    ``init`` and ``finalize`` hold the full solver fits; with ``l2="cv"`` each is a cross-validation path of
+    data-dependent length (early-stopped penalty path, L-BFGS to a tolerance), which ``vmap`` would run in lock-step
+    to the slowest seed (measured 20x slower, benchmarks/cv_batch.py). The many fixed-penalty monitor fits stay
+    vmapped.
+    """
     per_seed = _seed_map if dict(solver_options).get("l2") == "cv" else jax.vmap
-    return Kernel(jax.jit(per_seed(k.init)), jax.jit(jax.vmap(k.step)), jax.jit(per_seed(k.finalize)))
+    return Kernel(jax.jit(per_seed(kernel.init)), jax.jit(jax.vmap(kernel.step)), jax.jit(per_seed(kernel.finalize)))
 
 
 def _seed_map(fn):

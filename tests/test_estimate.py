@@ -9,7 +9,7 @@ from ising_diffusion.experiments.estimate import PointWork, estimate, format_est
 from ising_diffusion.experiments.configs import get_config
 from ising_diffusion.experiments.entry import figure_main
 
-FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "main")
+FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map")
 
 
 def _config(name, preset):
@@ -93,3 +93,16 @@ def test_paper_presets_train_the_paper_budget(name):
     # the same step budget at every training size, the paper's procedure
     assert all(p.n_steps == PAPER_N_STEPS and p.steps_per_point == PAPER_MONITOR_STEPS for p in work)
     assert all(p.n_points == 50 and p.augment.stopping == "paper" and p.augment.solver == "erasure" for p in work)
+
+
+def test_map_plan_is_one_call_per_point_and_generator_with_its_solver():
+    cfg = _config("map", "quick")
+    work = plan_work("map", cfg)
+    assert len(work) == len(cfg.points()) * len(cfg.generators)
+    assert {p.generator for p in work} == set(cfg.generators)
+    assert all(p.augment.solver == "pseudolikelihood" and dict(p.augment.solver_options) == cfg.solver_options
+               for p in work)
+    # the oracle fit (oracle_factor x M fresh samples) is counted once per point, with the first generator
+    oracle = [p for p in work if p.extra_fits]
+    assert len(oracle) == len(cfg.points())
+    assert all(p.extra_fits == ((int(round(cfg.oracle_factor * p.n_train)), 1),) for p in oracle)

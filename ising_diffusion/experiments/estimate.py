@@ -152,7 +152,8 @@ def _augment(overrides: dict):
 
 
 def plan_work(name: str, cfg) -> list[PointWork]:
-    """The sweep points of experiment ``name`` (``fig2`` .. ``fig6``, ``main``) under ``cfg``, as :class:`PointWork`."""
+    """The sweep points of experiment ``name`` (``fig2`` .. ``fig6``, ``main``, ``map``) under ``cfg``, as
+    :class:`PointWork`."""
     if name == "fig6":
         return _plan_fig6(cfg)
     aug = _augment(cfg.augment)
@@ -181,7 +182,29 @@ def plan_work(name: str, cfg) -> list[PointWork]:
         return [PointWork(f"{g}:M={m}", g, _resolved(g, cfg.generator_configs.get(g, {})), n_spins=cfg.n_spins,
                           n_train=m, n_test=n_test, n_augmented=n_aug(m), **common)
                 for g in cfg.generators if g in GENERATOR_CONFIGS for m in cfg.n_train_values]
+    if name == "map":
+        return _plan_map(cfg)
     raise ValueError(f"no cost model for experiment {name!r}")
+
+
+def _plan_map(cfg) -> list[PointWork]:
+    # one augment call per (point, generator) with the map's pseudolikelihood solver; the oracle's one fit per point
+    # and seed on oracle_factor x M fresh samples is counted once, with the first generator
+    from ising_diffusion import GENERATOR_CONFIGS
+
+    aug = dataclasses.replace(_augment(cfg.augment), solver="pseudolikelihood",
+                              solver_options=dict(cfg.solver_options))
+    out = []
+    for truth, n, g, m in cfg.points():
+        n_test = max(1, int(round(cfg.test_fraction * m)))
+        n_aug = max(1, int(round(cfg.n_augmented_factor * m)))
+        for k, gen in enumerate(x for x in cfg.generators if x in GENERATOR_CONFIGS):
+            oracle = ((max(2, int(round(cfg.oracle_factor * m))), 1),) if k == 0 else ()
+            out.append(PointWork(f"{gen}:{truth}:N={n},g={g:g},M={m}", gen,
+                                 _resolved(gen, cfg.generator_configs.get(gen, {})), aug, n_spins=n, n_train=m,
+                                 n_test=n_test, n_augmented=n_aug, n_seeds=cfg.n_seeds, seed_batch=cfg.seed_batch,
+                                 extra_fits=oracle))
+    return out
 
 
 def _plan_fig6(cfg) -> list[PointWork]:
@@ -233,7 +256,7 @@ def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict
       ``final`` (the final piece at full size), ``save``, and ``compile`` (init + step + finalize kernels and the
       first save).
     """
-    from ising_diffusion.augment import _resolve_solver, build_kernel
+    from ising_diffusion.augment import _resolve_solver, build_kernel, seed_batched
     from ising_diffusion.checkpoint import Checkpointer
     from ising_diffusion.generative import make_generator
     from ising_diffusion.ising import IsingParams
@@ -244,7 +267,7 @@ def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict
     n_final = max(2, min(p.n_augmented, max_final))
     kern = build_kernel(gen, solver=solver, solver_options=options, config=p.augment, steps_per_point=1,
                         n_monitor=p.n_monitor, n_augmented=n_final, m_train=p.n_train, n_spins=n)
-    init, step, final = (jax.jit(jax.vmap(f)) for f in kern)
+    init, step, final = seed_batched(kern, options)  # as augment compiles them
     keys = jax.random.split(jax.random.key(0), s)
     spins = lambda k, m: jax.random.rademacher(jax.random.key(k), (s, m, n)).astype(jnp.float32)  # noqa: E731
     train, test = spins(1, p.n_train), spins(2, p.n_test)

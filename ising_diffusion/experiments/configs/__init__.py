@@ -1,4 +1,4 @@
-"""Experiment configs: one module per experiment (``fig2`` .. ``fig6``, ``main``), each with a frozen dataclass,
+"""Experiment configs: one module per experiment (``fig2`` .. ``fig6``, ``main``, ``map``), each with a frozen dataclass,
 ``PRESETS`` and ``get_config(preset)`` (``quick``: CPU minutes; ``paper``: the paper's scale, for a GPU; ``tiny``:
 seconds, for smoke tests)."""
 
@@ -6,7 +6,7 @@ import importlib
 
 __all__ = ["get_config", "EXPERIMENTS"]
 
-EXPERIMENTS = ("fig2", "fig3", "fig4", "fig5", "fig6", "main")
+EXPERIMENTS = ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map")
 
 
 def get_config(experiment: str, preset: str = "quick"):
