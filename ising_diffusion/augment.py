@@ -859,7 +859,11 @@ def _chosen(fns, state, fixed, plan, rules, ckpt, stash, steps):
     """Each seed's chosen point and generator state: the score rule's is in the state; the others come from memory
     or the checkpoints."""
     if plan.config.stopping == "score":
-        return np.asarray(state.best_point) - 1, state.best_gen
+        # a seed where no monitored mix cleared the margin has no candidate (best_point stays -1, best_gen the
+        # untrained init): its final samples come from the last monitored model, as for the other rules' fallbacks
+        found = np.asarray(state.best_point) >= 1
+        return (np.where(found, np.asarray(state.best_point) - 1, plan.n_points - 1),
+                _where_seed(found, state.best_gen, state.gen))
     idx = rules[plan.config.stopping]
     gen = state.gen
     for i in np.unique(idx):

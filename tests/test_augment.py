@@ -188,13 +188,13 @@ def test_resume_after_kill_equals_uninterrupted_run(data, tmp_path):
 
 
 def test_score_rule_rejects_a_useless_generator():
-    """Planted: one optimiser step leaves the DDPM a noise source; with enough training data for a good fit, adding as
+    """Planted: two optimiser steps leave the DDPM a noise source; with enough training data for a good fit, adding as
     many of its samples can only hurt the held-out score of the default solver, so the result recommends the
     training data alone, says so, and warns."""
     truth = sk_params(jax.random.key(10), N, 1.0)
     x = exact_sample(jax.random.key(11), truth, 600)
     train, test = x[:400], x[400:]
-    cfg = AugmentConfig(n_steps=1, monitor_steps=1, n_monitor_samples=400, n_bootstrap=50, mix_grid=(0, 1))
+    cfg = AugmentConfig(n_steps=2, monitor_steps=1, n_monitor_samples=400, n_bootstrap=50, mix_grid=(0, 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCrossingWarning)
         with pytest.warns(AugmentationNotRecommendedWarning):
@@ -206,6 +206,8 @@ def test_score_rule_rejects_a_useless_generator():
     assert r.score["selected"] < r.score["train"]
     assert r.recommended is False and r.selected == "train" and "not recommended" in r.reason
     assert r.stop_mix == 0.0
+    # no candidate: the final samples come from the last monitored model (not the untrained init)
+    assert r.stop_step == 2 and r.stop_epoch == r.curve.epochs[-1]
     jax.tree.map(np.testing.assert_array_equal, r.params_selected, r.params_train)
     assert r.mse["selected"] == r.mse["train"] < r.mse["combined"]
 
