@@ -42,6 +42,7 @@ from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, IsingParams, energy, log_partition, parameter_mse
 from ising_diffusion.monitor import (
     STOPPING_RULES,
+    moment_rms,
     NoCrossingWarning,
     StoppingCurve,
     bootstrap_variance_band,
@@ -263,6 +264,10 @@ class AugmentResult(NamedTuple):
         of the training-only fit and of the best monitored (point, ratio > 0).
       solver_l2: the L2 penalty the monitor fits used (resolved by cross-validation for ``l2="cv"``; NaN if the
         solver has none).
+      moment_rms: :class:`~ising_diffusion.monitor.MomentRMS` ``(first, second)`` of the returned ``samples``
+        against the test set, a generator-quality measure that needs no truth (issue 14).
+      moment_rms_train: the same for the training set against the test set: the sampling-noise floor to read
+        ``moment_rms`` against (a generator that copies the data's moments well comes close to it).
     """
 
     samples: Any
@@ -289,6 +294,8 @@ class AugmentResult(NamedTuple):
     stop_mix: Any = None
     score: dict | None = None
     solver_l2: Any = None
+    moment_rms: Any = None
+    moment_rms_train: Any = None
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -665,7 +672,8 @@ def _unbatch(res: AugmentResult) -> AugmentResult:
         eps={k: float(v[0]) for k, v in res.eps.items()},
         selected=str(res.selected[0]), recommended=bool(res.recommended[0]), reason=str(res.reason[0]),
         stop_step=int(res.stop_step[0]), stop_mix=float(res.stop_mix[0]),
-        score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]))
+        score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]),
+        moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train))
 
 
 def _resolve_solver(solver, solver_options, config: AugmentConfig, n_spins: int, m_train: int) -> tuple[str, tuple]:
@@ -819,7 +827,8 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         eps={"train": np.asarray(fixed.eps_train), "augmented": np.asarray(eps_aug),
              "combined": np.asarray(eps_comb)},
         timing=timing, generator=generator, solver=plan.solver, stop_step=steps[chosen_idx],
-        solver_l2=np.asarray(fixed.l2), **rec)
+        solver_l2=np.asarray(fixed.l2), moment_rms=jax.tree.map(np.asarray, jax.vmap(moment_rms)(samples, test)),
+        moment_rms_train=jax.tree.map(np.asarray, jax.vmap(moment_rms)(train, test)), **rec)
 
 
 def _loop(fns, state, fixed, plan, ckpt, progress, callback):

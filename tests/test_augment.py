@@ -206,6 +206,9 @@ def test_score_rule_rejects_a_useless_generator():
     assert r.score["selected"] < r.score["train"]
     assert r.recommended is False and r.selected == "train" and "not recommended" in r.reason
     assert r.stop_mix == 0.0
+    # truth-free generator quality: two training steps leave the pair moments far from the data's (floor: the
+    # training set's own distance to the test set)
+    assert r.moment_rms.second > 2 * r.moment_rms_train.second > 0
     # no candidate: the final samples come from the last monitored model (not the untrained init)
     assert r.stop_step == 2 and r.stop_epoch == r.curve.epochs[-1]
     jax.tree.map(np.testing.assert_array_equal, r.params_selected, r.params_train)
