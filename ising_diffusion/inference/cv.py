@@ -90,7 +90,8 @@ def _select(fold_scores, grid, cv_rule: str):
 
 
 def _path(fit_fold, score_fold, x0, grid_desc, train_args, test_args):
-    """Scan over ``l2`` (descending), vmap over folds, each fold warm-started from its previous fit.
+    """Scan over ``l2`` (descending), the folds one after another (``lax.map``), each warm-started from its previous
+    fit.
 
     Once the mean score has been below the best so far at :data:`PATIENCE` consecutive penalties, the remaining
     (smaller) penalties are not fitted: their scores are ``-inf``. Weak penalties are the slow fits (near-separable
@@ -99,7 +100,6 @@ def _path(fit_fold, score_fold, x0, grid_desc, train_args, test_args):
     Returns:
       ``(scores (G, F), fits with leading (G, F) axes)`` in ``grid_desc`` order.
     """
-
     def step(carry, l2):
         x, best, n_worse = carry
         # a penalty past the patience is not fitted: its L-BFGS loop gets 0 iterations. (A lax.cond would do the same
