@@ -9,9 +9,10 @@ import pytest
 
 from ising_diffusion import cross_validate_l2, infer, infer_batch
 from ising_diffusion.inference import CVInfo, mle_exact, neg_log_pseudolikelihood, pseudolikelihood
-from ising_diffusion.inference import api
+from ising_diffusion.inference import api, cv
 from ising_diffusion.inference.mle import _data_ops, exact_mean_log_likelihood
 from ising_diffusion.ising import exact_sample, parameter_mse, params_to_flat, sk_params
+from ising_diffusion.synthetic import data_key, truth_key, truth_params
 
 N = 10
 GRID = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)
@@ -127,6 +128,39 @@ def test_separable_fold_stays_finite():
     assert np.all(np.isfinite(np.asarray(params_to_flat(params))))
     assert np.all(np.isfinite(np.asarray(info.score_mean[1:])))
     assert float(info.l2) > 0
+
+
+def test_saturated_unpenalised_fit_is_not_chosen():
+    """Few distinct patterns (rank-2 Hopfield truth, g = 2: 3-4 distinct states in 200 samples): the unpenalised fit
+    predicts the held-out rows with certainty while its couplings run off. It must not be chosen, and the chosen fit
+    must be closer to the planted couplings than the paper's erasure machine on the same data."""
+    key = jax.random.key(0)
+    truth = truth_params("hopfield", truth_key(key), 20, 2.0)
+    spins = exact_sample(data_key(key), truth, 200)
+    assert np.unique(np.asarray(spins), axis=0).shape[0] < 10  # the planted case is the degenerate one
+    params, info = infer(spins, "pseudolikelihood", l2="cv", return_info=True)
+    grid = np.asarray(info.l2_grid)
+    assert grid[0] == 0.0 and np.isneginf(np.asarray(info.score_mean)[0])  # l2 = 0: saturated, excluded
+    assert float(info.l2) > 0
+    assert np.all(np.isfinite(np.asarray(params_to_flat(params))))
+    assert float(parameter_mse(truth, params)) < float(parameter_mse(truth, infer(spins)))
+
+
+def test_selection_skips_saturated_scores_and_falls_back_to_the_largest_penalty():
+    """Planted fold scores: a saturated column (held-out rows given probability 1) and a non-finite one are never
+    chosen; with no usable column the largest penalty is chosen, and ``infer`` would warn."""
+    grid = jnp.asarray([0.0, 1e-3, 1e-2, 0.1])
+    scores = jnp.asarray([[-1e-8, -0.30, -0.20, -0.25], [0.0, -0.32, -0.22, -0.24], [-2e-7, -0.31, -0.21, -0.26]])
+    _, mean, _, best = cv._select(scores, grid, "best")
+    assert int(best) == 2 and np.isneginf(float(mean[0]))
+    _, _, _, best = cv._select(scores.at[:, 2].set(jnp.nan), grid, "best")
+    assert int(best) == 3
+    for rule in cv.CV_RULES:
+        _, mean, _, best = cv._select(jnp.full((3, 4), -1e-9).at[:, 1].set(jnp.inf), grid, rule)
+        assert int(best) == 3 and np.all(np.isneginf(np.asarray(mean)))
+        info = CVInfo(grid[best], grid, mean, mean, scores, None)
+        with pytest.warns(UserWarning, match="no penalty with a usable held-out score"):
+            api._warn_unusable(info)
 
 
 def test_weights_match_subset_and_default():

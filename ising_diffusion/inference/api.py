@@ -25,6 +25,7 @@ Methods (``docs/inference.md`` says which to use when):
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from typing import Any, Literal
 
@@ -208,7 +209,20 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
     if key is None:
         key = jax.random.key(0)  # unused by deterministic methods
     params, info = _jitted(method, tuple(sorted(options)), False, cv)(key, spins, **options)
+    if cv:
+        _warn_unusable(info)
     return (params, info) if return_info else params
+
+
+def _warn_unusable(info: CVInfo) -> None:
+    """Say so when cross-validation had no usable score (every fit non-finite or saturated) for some data set."""
+    usable = np.any(np.isfinite(np.asarray(info.score_mean)), axis=-1)
+    if not np.all(usable):
+        bad = "" if usable.ndim == 0 else f" (data sets {np.flatnonzero(~usable).tolist()})"
+        warnings.warn(f"cross-validation found no penalty with a usable held-out score{bad}: every fit ran off to "
+                      "infinity or predicted the held-out rows with certainty (too few distinct patterns?). Returning "
+                      "the fit at the largest l2 of the grid; the parameters are poorly determined by these data.",
+                      UserWarning, stacklevel=3)
 
 
 def cross_validate_l2(spins, method: str = "pseudolikelihood", *, l2_grid=DEFAULT_L2_GRID, cv_folds: int = 5,
@@ -271,4 +285,6 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
         options.pop("l2")
     keys = jax.random.split(jax.random.key(0) if key is None else key, b)
     params, info = _jitted(method, tuple(sorted(options)), True, cv)(keys, batch, **options)
+    if cv:
+        _warn_unusable(info)
     return (params, info) if return_info else params

@@ -16,7 +16,13 @@ enumerated ``log Z`` (``"mle_exact"``) of the fold's held-out rows; higher is be
 mean score over folds (``cv_rule="best"``), or is the largest ``l2`` whose mean score is within one standard error of
 the best (``cv_rule="1se"``, the sparser-is-safer rule of Hastie, Tibshirani & Friedman). A non-finite score (an
 unpenalised fit on a fold where some spin never flips runs off to infinity) counts as ``-inf``: that ``l2`` is never
-chosen. The final estimate is refitted on all data at the chosen ``l2``, warm-started from the folds' mean fit there.
+chosen. So does a *saturated* score, above ``-SATURATED`` (``1e-6`` nats per sample): the fit gives its held-out rows
+probability 1 to float precision. That happens when the data show only a few distinct patterns (a strongly coupled
+Hopfield truth at g = 2 and M = 200 gave 3-4) and the unpenalised fit is separable: its couplings run off toward
+infinity (|J| ~ 50 against a true 0.6) until float32 gradients vanish, and a perfect held-out score would otherwise
+pick it (parameter MSE 10^3, against 2e-3 at l2 = 1e-5 on the same data). If no penalty has a usable score, the largest
+one is chosen. The final estimate is refitted on all data at the chosen ``l2``, warm-started from the folds' mean fit
+there.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ DEFAULT_L2_GRID = (0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3
 CV_RULES = ("best", "1se")
 #: The path stops after this many consecutive penalties whose mean held-out score is below the best so far.
 PATIENCE = 2
+#: A held-out score (nats per sample, <= 0) above ``-SATURATED`` is saturated: the fit ran off toward infinity.
+SATURATED = 1e-6
 
 
 class CVInfo(NamedTuple):
@@ -49,7 +57,8 @@ class CVInfo(NamedTuple):
       l2: the chosen penalty (scalar).
       l2_grid: ``(G,)`` the grid, sorted ascending (all other ``G`` axes follow this order).
       score_mean: ``(G,)`` mean over folds of the held-out score (mean log-pseudolikelihood or log-likelihood per
-        sample; higher is better; ``-inf`` where a fold's fit was not finite or the path stopped before this l2).
+        sample; higher is better; ``-inf`` where a fold's fit was not finite or saturated, or the path stopped before
+        this l2).
       score_se: ``(G,)`` standard error of that mean over folds (``std(ddof=1) / sqrt(folds)``).
       fold_scores: ``(folds, G)`` every fold's held-out score.
       fit_info: the refit's own diagnostics (:class:`OptimInfo`) on all data at the chosen ``l2``.
@@ -74,14 +83,20 @@ def fold_weights(n_samples: int, cv_folds: int) -> tuple[Float[Array, "F M"], Fl
     return 1.0 - test, test
 
 
+def _usable(scores):
+    """Scores with non-finite and saturated (``> -SATURATED``) entries replaced by ``-inf``."""
+    return jnp.where(jnp.isfinite(scores) & (scores <= -SATURATED), scores, -jnp.inf)
+
+
 def _select(fold_scores, grid, cv_rule: str):
-    """Mean, s.e. and the chosen index from ``(F, G)`` scores on an ascending grid."""
+    """Mean, s.e. and the chosen index from ``(F, G)`` scores on an ascending grid (the largest ``l2`` when no score
+    is usable)."""
     folds = fold_scores.shape[0]
-    fold_scores = jnp.where(jnp.isfinite(fold_scores), fold_scores, -jnp.inf)
+    fold_scores = _usable(fold_scores)
     mean = jnp.mean(fold_scores, axis=0)
     se = jnp.std(fold_scores, axis=0, ddof=1) / jnp.sqrt(folds)
     se = jnp.where(jnp.isfinite(mean), se, jnp.inf)
-    best = jnp.argmax(mean)
+    best = jnp.where(jnp.any(jnp.isfinite(mean)), jnp.argmax(mean), grid.shape[0] - 1)
     if cv_rule == "1se":
         ok = mean >= mean[best] - se[best]
         # the largest l2 (grid ascending) whose score is within one s.e. of the best
@@ -109,12 +124,12 @@ def _path(fit_fold, score_fold, x0, grid_desc, train_args, test_args):
         # folds one after another: a vmapped L-BFGS (nested while loops, batched line searches) measured 5-10x
         # slower on CPU than this sequential map of the same compiled fit
         fits, _ = jax.lax.map(lambda a: fit_fold(a[1], l2, a[0], active), (x, train_args))
-        scores = jnp.where(active, jax.vmap(score_fold)(fits, test_args), -jnp.inf)
+        scores = jnp.where(active, _usable(jax.vmap(score_fold)(fits, test_args)), -jnp.inf)
         # a fit that ran off to infinity (l2 = 0 on a separable fold) must not poison the next warm start
         finite = jax.vmap(lambda f: jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(f)])))(fits)
         fits = jax.tree.map(lambda new, old: jnp.where(finite.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
                             fits, x)
-        mean = jnp.mean(jnp.where(jnp.isfinite(scores), scores, -jnp.inf))
+        mean = jnp.mean(scores)
         n_worse = jnp.where(mean > best, 0, n_worse + 1)
         return (fits, jnp.maximum(best, mean), n_worse), (scores, fits)
 
