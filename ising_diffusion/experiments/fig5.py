@@ -70,13 +70,15 @@ def run_fig5(cfg: Fig5Config, out: str | Path, *, progress: bool = True) -> list
                  ylabel="MSE of inferred parameters", logx=True, logy=True)
     for k, gen in enumerate(generators):
         rows_gen, markers = [s for s in summary if s["generator"] == gen], "sd^v<>o"[k:] + "o"
-        plot_summary(ax, rows_gen, "n_train", {f"{gen.upper()} augmented": "mse_augmented"},
-                     xlabel="training samples", ylabel="MSE of inferred parameters", logx=True, logy=True,
-                     markers=markers)
+        for series, style in (({f"{gen.upper()} augmented": "mse_augmented"}, "-"),
+                              ({f"CV-PLM, {gen.upper()} aug + train": "mse_combined_cv"}, "--")):
+            plot_summary(ax, rows_gen, "n_train", series, xlabel="training samples",
+                         ylabel="MSE of inferred parameters", logx=True, logy=True, markers=markers,
+                         colors=(f"C{k + 1}",), linestyle=style)
         plot_ratio(ax_ratio, rows_gen, "n_train", {f"{gen.upper()} augmented": "ratio_augmented"},
                    xlabel="training samples", title="augmented / training only, paired per seed (below 1: helps)",
                    logx=True, markers=markers, colors=(f"C{k + 1}",), break_even=k == 0)
-    ax.set_title(f"N={cfg.n_spins}, g={cfg.g}, {cfg.n_seeds} seeds: generators compared")
+    ax.set_title(f"N={cfg.n_spins}, g={cfg.g}, {cfg.n_seeds} seeds: generators compared (solid: erasure machine)")
     save_figure(fig, run.path / "fig5.png")
     print(format_table(summary, ["generator", "n_train"], TABLE_COLUMNS))
     print(f"[fig5] figure: {run.path / 'fig5.png'}")

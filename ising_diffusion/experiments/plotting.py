@@ -21,7 +21,7 @@ __all__ = ["plt", "plot_summary", "plot_ratio", "plot_mse_vs", "plot_mse_bars", 
 
 def plot_summary(ax, summary: Sequence[dict], x: str, series: dict[str, str], *, xlabel: str, ylabel: str,
                  title: str | None = None, logx: bool = False, logy: bool = False, markers: str = "osd^v<>",
-                 colors: Sequence[str] | None = None) -> None:
+                 colors: Sequence[str] | None = None, linestyle: str = "-") -> None:
     """Plot mean +- CI (error bars) of several value columns of :func:`runner.summarize` rows against column ``x``.
 
     Args:
@@ -32,6 +32,7 @@ def plot_summary(ax, summary: Sequence[dict], x: str, series: dict[str, str], *,
       xlabel, ylabel, title: axis labels and title.
       logx, logy: log scales.
       colors: one matplotlib colour per series (default: the axes' colour cycle).
+      linestyle: the lines' style (e.g. ``"--"`` for a second solver in a generator's colour).
     """
     rows = sorted(summary, key=lambda r: r[x])
     xs = np.asarray([r[x] for r in rows], float)
@@ -43,7 +44,7 @@ def plot_summary(ax, summary: Sequence[dict], x: str, series: dict[str, str], *,
         if np.all(np.isnan(mean)):
             continue
         err = np.stack([np.where(np.isnan(lo), 0, mean - lo), np.where(np.isnan(hi), 0, hi - mean)])
-        ax.errorbar(xs, mean, yerr=err, marker=m, capsize=3, label=label, color=c)
+        ax.errorbar(xs, mean, yerr=err, marker=m, capsize=3, label=label, color=c, linestyle=linestyle)
 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
