@@ -49,6 +49,10 @@ def test_counts_of_the_quick_main_job():
     assert p.n_fits == 1 + n_points * per_point + 2
     est = estimate("main", cfg, measure_fn=_fake_measure)
     assert est["total"]["steps"] == p.n_steps * cfg.n_seeds and est["total"]["fits"] == p.n_fits * cfg.n_seeds
+    # the strong baseline: CV-PLM on the training data and on augmented + training data, per seed
+    assert p.baseline_fits == ((p.n_train, 1), (p.n_augmented + p.n_train, 1))
+    assert est["total"]["baseline_fits"] == 2 * cfg.n_seeds
+    assert f"{2 * cfg.n_seeds} cross-validated baseline fits" in format_estimate(est, "quick")
 
 
 def test_compiles_paid_once_for_identical_points():
@@ -106,3 +110,4 @@ def test_map_plan_is_one_call_per_point_and_generator_with_its_solver():
     oracle = [p for p in work if p.extra_fits]
     assert len(oracle) == len(cfg.points())
     assert all(p.extra_fits == ((int(round(cfg.oracle_factor * p.n_train)), 1),) for p in oracle)
+    assert all(p.baseline_fits == () for p in work)  # the map's solver already is the baseline
