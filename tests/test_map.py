@@ -85,7 +85,7 @@ def test_map_tiny_runs_writes_tables_and_resumes(fake, tmp_path, capsys):
         assert (out / f).is_file(), f
     want = {"truth", "n_spins", "g", "n_train", "generator", "seed", "mse_train", "mse_selected", "mse_combined",
             "mse_oracle", "ratio_selected", "ratio_combined", "ratio_oracle", "recommended", "moment_rms_first",
-            "moment_rms_second"}
+            "moment_rms_second", "score_train", "score_selected", "n_test"}
     assert want <= set(_columns(out / "results.csv"))
     assert {"n_seeds", "ratio_selected_mean", "ratio_selected_lo", "ratio_selected_hi", "ratio_oracle_mean",
             "mse_oracle_mean"} <= set(_columns(out / "summary.csv"))
@@ -94,6 +94,7 @@ def test_map_tiny_runs_writes_tables_and_resumes(fake, tmp_path, capsys):
     for r in rows:
         assert r["ratio_selected"] == pytest.approx(r["mse_selected"] / r["mse_train"])
         assert r["mse_oracle"] > 0 and 0 <= r["moment_rms_second"] < 2
+        assert r["score_train"] == -1.0 and r["n_test"] == int(round(cfg.test_fraction * r["n_train"]))
     oracle = json.loads((out / "oracle.json").read_text())["rows"]
     assert len(oracle) == n_points * cfg.n_seeds and all(r["n_oracle"] == 10 * 32 for r in oracle)
     by_seed = {(r["truth"], r["n_spins"], r["seed"]): r["mse_oracle"] for r in rows if r["generator"] == "ddpm"}
