@@ -16,15 +16,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+
+from experiments.map_table import ci  # mean [95% t interval] (seeds below 1)
 
 ORDER = ("ddpm", "rbm", "vae", "gan")
-
-
-def ci(x) -> str:
-    x = np.asarray(x, float)
-    m, h = x.mean(), stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return f"{m:.2f} [{m - h:.2f}, {m + h:.2f}] ({int(np.sum(x < 1))}/{len(x)})"
 
 
 def main(run: str) -> None:
