@@ -20,9 +20,9 @@ chosen. So does a *saturated* score, above ``-SATURATED`` (``1e-6`` nats per sam
 probability 1 to float precision. That happens when the data show only a few distinct patterns (a strongly coupled
 Hopfield truth at g = 2 and M = 200 gave 3-4) and the unpenalised fit is separable: its couplings run off toward
 infinity (|J| ~ 50 against a true 0.6) until float32 gradients vanish, and a perfect held-out score would otherwise
-pick it (parameter MSE ~1e3, against ~0.02 at l2 = 1e-5 on the same data: experiments/cv_degenerate.py). If no penalty has a usable score, the largest
-one is chosen. The final estimate is refitted on all data at the chosen ``l2``, warm-started from the folds' mean fit
-there.
+pick it (parameter MSE ~1e3, against ~0.02 at l2 = 1e-5 on the same data: experiments/cv_degenerate.py). If no
+penalty has a usable score, the largest one is chosen. The final estimate is refitted on all data at the chosen
+``l2``, warm-started from the folds' mean fit there.
 """
 
 from __future__ import annotations
