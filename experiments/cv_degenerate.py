@@ -2,8 +2,8 @@
 
     PYTHONPATH=. python experiments/cv_degenerate.py            # 6 seeds, N = 20, M in (200, 800), about 2 minutes
 
-Per seed (truth and exact samples keyed like the map's, ``truth_key`` / ``data_key`` of ``key(seed)``): the number of
-distinct training patterns, the penalty CV chose, and the parameter MSE of the CV fit, of the unpenalised fit
+Per seed (truth and exact samples keyed by ``truth_key`` / ``data_key`` of ``key(seed)``; not the map's data): the
+number of distinct training patterns, the penalty CV chose, and the parameter MSE of the CV fit, of the unpenalised fit
 (``l2 = 0``, what CV chose before saturated scores were excluded) and of the erasure machine.
 """
 

@@ -18,9 +18,7 @@ import numpy as np
 from ising_diffusion import infer
 from ising_diffusion.augment import held_out_score
 from ising_diffusion.experiments.configs.map import get_config
-from ising_diffusion.experiments.rows import n_test
-from ising_diffusion.experiments.runner import seed_keys
-from ising_diffusion.experiments.synthetic import synthetic_task
+from ising_diffusion.experiments.map import map_task
 from ising_diffusion.ising import parameter_mse
 
 
@@ -33,9 +31,7 @@ def main(argv=None):
     parser.add_argument("--preset", default="quick")
     args = parser.parse_args(argv)
     cfg = get_config(args.preset)
-    keys = seed_keys(cfg.seed, list(range(cfg.n_seeds)))
-    task = synthetic_task(keys, args.n_spins, args.g, args.n_train, n_test(cfg, args.n_train), sampler=cfg.sampler,
-                          truth=args.truth, truth_options=cfg.truth_options(args.truth))
+    task = map_task(cfg, (args.truth, args.n_spins, args.g, args.n_train))
     exact = args.n_spins <= 20
     print("| seed | distinct training patterns | truth | training-only CV-PLM | MSE of that fit |")
     print("|---|---|---|---|---|")

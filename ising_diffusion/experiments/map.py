@@ -23,7 +23,7 @@ from ising_diffusion.experiments.synthetic import augment_point, infer_seeds_bat
 from ising_diffusion.monitor import moment_rms
 from ising_diffusion.synthetic import observed_samples
 
-__all__ = ["run_map", "plot_map", "main"]
+__all__ = ["run_map", "map_task", "plot_map", "main"]
 
 BY = ["truth", "n_spins", "g", "n_train", "generator"]
 VALUES = ("mse_train", "mse_selected", "mse_combined", "mse_oracle", "ratio_selected", "ratio_combined",
@@ -36,6 +36,16 @@ TABLE = {"MSE train only": "mse_train", "selected/train": "ratio_selected", "com
 def _fresh(keys, truths, n_samples, sampler):
     """The oracle's fresh samples of each seed's truth, keyed ``fold_in(k, 4)`` (truth 1, data 2, generator 3)."""
     return jax.vmap(lambda k, t: observed_samples(jax.random.fold_in(k, 4), t, n_samples, sampler))(keys, truths)
+
+
+def map_task(cfg: MapConfig, point, keys=None):
+    """The :class:`~ising_diffusion.experiments.synthetic.SyntheticTask` (truths, training and test samples of every
+    seed) of one map point ``(truth, N, g, M)``, exactly as :func:`run_map` builds it (``keys``: the run's
+    ``seed_keys(cfg.seed, range(cfg.n_seeds))`` by default)."""
+    truth, n, g, m = point
+    keys = seed_keys(cfg.seed, list(range(cfg.n_seeds))) if keys is None else keys
+    return synthetic_task(keys, n, g, m, n_test(cfg, m), sampler=cfg.sampler, truth=truth,
+                          truth_options=cfg.truth_options(truth), shard=cfg.shard, seed_batch=cfg.seed_batch)
 
 
 def _pid(point) -> str:
@@ -64,10 +74,7 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
     keys = seed_keys(cfg.seed, seeds)
     batching = dict(shard=cfg.shard, seed_batch=cfg.seed_batch)
 
-    def task(point):
-        truth, n, g, m = point
-        return synthetic_task(keys, n, g, m, n_test(cfg, m), sampler=cfg.sampler, truth=truth,
-                              truth_options=cfg.truth_options(truth), **batching)
+    task = partial(map_task, cfg, keys=keys)
 
     def oracle_point(pid, point):
         truths, n_fresh = task(point).truth, max(2, int(round(cfg.oracle_factor * point[3])))
