@@ -45,7 +45,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
 from benchmarks.ddpm import best_time, matmul_peak, network_flops_per_sample  # noqa: E402
 from ising_diffusion.augment import AugmentConfig, augment_seeds  # noqa: E402
-from ising_diffusion.data import atomic_write  # noqa: E402
+from ising_diffusion.io.atomic import atomic_write  # noqa: E402
 from ising_diffusion.generative.ddpm import DDPMConfig, make_ddpm  # noqa: E402
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT  # noqa: E402
 from ising_diffusion.experiments.estimate import PointWork, measure  # noqa: E402

@@ -32,7 +32,7 @@ import scipy.optimize
 from tqdm import tqdm
 
 from ising_diffusion import infer, infer_batch, metropolis_sample
-from ising_diffusion.data import load_npz, save_npz
+from ising_diffusion.io import load_npz, save_npz
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, _reference_numpy
 from ising_diffusion.ising import exact_sample, parameter_mse, params_to_flat, sk_params
 

@@ -2,97 +2,92 @@
 
 Implements and extends Lim, Lee & Jo, "Data augmentation using diffusion models to enhance inverse Ising inference",
 Phys. Rev. E 111, 045302 (2025).
+
+The public names below are imported on first use (PEP 562), so ``import ising_diffusion`` and the command line's
+``--help`` do not wait for JAX; ``from ising_diffusion import infer`` works as usual.
 """
 
-# first: the sampler module appends an XLA CPU flag to XLA_FLAGS, which only works before JAX starts its backend
-from ising_diffusion import sampling as _sampling  # noqa: F401, I001
-from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
-from ising_diffusion.data import (
-    as_spins,
-    load_npz,
-    load_spins,
-    read_spin_file,
-    save_npz,
-    save_spins,
-    spins_to_binary,
-    train_test_split,
-)
-from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
-from ising_diffusion.inference import erasure_machine, erasure_machine_auto
-from ising_diffusion.inference import CVInfo, cross_validate_l2, infer, infer_batch
-from ising_diffusion.ising import (
-    IsingParams,
-    energy,
-    exact_moments,
-    exact_probabilities,
-    exact_sample,
-    flat_to_params,
-    local_fields,
-    log_partition,
-    n_params,
-    parameter_mse,
-    params_to_flat,
-    sk_params,
-    sparse_params,
-    hopfield_params,
-)
-from ising_diffusion.reconstruct import (
-    complete_missing,
-    conditional_log_likelihood,
-    majority_completion,
-    reconstruct_missing,
-    reconstruction_scores,
-)
-from ising_diffusion.monitor import StoppingCurve, moment_rms
-from ising_diffusion.sampling import metropolis_sample
-from ising_diffusion.datasets import load_retina
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
+
+# first: XLA reads XLA_FLAGS once, when JAX starts its backend (the sampler's CPU option; see xla_flags.py)
+from ising_diffusion.xla_flags import set_xla_cpu_flags
+
+set_xla_cpu_flags()
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AugmentConfig",
-    "AugmentResult",
-    "DDPMConfig",
-    "GENERATOR_CONFIGS",
-    "StoppingCurve",
-    "augment",
-    "augment_seeds",
-    "make_generator",
-    "load_checkpointed_state",
-    "IsingParams",
-    "as_spins",
-    "complete_missing",
-    "conditional_log_likelihood",
-    "energy",
-    "erasure_machine",
-    "erasure_machine_auto",
-    "exact_moments",
-    "exact_probabilities",
-    "exact_sample",
-    "flat_to_params",
-    "CVInfo",
-    "cross_validate_l2",
-    "infer",
-    "infer_batch",
-    "load_npz",
-    "load_spins",
-    "moment_rms",
-    "read_spin_file",
-    "save_spins",
-    "load_retina",
-    "local_fields",
-    "log_partition",
-    "majority_completion",
-    "metropolis_sample",
-    "n_params",
-    "parameter_mse",
-    "params_to_flat",
-    "reconstruct_missing",
-    "reconstruction_scores",
-    "save_npz",
-    "sk_params",
-    "sparse_params",
-    "hopfield_params",
-    "spins_to_binary",
-    "train_test_split",
-]
+#: public name -> the module that defines it
+_EXPORTS = {
+    **dict.fromkeys(("AugmentConfig", "AugmentResult", "augment", "augment_seeds", "load_checkpointed_state"),
+                    "ising_diffusion.augment"),
+    **dict.fromkeys(("as_spins", "spins_to_binary", "train_test_split"), "ising_diffusion.spins"),
+    **dict.fromkeys(("load_npz", "load_spins", "read_spin_file", "save_npz", "save_spins"), "ising_diffusion.io"),
+    **dict.fromkeys(("GENERATOR_CONFIGS", "DDPMConfig", "make_generator"), "ising_diffusion.generative"),
+    **dict.fromkeys(("erasure_machine", "erasure_machine_auto", "CVInfo", "cross_validate_l2", "infer", "infer_batch"),
+                    "ising_diffusion.inference"),
+    **dict.fromkeys(("IsingParams", "energy", "exact_moments", "exact_probabilities", "exact_sample", "flat_to_params",
+                     "local_fields", "log_partition", "n_params", "parameter_mse", "params_to_flat", "sk_params",
+                     "sparse_params", "hopfield_params"), "ising_diffusion.ising"),
+    **dict.fromkeys(("complete_missing", "conditional_log_likelihood", "majority_completion", "reconstruct_missing",
+                     "reconstruction_scores"), "ising_diffusion.reconstruct"),
+    **dict.fromkeys(("StoppingCurve", "moment_rms"), "ising_diffusion.monitor"),
+    "metropolis_sample": "ising_diffusion.sampling",
+    "load_retina": "ising_diffusion.datasets",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # what the lazy imports resolve to, for type checkers and editors
+    from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
+    from ising_diffusion.datasets import load_retina
+    from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
+    from ising_diffusion.inference import (CVInfo, cross_validate_l2, erasure_machine, erasure_machine_auto, infer,
+                                           infer_batch)
+    from ising_diffusion.io import load_npz, load_spins, read_spin_file, save_npz, save_spins
+    from ising_diffusion.ising import (IsingParams, energy, exact_moments, exact_probabilities, exact_sample,
+                                       flat_to_params, hopfield_params, local_fields, log_partition, n_params,
+                                       parameter_mse, params_to_flat, sk_params, sparse_params)
+    from ising_diffusion.monitor import StoppingCurve, moment_rms
+    from ising_diffusion.reconstruct import (complete_missing, conditional_log_likelihood, majority_completion,
+                                             reconstruct_missing, reconstruction_scores)
+    from ising_diffusion.sampling import metropolis_sample
+    from ising_diffusion.spins import as_spins, spins_to_binary, train_test_split
+
+
+def __getattr__(name: str):
+    """Import a public name (or a submodule, as ``import ising_diffusion`` once did eagerly) on first use."""
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package keeps its public function when a submodule of the same name is imported (``augment``): the import
+    system binds a newly loaded submodule as an attribute of its package, which would hide the function."""
+
+    def __setattr__(self, name, value):
+        if (name in _EXPORTS and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}"
+                and hasattr(value, name)):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

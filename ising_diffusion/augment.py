@@ -31,7 +31,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from ising_diffusion.checkpoint import Checkpointer, fingerprint, open_run, read_run_meta, resume_points
-from ising_diffusion.data import as_spins
+from ising_diffusion.spins import as_spins
 from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
 from ising_diffusion.inference import METHODS
 from ising_diffusion.inference.pseudolikelihood import log_pseudolikelihood_per_sample

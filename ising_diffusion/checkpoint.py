@@ -16,7 +16,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-from ising_diffusion.data import atomic_write
+from ising_diffusion.io.atomic import atomic_write
 
 __all__ = ["Checkpointer", "fingerprint", "open_run", "read_run_meta", "resume_points"]
 

@@ -37,7 +37,7 @@ import numpy as np
 from jaxtyping import Array, Float
 from tqdm.auto import tqdm
 
-from ising_diffusion.data import as_spins
+from ising_diffusion.spins import as_spins
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, IsingParams, all_states
 
 __all__ = [

@@ -29,8 +29,6 @@ How it is made fast on a CPU (see ``docs/sampling.md`` and ``benchmarks/metropol
 from __future__ import annotations
 
 import numbers
-import os
-import warnings
 from functools import partial
 from typing import NamedTuple
 
@@ -42,6 +40,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.ising import IsingParams, local_fields
 from ising_diffusion.types import PRNGKey
+from ising_diffusion.xla_flags import set_xla_cpu_flags
 
 __all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sweep", "run", "state_spins",
            "metropolis_sample", "xla_cpu_flags_enabled", "BLOCK_SIZE"]
@@ -49,41 +48,8 @@ __all__ = ["MetropolisState", "MetropolisInfo", "MetropolisSamples", "init", "sw
 #: Chains per block: a block's spins and fields (2 x N x 64 float32) fit the L1/L2 cache for N <= 100.
 BLOCK_SIZE = 64
 
-# XLA CPU compiles a while loop into one kernel when the bytes its body touches (counted once) stay under this
-# threshold; the default is far smaller and leaves our sweep loop to the per-operation thunk dispatcher, 3-5x slower
-# (benchmarks/README.md). With 8 MB the sweep loops are compiled into kernels for N up to 1400 at least (checked) while
-# large loops (e.g. network training) stay with the thunk runtime and its multi-threaded kernels.
-_SMALL_WHILE_LOOP_BYTES = 8_000_000
-_XLA_OPTION = f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={_SMALL_WHILE_LOOP_BYTES}"
-_OPT_OUT_ENV = "ISING_DIFFUSION_NO_XLA_FLAGS"
-
-
-def _set_xla_cpu_flags() -> bool:
-    """Append the small-while-loop option to ``XLA_FLAGS`` if that can still take effect; returns whether it is set.
-
-    XLA reads ``XLA_FLAGS`` once, when JAX initialises its first backend, so this only works when the package is
-    imported before any JAX computation ran. A user's own ``xla_backend_extra_options`` wins; setting the environment
-    variable ``ISING_DIFFUSION_NO_XLA_FLAGS=1`` turns this off.
-    """
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_small_while_loop_byte_threshold" in flags:
-        return True
-    if os.environ.get(_OPT_OUT_ENV) or "xla_backend_extra_options" in flags:
-        return False
-    from jax._src import xla_bridge  # private, but the only way to ask whether the flags can still take effect
-
-    if xla_bridge.backends_are_initialized():
-        if jax.default_backend() != "cpu":
-            return False
-        warnings.warn("ising_diffusion was imported after JAX initialised its backends, so XLA_FLAGS can no longer be "
-                      "changed: the Metropolis sampler will run a few times slower on CPU. Import ising_diffusion "
-                      f"first, or set XLA_FLAGS='{_XLA_OPTION}' yourself.", RuntimeWarning, stacklevel=3)
-        return False
-    os.environ["XLA_FLAGS"] = f"{flags} {_XLA_OPTION}".strip()
-    return True
-
-
-_XLA_FLAGS_SET = _set_xla_cpu_flags()
+# Normally already set by ``import ising_diffusion``; asked again here for the sampler's own record (see xla_flags.py).
+_XLA_FLAGS_SET = set_xla_cpu_flags()
 
 
 def xla_cpu_flags_enabled() -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 import ising_diffusion
 from ising_diffusion import cli
-from ising_diffusion.data import read_spin_file, save_spins
+from ising_diffusion.io import read_spin_file, save_spins
 from ising_diffusion.experiments import synthetic
 from ising_diffusion.impute import completion_marginals
 from ising_diffusion.reconstruct import complete_missing

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from ising_diffusion.data import load_npz, load_spins, read_spin_file, save_matrix, save_spins
+from ising_diffusion.io import load_npz, load_spins, read_spin_file, save_matrix, save_spins
 from ising_diffusion.datasets.retina import load_retina_binary
 from ising_diffusion.impute import completion_marginals, fit_with_missing, impute
 from ising_diffusion.inference import infer

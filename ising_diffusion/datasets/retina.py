@@ -23,7 +23,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from ising_diffusion.data import as_spins, read_mat
+from ising_diffusion.io.mat import bint_to_rows, read_mat
+from ising_diffusion.spins import as_spins
 from ising_diffusion.types import Array, PRNGKey
 
 __all__ = [
@@ -115,11 +116,6 @@ def find_retina_file(path: str | os.PathLike | None = None) -> Path:
         if found is not None:
             return found
     raise FileNotFoundError(f"retina data not found (looked in {', '.join(dict.fromkeys(tried))}). {_WHERE_TO_GET}")
-
-
-def bint_to_rows(bint: np.ndarray) -> np.ndarray:
-    """The public recording's ``bint`` ``(repeats, cells, time)`` as ``(repeats * time, cells)`` rows, repeat-major."""
-    return np.transpose(bint, (0, 2, 1)).reshape(-1, bint.shape[1])
 
 
 def load_retina_binary(path: str | os.PathLike | None = None) -> tuple[np.ndarray, Path]:

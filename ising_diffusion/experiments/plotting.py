@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
-from ising_diffusion.data import atomic_write  # noqa: E402
+from ising_diffusion.io.atomic import atomic_write  # noqa: E402
 
 __all__ = ["plt", "plot_summary", "plot_ratio", "plot_mse_vs", "plot_mse_bars", "plot_fig2", "plot_fig6", "save_figure"]
 

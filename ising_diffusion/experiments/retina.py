@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ising_diffusion.data import save_npz
+from ising_diffusion.io.npz import save_npz
 from ising_diffusion.experiments import synthetic
 from ising_diffusion.experiments.configs.fig6 import Fig6Config
 from ising_diffusion.experiments.runner import RunDir, run_seeds

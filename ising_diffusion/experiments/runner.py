@@ -2,7 +2,7 @@
 
 A *run* is a folder holding ``config.json`` (the experiment's config and the package version), ``results.json`` and
 ``results.csv`` (one row per sweep point and seed), figures (``*.png``) and generator checkpoints
-(``checkpoints/<point>/``). Every file is written atomically (:func:`ising_diffusion.data.atomic_write`), so a run
+(``checkpoints/<point>/``). Every file is written atomically (:func:`ising_diffusion.io.atomic_write`), so a run
 killed at any moment leaves readable files, and rerunning with the same folder skips the sweep points whose rows are
 all there (:meth:`ResultStore.is_done`).
 
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ising_diffusion.data import atomic_write
+from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.types import PRNGKey
 
 __all__ = [

@@ -1,6 +1,6 @@
 """One entry point for every inverse Ising solver: ``infer(spins, method=..., **options)``.
 
-``infer`` validates the data with :func:`ising_diffusion.data.as_spins` (outside any trace) and then calls the
+``infer`` validates the data with :func:`ising_diffusion.spins.as_spins` (outside any trace) and then calls the
 method's pure core under ``jax.jit`` with the options as static arguments. The cores (:data:`METHODS`) take
 ``(key, spins, **options)``, return ``(IsingParams, info)`` and are safe under ``jit`` and ``vmap``;
 :func:`infer_batch` vmaps one over a stack of data sets of equal shape (seeds, bootstrap replicates) in one compiled
@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ising_diffusion.data import as_spins
+from ising_diffusion.spins import as_spins
 from ising_diffusion.inference.closed_form import independent, independent_exact, mean_field, tap
 from ising_diffusion.inference.cv import CV_RULES, DEFAULT_L2_GRID, CVInfo, mle_exact_cv, pseudolikelihood_cv
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, ErasureResult, erasure_machine, erasure_machine_auto
@@ -182,7 +182,7 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
 
     Args:
       spins: ``(M, N)`` observed patterns (duplicates count as often as they occur), validated by
-        :func:`ising_diffusion.data.as_spins`.
+        :func:`ising_diffusion.spins.as_spins`.
       method: one of :data:`METHODS` (see the module docstring).
       key: PRNG key, required by ``"mle_mcmc"`` only.
       encoding: ``"spins"`` ({-1, +1}) or ``"binary"`` ({0, 1}, mapped by ``s = 2x - 1``).
@@ -261,7 +261,7 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
       spins: ``(B, M, N)`` patterns; each ``spins[b]`` is validated like :func:`infer`'s input.
       method, encoding, return_info, options: as for :func:`infer`.
       key: for ``"mle_mcmc"``: split into ``B`` keys, ``keys[b]`` used for data set ``b``.
-      validate: check the data with :func:`ising_diffusion.data.as_spins` (a host round trip). ``False`` is for
+      validate: check the data with :func:`ising_diffusion.spins.as_spins` (a host round trip). ``False`` is for
         arrays already validated (e.g. the experiments' own device-resident, possibly sharded samples): they are
         used as they are (cast to float32, ``encoding`` ignored); the method and its options are still checked.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ising_diffusion.data import save_npz, save_spins
+from ising_diffusion.io import save_npz, save_spins
 from ising_diffusion.ising import exact_sample, sk_params
 
 HERE = Path(__file__).parent
