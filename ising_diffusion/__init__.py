@@ -7,17 +7,18 @@ The public names below are imported on first use (PEP 562), so ``import ising_di
 ``--help`` do not wait for JAX; ``from ising_diffusion import infer`` works as usual.
 """
 
-from __future__ import annotations
+import importlib as _importlib
+import sys as _sys
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-import importlib
-import sys
-import types
-from typing import TYPE_CHECKING
+# (private aliases: a submodule's import binds its name here, e.g. ``ising_diffusion.types``, so no stdlib module may
+# be kept under a name a submodule could have)
 
 # first: XLA reads XLA_FLAGS once, when JAX starts its backend (the sampler's CPU option; see xla_flags.py)
-from ising_diffusion.xla_flags import set_xla_cpu_flags
+from ising_diffusion.xla_flags import set_xla_cpu_flags as _set_xla_cpu_flags
 
-set_xla_cpu_flags()
+_set_xla_cpu_flags()
 
 __version__ = "0.1.0"
 
@@ -42,7 +43,7 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:  # what the lazy imports resolve to, for type checkers and editors
+if _TYPE_CHECKING:  # what the lazy imports resolve to, for type checkers and editors
     from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
     from ising_diffusion.datasets import load_retina
     from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
@@ -64,11 +65,11 @@ def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        value = getattr(_importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
     try:
-        return importlib.import_module(f"{__name__}.{name}")
+        return _importlib.import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as e:
         if e.name != f"{__name__}.{name}":
             raise
@@ -79,15 +80,15 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-class _Package(types.ModuleType):
+class _Package(_ModuleType):
     """The package keeps its public function when a submodule of the same name is imported (``augment``): the import
     system binds a newly loaded submodule as an attribute of its package, which would hide the function."""
 
     def __setattr__(self, name, value):
-        if (name in _EXPORTS and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}"
+        if (name in _EXPORTS and isinstance(value, _ModuleType) and value.__name__ == f"{__name__}.{name}"
                 and hasattr(value, name)):
             value = getattr(value, name)
         super().__setattr__(name, value)
 
 
-sys.modules[__name__].__class__ = _Package
+_sys.modules[__name__].__class__ = _Package

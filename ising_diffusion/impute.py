@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple
 import jax
 import numpy as np
 
+from ising_diffusion.defaults import RECOMMENDED_METHOD  # re-exported: what impute fits unless told otherwise
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.reconstruct import (
     MAX_EXACT_HIDDEN,
@@ -38,6 +39,7 @@ from ising_diffusion.reconstruct import (
     reconstruct_missing,
     reconstruction_scores,
 )
+from ising_diffusion.spins import split_rows
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -48,11 +50,11 @@ __all__ = [
     "completion_marginals",
     "fit_with_missing",
     "holdout_scores",
+    "holdout_split",
+    "default_fit_rows",
+    "fit_for_imputation",
 ]
 
-#: The inference method (and options) ``impute`` fits with unless told otherwise: pseudolikelihood with its L2
-#: strength chosen by cross-validation (docs/inference.md says why: it is the accurate method that scales).
-RECOMMENDED_METHOD = ("pseudolikelihood", {"l2": "cv"})
 _MEAN_FIELD_ITERS = 500
 
 
@@ -188,6 +190,75 @@ def holdout_scores(key: PRNGKey, params: IsingParams, independent: IsingParams, 
         ll = float(np.mean(conditional_log_likelihood(p, test, hidden)))
         scores.append((acc, ll))
     return HoldoutScores(scores[0][0], scores[1][0], scores[0][1], scores[1][1], m, n_hide)
+
+
+def holdout_split(key: PRNGKey, spins, mask, test_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Split the complete rows of a data set (no missing entry) into training and test rows for :func:`holdout_scores`.
+
+    Args:
+      key: PRNG key of the shuffle (:func:`ising_diffusion.spins.split_rows`).
+      spins: ``(M, N)`` spins (any value at missing entries).
+      mask: ``(M, N)`` bool, True = missing.
+      test_fraction: fraction of the complete rows held out, in (0, 1).
+
+    Returns:
+      ``(train, test)``: ``(M_train, N)`` and ``(M_test, N)`` complete rows, at least 2 and 1 of them.
+
+    Raises:
+      ValueError: a fraction outside (0, 1), or too few complete rows.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"the test fraction must be in (0, 1), got {test_fraction}")
+    complete = np.flatnonzero(~np.asarray(mask).any(axis=1))
+    try:
+        train, test = split_rows(key, complete, test_fraction, min_train=2)
+    except ValueError as e:
+        raise ValueError(f"a holdout needs complete rows to split: {len(complete)} complete rows: {e}") from e
+    spins = np.asarray(spins)
+    return spins[train], spins[test]
+
+
+def default_fit_rows(mask) -> str:
+    """Which rows to fit a model to before imputing: ``"complete"`` when the complete rows are at least 80% of the rows
+    and at least ``max(50, 2N)``, else ``"all"`` (:func:`fit_with_missing`, the missing entries treated as hidden).
+
+    Args:
+      mask: ``(M, N)`` bool, True = missing.
+    """
+    mask = np.asarray(mask)
+    m, n = mask.shape
+    n_complete = int((~mask.any(axis=1)).sum())
+    return "complete" if n_complete >= max(50, 2 * n) and n_complete >= 0.8 * m else "all"
+
+
+def fit_for_imputation(fit: Callable, key: PRNGKey, spins, mask, fit_rows: str = "auto") -> IsingParams:
+    """Fit the model that fills the missing entries: to the complete rows, or to all rows with the missing entries
+    treated as hidden (:func:`fit_with_missing`).
+
+    Args:
+      fit: ``fit(spins (M', N)) -> IsingParams``, e.g. ``lambda x: infer(x, method="pseudolikelihood", l2="cv")``.
+      key: PRNG key of :func:`fit_with_missing` (unused for the complete rows).
+      spins: ``(M, N)`` spins, NaN (or anything) at missing entries.
+      mask: ``(M, N)`` bool, True = missing.
+      fit_rows: ``"complete"``, ``"all"``, or ``"auto"`` (:func:`default_fit_rows`).
+
+    Returns:
+      the fitted ``IsingParams``.
+
+    Raises:
+      ValueError: an unknown ``fit_rows``, or fewer than 2 complete rows for ``"complete"``.
+    """
+    mask = np.asarray(mask)
+    rows = default_fit_rows(mask) if fit_rows == "auto" else fit_rows
+    if rows not in ("complete", "all"):
+        raise ValueError(f"fit_rows must be 'auto', 'complete' or 'all', got {fit_rows!r}")
+    complete = ~mask.any(axis=1)
+    if rows == "all":
+        return fit_with_missing(fit, key, spins, mask)
+    if complete.sum() < 2:
+        raise ValueError(f"only {int(complete.sum())} of {len(mask)} rows are complete: fit on all rows "
+                         "(--fit-rows all) or give the model (--params)")
+    return fit(np.asarray(spins)[complete])
 
 
 def _gibbs_fill(key: PRNGKey, params: IsingParams, x: np.ndarray, hidden: np.ndarray, n_sweeps: int) -> np.ndarray:

@@ -13,11 +13,13 @@ import dataclasses
 
 import jax
 
-from ising_diffusion.ising import IsingParams, exact_sample, hopfield_params, sk_params, sparse_params
+from ising_diffusion.ising import (MAX_ENUMERATION_SPINS, IsingParams, exact_sample, hopfield_params, sk_params,
+                                   sparse_params)
 from ising_diffusion.sampling import metropolis_sample
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["SamplerConfig", "TRUTH_KINDS", "truth_params", "truth_key", "data_key", "observed_samples"]
+__all__ = ["SamplerConfig", "TRUTH_KINDS", "truth_params", "truth_key", "data_key", "observed_samples",
+           "draw_samples"]
 
 #: the planted-model kinds of :func:`truth_params`.
 TRUTH_KINDS = ("sk", "sparse", "hopfield")
@@ -100,3 +102,31 @@ def observed_samples(key: PRNGKey, params: IsingParams, n_samples: int, sampler:
         return exact_sample(key, params, n_samples)
     return metropolis_sample(key, params, n_samples, n_chains=sampler.n_chains, burn_in=sampler.burn_in,
                              thin=sampler.thin).samples
+
+
+def draw_samples(key: PRNGKey, params: IsingParams, n_samples: int, *, sampler: str = "auto", n_chains: int = 256,
+                 burn_in: int = 1000, thin: int = 10) -> tuple[jax.Array, str]:
+    """Samples of one model by the sampler named as ``ising-diffusion sample --sampler`` names it (one compiled call).
+
+    Args:
+      key: PRNG key of the samples (``ising-diffusion sample`` passes :func:`data_key` of its seed's key).
+      params: ``IsingParams`` with ``h (N,)``, ``J (N, N)``.
+      n_samples: ``M``.
+      sampler: ``"exact"`` (enumeration, N <= 24), ``"metropolis"``, or ``"auto"``: exact for N <= 20.
+      n_chains, burn_in, thin: Metropolis settings (:class:`SamplerConfig`).
+
+    Returns:
+      ``(spins (M, N), how)``, ``how`` being ``"exact"`` or ``"metropolis"``.
+
+    Raises:
+      ValueError: an unknown sampler, or ``"exact"`` for N > 24.
+    """
+    limits = {"auto": 20, "exact": MAX_ENUMERATION_SPINS, "metropolis": 0}
+    if sampler not in limits:
+        raise ValueError(f"sampler must be one of {sorted(limits)}, got {sampler!r}")
+    n = params.h.shape[0]
+    if sampler == "exact" and n > MAX_ENUMERATION_SPINS:
+        raise ValueError(f"--sampler exact needs N <= {MAX_ENUMERATION_SPINS}; this model has N={n}")
+    cfg = SamplerConfig(exact_max_spins=limits[sampler], n_chains=n_chains, burn_in=burn_in, thin=thin)
+    spins = jax.block_until_ready(jax.jit(observed_samples, static_argnums=(2, 3))(key, params, n_samples, cfg))
+    return spins, "exact" if n <= limits[sampler] else "metropolis"

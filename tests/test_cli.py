@@ -11,7 +11,7 @@ import pytest
 
 import ising_diffusion
 from ising_diffusion import cli
-from ising_diffusion.io import read_spin_file, save_spins
+from ising_diffusion.io import load_params, read_spin_file, save_spins
 from ising_diffusion.experiments import synthetic
 from ising_diffusion.impute import completion_marginals
 from ising_diffusion.reconstruct import complete_missing
@@ -223,7 +223,7 @@ def test_impute_fits_and_scores_a_holdout(tmp_path, capsys):
     assert cli.main(["impute", str(data), "--index-col", "--out", str(out), "--option", "l2=0.01", "--fit-rows",
                      "all", "--save-params", str(tmp_path / "em.json")]) == 0
     assert "on all 300 rows (272 complete)" in capsys.readouterr().out
-    params = cli._load_params(tmp_path / "em.json", None)
+    params = load_params(tmp_path / "em.json")
     np.testing.assert_array_equal(read_spin_file(out, index_col=True).spins,
                                   complete_missing(params, src.spins, src.mask).spins)
 

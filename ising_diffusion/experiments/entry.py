@@ -1,30 +1,24 @@
 """The shared command line of the figure entry points (``ising-diffusion run figX``, ``ising-diffusion main``, and
 ``python -m experiments.figX`` in a checkout).
 
-``--preset`` picks a config from ``ising_diffusion/experiments/configs/figX.py``; ``--set key=value`` overrides any field (nested with dots:
-``--set sampler.burn_in=500``, ``--set augment.n_epochs=200``); ``--out`` names the run folder (rerun with the same
-folder to resume).
+``--preset`` picks a config from ``ising_diffusion/experiments/configs/figX.py``, ``--config FILE.py[:NAME]`` one
+from a config file (the repository's ``configs/figX.py`` or a copy of it); ``--set key=value`` overrides any field
+(nested with dots: ``--set sampler.burn_in=500``, ``--set augment.n_epochs=200``; the syntax of
+:mod:`ising_diffusion.options`); ``--out`` names the run folder (rerun with the same folder to resume).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import json
 from typing import Any, Callable, Sequence
 
+from ising_diffusion.experiments.config_file import load_config_file, split_config_spec
 from ising_diffusion.experiments.runner import RunConfigMismatch, to_jsonable
+from ising_diffusion.options import coerce_value, parse_assignment, parse_value
 
 __all__ = ["apply_overrides", "parse_value", "figure_parser", "figure_main"]
-
-
-def parse_value(text: str) -> Any:
-    """A Python literal (``3``, ``0.5``, ``(20, 40)``, ``None``, ``True``, ``{'a': 1}``) or else the plain string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 class _Changes(dict):
@@ -42,10 +36,8 @@ def _apply(obj: Any, changes: _Changes, prefix: str) -> Any:
             old = getattr(obj, key)
             if isinstance(value, _Changes):
                 value = _apply(old, value, f"{prefix}{key}.")
-            elif isinstance(old, tuple) and isinstance(value, list):
-                value = tuple(value)
-            elif isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
+            else:  # typed like the field's current value where that is possible; the config validates the rest
+                value = coerce_value(value, old, strict=False)
             new[key] = value
         return dataclasses.replace(obj, **new)  # all fields at once: validation sees the final combination
     if isinstance(obj, dict):
@@ -67,16 +59,14 @@ def apply_overrides(config: Any, assignments: Sequence[str]) -> Any:
     """
     changes = _Changes()
     for a in assignments:
-        if "=" not in a or not a.split("=", 1)[0]:
-            raise ValueError(f"--set expects KEY=VALUE, got {a!r}")
-        key, text = a.split("=", 1)
+        key, value = parse_assignment(a, "--set", "KEY=VALUE")  # the syntax of ising_diffusion.options
         node = changes
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, _Changes())
             if not isinstance(node, _Changes):
                 raise ValueError(f"--set {a}: {part!r} was given a value and fields at once")
-        node[parts[-1]] = parse_value(text)
+        node[parts[-1]] = value
     if not changes:
         return config
     try:
@@ -93,13 +83,21 @@ def figure_parser(name: str, description: str, presets: Sequence[str], *,
         epilog="Rerunning with the same --out resumes: finished sweep points are skipped, and an interrupted one "
                "restarts from its generator checkpoints. Outputs: config.json, results.json/.csv (one row per sweep "
                "point and seed), summary.csv (mean and 95% CI over seeds) and PNG figures.")
-    p.add_argument("--preset", choices=list(presets), default="quick",
-                   help="configuration preset from ising_diffusion/experiments/configs/%s.py: 'quick' runs on a CPU in minutes, 'paper' is the "
-                        "paper's scale (use a GPU), 'tiny' is a seconds-long smoke test (default: quick)" % name)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--preset", choices=list(presets), default=None,
+                       help=f"configuration preset from ising_diffusion/experiments/configs/{name}.py: 'quick' "
+                            "runs on a CPU in minutes, 'paper' is the paper's scale (use a GPU), 'tiny' is a "
+                            "seconds-long smoke test (default: quick)")
+    which.add_argument("--config", default=None, metavar="FILE.py[:NAME]",
+                       help=f"a config file instead of a preset: a Python file defining get_config(name) or presets, "
+                            f"e.g. configs/{name}.py:paper from the repository's configs/ folder (copy one to make "
+                            "your own)")
     p.add_argument("--out", default=None,
-                   help=f"run folder for numbers and figures (default: runs/{name}-<preset>); reuse it to resume")
+                   help=f"run folder for numbers and figures (default: runs/{name}-<preset>, or "
+                        f"runs/{name}-<file>-<NAME> with --config); reuse it to resume")
     p.add_argument("--seeds", type=int, default=None, metavar="S",
                    help="number of seeds per sweep point (overrides the preset's n_seeds)")
+    p.add_argument("--seed", type=int, default=None, help="base random seed (overrides the config's seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a config field, e.g. --set n_train=200 --set augment.n_epochs=300 "
                         "(repeatable; see --print-config for the fields)")
@@ -128,9 +126,16 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error(f"--seeds must be >= 1, got {args.seeds}")
+    preset = args.preset or "quick"
     try:
-        config = get_config(args.preset)
-        overrides = list(args.overrides) + ([f"n_seeds={args.seeds}"] if args.seeds is not None else [])
+        if args.config is not None:  # checked against the class of the package's own presets
+            config = load_config_file(args.config, expected=type(get_config(presets[0])))
+            path, config_name = split_config_spec(args.config)
+            label = f"{path.stem}-{config_name}" if config_name else path.stem
+        else:
+            config, label = get_config(preset), preset
+        overrides = list(args.overrides) + ([f"n_seeds={args.seeds}"] if args.seeds is not None else []) + (
+            [f"seed={args.seed}"] if args.seed is not None else [])
         config = apply_overrides(config, overrides)
         if data_option and args.data is not None:
             config = dataclasses.replace(config, data_path=str(args.data))
@@ -143,9 +148,9 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
         from ising_diffusion.experiments.estimate import estimate, format_estimate
 
         est = estimate(name, config)
-        print(format_estimate(est, args.preset))
+        print(format_estimate(est, preset if args.config is None else None))
         return est
-    out = args.out or f"runs/{name}-{args.preset}"
+    out = args.out or f"runs/{name}-{label}"
     try:
         return run(config, out, progress=not args.no_progress)
     except RunConfigMismatch as e:

@@ -1,7 +1,16 @@
 """Inverse Ising solvers: ``infer(spins, method=...)`` and the per-method pure cores it dispatches to."""
 
 from ising_diffusion.inference._optim import OptimInfo
-from ising_diffusion.inference.api import CV_METHODS, METHODS, cross_validate_l2, erasure_core, infer, infer_batch
+from ising_diffusion.inference.api import (
+    CV_METHODS,
+    CV_SOLVERS,
+    METHODS,
+    SOLVERS,
+    cross_validate_l2,
+    erasure_core,
+    infer,
+    infer_batch,
+)
 from ising_diffusion.inference.closed_form import (
     DEFAULT_CLIP,
     DEFAULT_RIDGE,
@@ -20,16 +29,19 @@ from ising_diffusion.inference.erasure import (
 )
 from ising_diffusion.inference.mle import McmcInfo, mle_exact, mle_mcmc
 from ising_diffusion.inference.pseudolikelihood import neg_log_pseudolikelihood, pseudolikelihood
+from ising_diffusion.inference.signatures import method_options
 
 __all__ = [
     "CVInfo",
     "CV_METHODS",
     "CV_RULES",
+    "CV_SOLVERS",
     "DEFAULT_CLIP",
     "DEFAULT_EPS_GRID",
     "DEFAULT_L2_GRID",
     "DEFAULT_RIDGE",
     "METHODS",
+    "SOLVERS",
     "ClosedFormInfo",
     "ErasureResult",
     "McmcInfo",
@@ -43,6 +55,7 @@ __all__ = [
     "infer",
     "infer_batch",
     "mean_field",
+    "method_options",
     "mle_exact",
     "mle_exact_cv",
     "mle_mcmc",

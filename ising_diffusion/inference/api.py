@@ -43,7 +43,8 @@ from ising_diffusion.inference.pseudolikelihood import pseudolikelihood
 from ising_diffusion.ising import IsingParams, energy
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["CV_METHODS", "METHODS", "cross_validate_l2", "infer", "infer_batch", "erasure_core"]
+__all__ = ["CV_METHODS", "CV_SOLVERS", "METHODS", "SOLVERS", "cross_validate_l2", "infer", "infer_batch",
+           "erasure_core"]
 
 
 def erasure_core(spins: Float[Array, "M N"], *, eps: float | None = None, eps_grid=DEFAULT_EPS_GRID,
@@ -72,23 +73,28 @@ def _no_key(fn):
     return core
 
 
-#: name -> pure core ``(key, spins, **options) -> (IsingParams, info)``; jit-able with the options static.
-METHODS = {
-    "erasure": _no_key(erasure_core),
-    "mle_exact": _no_key(mle_exact),
+#: name -> the solver function a method runs; its keyword arguments (after ``key`` and ``spins``) are the method's
+#: options (:func:`ising_diffusion.inference.method_options` reads them from here).
+SOLVERS = {
+    "erasure": erasure_core,
+    "mle_exact": mle_exact,
     "mle_mcmc": mle_mcmc,
-    "pseudolikelihood": _no_key(pseudolikelihood),
-    "mean_field": _no_key(mean_field),
-    "tap": _no_key(tap),
-    "independent": _no_key(independent),
-    "independent_exact": _no_key(independent_exact),
+    "pseudolikelihood": pseudolikelihood,
+    "mean_field": mean_field,
+    "tap": tap,
+    "independent": independent,
+    "independent_exact": independent_exact,
 }
 _NEEDS_KEY = {"mle_mcmc"}
-#: name -> core used when ``l2="cv"``: ``(key, spins, l2_grid=, cv_folds=, cv_rule=, ...) -> (IsingParams, CVInfo)``.
-CV_METHODS = {
-    "pseudolikelihood": _no_key(pseudolikelihood_cv),
-    "mle_exact": _no_key(mle_exact_cv),
+#: name -> pure core ``(key, spins, **options) -> (IsingParams, info)``; jit-able with the options static.
+METHODS = {name: fn if name in _NEEDS_KEY else _no_key(fn) for name, fn in SOLVERS.items()}
+#: name -> the solver function run when ``l2="cv"``; its keywords are the cross-validation options.
+CV_SOLVERS = {
+    "pseudolikelihood": pseudolikelihood_cv,
+    "mle_exact": mle_exact_cv,
 }
+#: name -> core used when ``l2="cv"``: ``(key, spins, l2_grid=, cv_folds=, cv_rule=, ...) -> (IsingParams, CVInfo)``.
+CV_METHODS = {name: _no_key(fn) for name, fn in CV_SOLVERS.items()}
 _CV_OPTIONS = ("l2_grid", "cv_folds", "cv_rule")
 
 

@@ -10,10 +10,12 @@ One module per kind of file:
 * :mod:`~ising_diffusion.io.spin_files`: :func:`read_spin_file`, :func:`load_spins`, :func:`save_spins`,
   :func:`save_matrix` in the format named by the extension (``docs/data.md``);
 * :mod:`~ising_diffusion.io.params`: :func:`load_params`, :func:`save_params` (``h``, ``J`` in ``.npz`` or ``.json``);
+* :mod:`~ising_diffusion.io.augmented`: :func:`save_augmented`, the ``.npz`` of an augmentation run;
 * protein alignments and contact tables (issue 22) live beside these, in ``alignment.py`` and ``contacts.py``.
 """
 
 from ising_diffusion.io.atomic import atomic_write
+from ising_diffusion.io.augmented import save_augmented
 from ising_diffusion.io.mat import bint_to_rows, read_mat, write_mat
 from ising_diffusion.io.npz import load_npz, save_npz
 from ising_diffusion.io.params import has_params, load_params, save_params
@@ -40,6 +42,7 @@ __all__ = [
     "read_mat",
     "read_spin_file",
     "read_text_table",
+    "save_augmented",
     "save_matrix",
     "save_npz",
     "save_params",

@@ -84,8 +84,8 @@ def save_params(path: str | os.PathLike, params: IsingParams, **meta) -> Path:
     if Path(path).suffix.lower() == ".json":
         doc = {"h": h.tolist(), "J": J.tolist(), **meta}
         return atomic_write(path, lambda f: json.dump(doc, f, indent=1, default=str), mode="w")
-    return save_npz(path, h=h.astype(np.float32), J=J.astype(np.float32),
-                    **{k: np.asarray(json.dumps(v, default=str) if isinstance(v, dict) else v) for k, v in meta.items()})
+    stored = {k: np.asarray(json.dumps(v, default=str) if isinstance(v, dict) else v) for k, v in meta.items()}
+    return save_npz(path, h=h.astype(np.float32), J=J.astype(np.float32), **stored)
 
 
 def has_params(path: str | os.PathLike) -> bool:

@@ -4,9 +4,12 @@ seconds, for smoke tests)."""
 
 import importlib
 
+from ising_diffusion.experiments.registry import EXPERIMENTS as _REGISTRY
+
 __all__ = ["get_config", "EXPERIMENTS"]
 
-EXPERIMENTS = ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map")
+#: the experiments' names (from :mod:`ising_diffusion.experiments.registry`)
+EXPERIMENTS = tuple(_REGISTRY)
 
 
 def get_config(experiment: str, preset: str = "quick"):

@@ -1,0 +1,43 @@
+"""The experiments by name: the one list the command line, the config presets and the entry points read.
+
+Each name ``X`` has a module ``ising_diffusion.experiments.X`` with ``run_X(config, out)`` and ``main(argv)``, and its
+config and presets in ``ising_diffusion.experiments.configs.X``. Importing this module imports nothing else, so the
+command line can list the experiments without starting JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any, Sequence
+
+__all__ = ["EXPERIMENTS", "FIGURES", "experiment_module", "run_experiment"]
+
+#: name -> what it computes (in ``ising-diffusion run --help``)
+EXPERIMENTS = {
+    "fig2": "stopping curve",
+    "fig3": "MSE vs g",
+    "fig4": "MSE vs training/augmented size",
+    "fig5": "generators",
+    "fig6": "retina",
+    "main": "the paper's core result on synthetic data (CPU, minutes)",
+    "map": "issue 14: truth kind x g x M x generator",
+}
+#: the experiments run as ``ising-diffusion run NAME`` (``main`` has a command of its own)
+FIGURES = tuple(name for name in EXPERIMENTS if name != "main")
+
+
+def experiment_module(name: str) -> ModuleType:
+    """The entry-point module of experiment ``name`` (one of :data:`EXPERIMENTS`)."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose from {tuple(EXPERIMENTS)}")
+    return importlib.import_module(f"ising_diffusion.experiments.{name}")
+
+
+def run_experiment(name: str, argv: Sequence[str]) -> Any:
+    """Run experiment ``name`` with its own command line ``argv`` (``--preset``, ``--config``, ``--out``, ...).
+
+    Returns:
+      what its ``main(argv)`` returns (the summary rows, ``None`` with ``--print-config``, ...).
+    """
+    return experiment_module(name).main(list(argv))
