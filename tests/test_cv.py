@@ -10,7 +10,7 @@ import pytest
 from ising_diffusion import cross_validate_l2, infer, infer_batch
 from ising_diffusion.inference import CVInfo, mle_exact, neg_log_pseudolikelihood, pseudolikelihood
 from ising_diffusion.inference import api, cv
-from ising_diffusion.inference.mle import _data_ops, exact_mean_log_likelihood
+from ising_diffusion.inference.mle import exact_mean_log_likelihood, flat_moments
 from ising_diffusion.ising import exact_sample, parameter_mse, params_to_flat, sk_params
 from ising_diffusion.synthetic import data_key, truth_key, truth_params
 
@@ -21,7 +21,7 @@ GRID = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)
 _plm = jax.jit(lambda s, l2: pseudolikelihood(s, l2=l2)[0])
 _mle = jax.jit(lambda s, l2: mle_exact(s, l2=l2)[0])
 _plm_score = jax.jit(lambda p, s: -neg_log_pseudolikelihood(p, s))
-_mle_score = jax.jit(lambda p, s: exact_mean_log_likelihood(params_to_flat(p), _data_ops(s)))
+_mle_score = jax.jit(lambda p, s: exact_mean_log_likelihood(params_to_flat(p), flat_moments(s)))
 
 
 @partial(jax.jit, static_argnames=("n", "m"))

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ising_diffusion.experiments.runner import RunDir, _write_csv
+from ising_diffusion.experiments.runner import RunDir, write_csv
 
 __all__ = ["MSE_COLUMNS", "SUMMARY_VALUES", "TABLE_COLUMNS", "result_rows", "curve_rows", "ratio_columns",
            "write_summary", "format_table", "n_augmented", "n_test", "value_at", "mean_ci", "summarize"]
@@ -123,7 +123,7 @@ def n_test(cfg, n_train: int) -> int:
 
 def write_summary(run: RunDir, summary: list[dict], name: str = "summary") -> None:
     """Write ``summary`` as ``<name>.csv`` and ``<name>.json`` (with experiment name and version) into the run."""
-    _write_csv(run.path / f"{name}.csv", summary)
+    write_csv(run.path / f"{name}.csv", summary)
     run.write_json(f"{name}.json", {"experiment": run.name, "version": run.version, "rows": summary})
 
 

@@ -32,6 +32,7 @@ from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
+    "write_csv",
     "RunConfigMismatch",
     "RunDir",
     "ResultStore",
@@ -84,7 +85,8 @@ def _write_json(path: Path, obj: Any) -> None:
     atomic_write(path, lambda f: f.write(text + "\n"), mode="w")
 
 
-def _write_csv(path: Path, rows: Sequence[dict]) -> None:
+def write_csv(path: Path, rows: Sequence[dict]) -> None:
+    """Write dict rows atomically as CSV, the columns in order of first appearance."""
     columns: list[str] = []
     for row in rows:
         for k in row:
@@ -147,7 +149,7 @@ class ResultStore:
 
     def save(self) -> None:
         _write_json(self.json_path, {**self.header, "rows": self.rows})
-        _write_csv(self.csv_path, self.rows)
+        write_csv(self.csv_path, self.rows)
 
 
 @dataclasses.dataclass

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ising_diffusion.inference._optim import OptimInfo
-from ising_diffusion.inference.mle import _data_ops, _independent_start, exact_mean_log_likelihood, fit_exact_flat
+from ising_diffusion.inference.mle import exact_mean_log_likelihood, fit_exact_flat, flat_moments, independent_start
 from ising_diffusion.inference.pseudolikelihood import fit_asymmetric, neg_log_pseudolikelihood
 from ising_diffusion.ising import IsingParams, flat_to_params, symmetrize
 
@@ -200,8 +200,8 @@ def mle_exact_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_fold
     spins = jnp.asarray(spins, jnp.float32)
     m, n = spins.shape
     train_w, test_w = fold_weights(m, cv_folds)
-    train_ops = jax.vmap(lambda w: _data_ops(spins, w / jnp.sum(w)))(train_w)  # (F, K)
-    test_ops = jax.vmap(lambda w: _data_ops(spins, w / jnp.sum(w)))(test_w)
+    train_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(train_w)  # (F, K)
+    test_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(test_w)
 
     # the objective sees the data only through its moments: each fold is its training and held-out moments
     def fit_fold(ops, l2, w0, active):
@@ -210,11 +210,11 @@ def mle_exact_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_fold
     def score_fold(w, ops):
         return exact_mean_log_likelihood(w, ops)
 
-    all_ops = _data_ops(spins)
+    all_ops = flat_moments(spins)
 
     def refit(l2, start):
         w, info = fit_exact_flat(all_ops, l2, start, n, max_iter=max_iter, tol=tol)
         return flat_to_params(w, n), info
 
-    x0 = jax.vmap(lambda ops: _independent_start(ops, n))(train_ops)
+    x0 = jax.vmap(lambda ops: independent_start(ops, n))(train_ops)
     return _cross_validate(fit_fold, score_fold, x0, refit, l2_grid, train_ops, test_ops, cv_rule)

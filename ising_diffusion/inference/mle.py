@@ -38,13 +38,14 @@ from ising_diffusion.ising import (
 )
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["MAX_EXACT_MLE_SPINS", "McmcInfo", "mle_exact", "mle_mcmc"]
+__all__ = ["MAX_EXACT_MLE_SPINS", "McmcInfo", "flat_moments", "independent_start", "mle_exact", "mle_mcmc"]
 
 #: Largest N accepted by :func:`mle_exact` (each L-BFGS step enumerates 2^N states, twice).
 MAX_EXACT_MLE_SPINS = 20
 
 
-def _data_ops(spins, weights=None):
+def flat_moments(spins, weights=None):
+    """The data's (weighted) moments ``(<s_i>, <s_i s_j>)`` as a flat vector in the layout of ``params_to_flat``."""
     mean, second = moments(spins, weights)
     return params_to_flat(IsingParams(mean, second))
 
@@ -93,17 +94,17 @@ def mle_exact(spins: Float[Array, "M N"], *, l2: float = 1e-6, max_iter: int = 5
                          "Use method='mle_mcmc' or 'pseudolikelihood'.")
     assert MAX_EXACT_MLE_SPINS <= MAX_ENUMERATION_SPINS
     if weights is None:
-        data = _data_ops(spins)
+        data = flat_moments(spins)
         w0 = params_to_flat(independent_exact(spins)[0])
     else:
         weights = normalized(weights)
-        data = _data_ops(spins, weights)
-        w0 = _independent_start(data, n)
+        data = flat_moments(spins, weights)
+        w0 = independent_start(data, n)
     w, info = fit_exact_flat(data, l2, w0, n, max_iter=max_iter, tol=tol)
     return flat_to_params(w, n), info
 
 
-def _independent_start(data_ops, n: int, clip: float = DEFAULT_CLIP):
+def independent_start(data_ops, n: int, clip: float = DEFAULT_CLIP):
     """``h = atanh(clipped <s>)``, ``J = 0`` from (weighted) data moments, as a flat vector."""
     h = jnp.arctanh(clip_magnetisation(data_ops[:n], clip))
     return jnp.concatenate([h, jnp.zeros_like(data_ops[n:])])
