@@ -8,8 +8,9 @@ import pytest
 from ising_diffusion.experiments.estimate import PointWork, estimate, format_estimate, plan_work, point_seconds
 from ising_diffusion.experiments.configs import get_config
 from ising_diffusion.experiments.entry import figure_main
+from ising_diffusion.experiments.registry import EXPERIMENTS
 
-FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map")
+FIGURES = tuple(EXPERIMENTS)  # every experiment of the registry
 
 
 def _config(name, preset):
