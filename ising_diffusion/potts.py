@@ -42,6 +42,7 @@ __all__ = [
     "potts_parameter_mse",
     "potts_sparse_params",
     "potts_chain_params",
+    "check_sequences",
 ]
 
 #: Protein alphabet: gap first (state 0), then the 20 amino acids, as plmc.
@@ -279,3 +280,56 @@ def potts_chain_params(key: PRNGKey, length: int, q: int, g: float = 1.0,
     graph = np.zeros((length, length), bool)
     graph[idx, idx + 1] = graph[idx + 1, idx] = True
     return _planted(key, graph, q, g, field_scale), graph
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Input validation (once, at the edge)
+
+
+def check_sequences(seqs, weights=None, q: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate an alignment and its sequence weights; the one check every Potts entry point runs on user data.
+
+    Args:
+      seqs: ``(M, L)`` integer states (any integer dtype; an int8 alignment from ``read_alignment`` fits).
+      weights: optional ``(M,)`` finite, nonnegative sequence weights with a positive sum; ``None``: all ones.
+      q: number of states; ``None``: ``max(seqs) + 1``.
+
+    Returns:
+      ``(seqs int32 (M, L), weights float32 (M,), q)``.
+
+    Raises:
+      ValueError: naming the problem (not 2-D, empty, not integers, states out of ``[0, q)``, weights of the wrong
+      shape, negative, non-finite or all zero).
+    """
+    arr = np.asarray(seqs)
+    if arr.ndim != 2:
+        raise ValueError(f"seqs must be a 2-D array (M sequences, L columns), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"seqs is empty: shape {arr.shape} (need at least one sequence and one column)")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"seqs must hold integer states, got dtype {arr.dtype}")
+    lo, hi = int(arr.min()), int(arr.max())
+    if q is None:
+        q = hi + 1
+    if int(q) != q or q < 2:
+        raise ValueError(f"q must be an integer >= 2, got {q!r}")
+    q = int(q)
+    if lo < 0 or hi >= q:
+        raise ValueError(f"seqs states must lie in [0, q={q}); found values in [{lo}, {hi}]")
+    if weights is None:
+        w = np.ones(arr.shape[0], np.float32)
+    else:
+        w = np.asarray(weights, np.float64)
+        if w.shape != (arr.shape[0],):
+            raise ValueError(f"weights must have shape (M,) = ({arr.shape[0]},), got {w.shape}")
+        if not np.all(np.isfinite(w)):
+            raise ValueError("weights contain NaN or infinite values")
+        if np.any(w < 0):
+            raise ValueError(f"weights must be nonnegative; the smallest is {w.min()}")
+        if not w.sum() > 0:
+            raise ValueError("weights sum to zero: no sequence would count")
+        w = w.astype(np.float32)
+    return arr.astype(np.int32), w, q
