@@ -46,6 +46,16 @@ from ising_diffusion.reconstruct import (
 from ising_diffusion.monitor import StoppingCurve, moment_rms
 from ising_diffusion.sampling import metropolis_sample
 from ising_diffusion.datasets import load_retina
+from ising_diffusion.potts import (
+    PottsParams,
+    potts_chain_params,
+    potts_parameter_mse,
+    potts_sparse_params,
+    zero_sum_gauge,
+)
+from ising_diffusion.potts_sampling import potts_gibbs_sample
+from ising_diffusion.contacts import contact_precision, contact_scores
+from ising_diffusion.dca import DCAResult, dca
 
 __version__ = "0.1.0"
 
@@ -95,4 +105,14 @@ __all__ = [
     "hopfield_params",
     "spins_to_binary",
     "train_test_split",
+    "PottsParams",
+    "potts_chain_params",
+    "potts_parameter_mse",
+    "potts_sparse_params",
+    "zero_sum_gauge",
+    "potts_gibbs_sample",
+    "contact_precision",
+    "contact_scores",
+    "DCAResult",
+    "dca",
 ]
