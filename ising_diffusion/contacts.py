@@ -2,8 +2,8 @@
 
 Score of a pair (plmDCA, EVcouplings): put ``J`` in the zero-sum gauge (over all ``q`` states), drop the gap state's
 row and column from every block, take the Frobenius norm ``F_ij = |J_ij|_F``, and subtract the average product
-correction ``APC_ij = F_i. F_.j / F_..`` (means over the off-diagonal pairs). plmc's own couplings file takes the norm of
-its fitted blocks as they are, without the gauge change or the gap removal; with its L2 penalty the blocks are near the
+correction ``APC_ij = F_i. F_.j / F_..`` (means over the off-diagonal pairs). plmc's own couplings file takes the norm
+of its fitted blocks as they are, without the gauge change or the gap removal; with its L2 penalty the blocks are near the
 zero-sum gauge already, so the rankings agree closely but not exactly.
 
 Precision: the top-``K`` pairs ``i < j`` with ``j - i >= min_separation`` by score, and the fraction of them that are
@@ -20,7 +20,8 @@ from jaxtyping import Array, Bool, Float
 
 from ising_diffusion.potts import PottsParams, zero_sum_gauge
 
-__all__ = ["contact_scores", "frobenius_norms", "average_product_correction", "contact_precision", "top_pairs", "DEFAULT_TOPS"]
+__all__ = ["contact_scores", "frobenius_norms", "average_product_correction", "contact_precision", "top_pairs",
+           "DEFAULT_TOPS"]
 
 #: The usual cut-offs: the top L/5, L/2 and L pairs.
 DEFAULT_TOPS = ("L/5", "L/2", "L")

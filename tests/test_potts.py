@@ -33,8 +33,8 @@ def test_energy_matches_a_loop_and_enumeration_order():
     params = _random_params(0, 4, 3)
     states = potts.all_potts_states(4, 3)
     h, J = np.asarray(params.h), np.asarray(params.J)
-    loop = [-sum(h[i, s[i]] for i in range(4)) - sum(J[i, j, s[i], s[j]] for i, j in itertools.combinations(range(4), 2))
-            for s in np.asarray(states)]
+    pairs = list(itertools.combinations(range(4), 2))
+    loop = [-sum(h[i, s[i]] for i in range(4)) - sum(J[i, j, s[i], s[j]] for i, j in pairs) for s in np.asarray(states)]
     np.testing.assert_allclose(potts.potts_energy(params, states), loop, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(_index(states, 3), np.arange(3**4))
 
