@@ -3,8 +3,8 @@
 Score of a pair (plmDCA, EVcouplings): put ``J`` in the zero-sum gauge (over all ``q`` states), drop the gap state's
 row and column from every block, take the Frobenius norm ``F_ij = |J_ij|_F``, and subtract the average product
 correction ``APC_ij = F_i. F_.j / F_..`` (means over the off-diagonal pairs). plmc's own couplings file takes the norm
-of its fitted blocks as they are, without the gauge change or the gap removal; with its L2 penalty the blocks are near the
-zero-sum gauge already, so the rankings agree closely but not exactly.
+of its fitted blocks as they are, without the gauge change or the gap removal; with its L2 penalty the blocks are near
+the zero-sum gauge already, so the rankings agree closely but not exactly.
 
 Precision: the top-``K`` pairs ``i < j`` with ``j - i >= min_separation`` by score, and the fraction of them that are
 contacts (``K`` = ``L/5``, ``L/2``, ``L``, rounded down, or any number).
