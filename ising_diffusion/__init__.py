@@ -39,13 +39,20 @@ _EXPORTS = {
     **dict.fromkeys(("StoppingCurve", "moment_rms"), "ising_diffusion.monitor"),
     "metropolis_sample": "ising_diffusion.sampling",
     "load_retina": "ising_diffusion.datasets",
+    **dict.fromkeys(("PottsParams", "potts_chain_params", "potts_parameter_mse", "potts_sparse_params",
+                     "zero_sum_gauge"), "ising_diffusion.potts"),
+    "potts_gibbs_sample": "ising_diffusion.potts_sampling",
+    **dict.fromkeys(("contact_precision", "contact_scores"), "ising_diffusion.contacts"),
+    **dict.fromkeys(("DCAResult", "dca"), "ising_diffusion.dca"),
 }
 
 __all__ = sorted(_EXPORTS)
 
 if _TYPE_CHECKING:  # what the lazy imports resolve to, for type checkers and editors
     from ising_diffusion.augment import AugmentConfig, AugmentResult, augment, augment_seeds, load_checkpointed_state
+    from ising_diffusion.contacts import contact_precision, contact_scores
     from ising_diffusion.datasets import load_retina
+    from ising_diffusion.dca import DCAResult, dca
     from ising_diffusion.generative import GENERATOR_CONFIGS, DDPMConfig, make_generator
     from ising_diffusion.inference import (CVInfo, cross_validate_l2, erasure_machine, erasure_machine_auto, infer,
                                            infer_batch)
@@ -54,6 +61,9 @@ if _TYPE_CHECKING:  # what the lazy imports resolve to, for type checkers and ed
                                        flat_to_params, hopfield_params, local_fields, log_partition, n_params,
                                        parameter_mse, params_to_flat, sk_params, sparse_params)
     from ising_diffusion.monitor import StoppingCurve, moment_rms
+    from ising_diffusion.potts import (PottsParams, potts_chain_params, potts_parameter_mse, potts_sparse_params,
+                                       zero_sum_gauge)
+    from ising_diffusion.potts_sampling import potts_gibbs_sample
     from ising_diffusion.reconstruct import (complete_missing, conditional_log_likelihood, majority_completion,
                                              reconstruct_missing, reconstruction_scores)
     from ising_diffusion.sampling import metropolis_sample

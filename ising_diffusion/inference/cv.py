@@ -38,7 +38,8 @@ from ising_diffusion.inference.mle import exact_mean_log_likelihood, fit_exact_f
 from ising_diffusion.inference.pseudolikelihood import fit_asymmetric, neg_log_pseudolikelihood
 from ising_diffusion.ising import IsingParams, flat_to_params, symmetrize
 
-__all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "fold_weights", "pseudolikelihood_cv", "mle_exact_cv"]
+__all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "fold_weights", "cross_validate_path", "pseudolikelihood_cv",
+           "mle_exact_cv"]
 
 #: Default penalty grid: 0 and a half-decade log grid from 1e-5 to 1.
 DEFAULT_L2_GRID = (0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
@@ -148,6 +149,25 @@ def _cross_validate(fit_fold, score_fold, x0, refit, l2_grid, train_args, test_a
     start = jax.tree.map(lambda a: jnp.mean(a[grid_asc.shape[0] - 1 - best], axis=0), fits)
     params, info = refit(l2, start)
     return params, CVInfo(l2, grid_asc, mean, se, fold_scores, info)
+
+
+def cross_validate_path(fit_fold, score_fold, x0, refit, l2_grid, train_args, test_args, cv_rule: str = "best"):
+    """The cross-validation machinery of this module for any model family (used by the Potts pseudolikelihood).
+
+    Args:
+      fit_fold: ``(train_arg, l2, x, active) -> (fit, info)``: one fold's fit warm-started at ``x``; ``active`` is a
+        traced bool, False past the patience (the fit should then take 0 iterations).
+      score_fold: ``(fit, test_arg) -> scalar`` held-out score, higher is better.
+      x0: starting fits with a leading fold axis.
+      refit: ``(l2, start) -> (params, OptimInfo)`` on all data.
+      l2_grid: candidate penalties (static).
+      train_args, test_args: per-fold data with a leading fold axis.
+      cv_rule: ``"best"`` or ``"1se"``.
+
+    Returns:
+      ``(params, CVInfo)``.
+    """
+    return _cross_validate(fit_fold, score_fold, x0, refit, l2_grid, train_args, test_args, cv_rule)
 
 
 def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_folds: int = 5,

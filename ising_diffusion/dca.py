@@ -1,0 +1,90 @@
+"""Direct coupling analysis in one call: ``dca(seqs, weights, method=...) -> DCAResult(params, scores, info)``.
+
+The library call behind the CLI's ``dca`` command: validate the alignment once, fit a Potts model by pseudolikelihood
+(``"plm"``, plmDCA; ``l2="cv"`` picks the coupling penalty by cross-validation) or mean-field DCA (``"mf"``), and score
+the pairs by APC-corrected Frobenius norms (``contacts.contact_scores``). See ``docs/potts.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from jaxtyping import Array, Float, Int
+
+from ising_diffusion.contacts import contact_scores
+from ising_diffusion.inference.mean_field_dca import mean_field_dca
+from ising_diffusion.inference.potts_pseudolikelihood import potts_pseudolikelihood, potts_pseudolikelihood_cv
+from ising_diffusion.potts import PottsParams, check_sequences
+
+__all__ = ["DCAResult", "DCA_METHODS", "dca"]
+
+#: ``"plm"``: pseudolikelihood (plmDCA); ``"mf"``: mean-field DCA.
+DCA_METHODS = ("plm", "mf")
+#: Fits with at least this many sequence-column cells show a progress bar by default.
+_PROGRESS_CELLS = 200_000
+
+
+class DCAResult(NamedTuple):
+    """Result of :func:`dca`.
+
+    Attributes:
+      params: fitted ``PottsParams`` in the zero-sum gauge.
+      scores: ``(L, L)`` APC-corrected Frobenius contact scores (symmetric, zero diagonal).
+      info: the method's diagnostics (``OptimInfo``, ``CVInfo`` for ``l2="cv"``, or ``MeanFieldInfo``).
+    """
+
+    params: PottsParams
+    scores: Float[Array, "L L"]
+    info: Any
+
+
+def dca(seqs: Int[Array, "M L"], weights: Float[Array, " M"] | None = None, method: str = "plm",
+        q: int | None = None, *, gap_state: int | None = 0, progress: bool | None = None, **options) -> DCAResult:
+    """Fit a Potts model to an alignment and score its column pairs.
+
+    Args:
+      seqs: ``(M, L)`` integer states in ``[0, q)`` (``io.alignment.read_alignment(...).seqs``).
+      weights: ``(M,)`` nonnegative sequence weights (``msa.sequence_weights``); ``None``: all ones.
+      method: ``"plm"`` or ``"mf"``.
+      q: number of states (21 for ``PROTEIN_ALPHABET``); ``None``: ``max(seqs) + 1``.
+      gap_state: state left out of the scores (0 = gap); ``None`` keeps all.
+      progress: show a progress bar for ``"plm"`` (default: on for alignments of ``M L >= 200,000`` cells).
+      **options: passed to the method: for ``"plm"`` ``lambda_h``, ``lambda_J``, ``penalty`` (``"plmdca"`` or
+        ``"plmc"``), ``symmetric``, ``max_iter``, ``tol``, and ``l2="cv"`` with ``lambda_grid``, ``cv_folds``,
+        ``cv_rule``; for ``"mf"`` ``pseudocount``.
+
+    Returns:
+      ``DCAResult(params, scores, info)``.
+
+    Raises:
+      ValueError: a bad alignment or weights (named), an unknown method or option.
+    """
+    if method not in DCA_METHODS:
+        raise ValueError(f"method must be one of {DCA_METHODS}, got {method!r}")
+    seqs, w, q = check_sequences(seqs, weights, q)
+    if seqs.shape[1] < 3:
+        raise ValueError(f"DCA needs at least 3 columns (the APC averages over pairs), got L={seqs.shape[1]}")
+    if method == "mf":
+        _check_keys(options, {"pseudocount"}, method)
+        params, info = mean_field_dca(seqs, w, q=q, **options)
+    else:
+        l2 = options.pop("l2", None)
+        if progress is None:
+            progress = seqs.size >= _PROGRESS_CELLS
+        if l2 == "cv":
+            _check_keys(options, {"lambda_h", "penalty", "lambda_grid", "cv_folds", "cv_rule", "symmetric",
+                                  "max_iter", "tol", "memory_size"}, "plm with l2='cv'")
+            params, info = potts_pseudolikelihood_cv(seqs, w, q=q, **options)
+        elif l2 is None:
+            _check_keys(options, {"lambda_h", "lambda_J", "penalty", "symmetric", "max_iter", "tol", "memory_size"},
+                        method)
+            params, info = potts_pseudolikelihood(seqs, w, q=q, progress=bool(progress), **options)
+        else:
+            raise ValueError(f"l2 must be 'cv' or left out (then lambda_J sets the coupling penalty), got {l2!r}")
+    return DCAResult(params, contact_scores(params, gap_state=gap_state), info)
+
+
+def _check_keys(options: dict, allowed: set, method: str) -> None:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for method {method!r}; allowed: {sorted(allowed)}")

@@ -1,0 +1,132 @@
+"""Potts inference on planted truths: pseudolikelihood, its CV path, mean-field DCA, contact scores, dca()."""
+
+import jax
+import numpy as np
+import pytest
+
+from ising_diffusion import contacts, potts
+from ising_diffusion.dca import dca
+from ising_diffusion.inference.mean_field_dca import mean_field_dca
+from ising_diffusion.inference.potts_pseudolikelihood import potts_pseudolikelihood, potts_pseudolikelihood_cv
+
+
+@pytest.fixture(scope="module")
+def planted():
+    params, graph = potts.potts_sparse_params(jax.random.key(0), 6, 3, degree=2.0, g=1.0)
+    samples = np.asarray(potts.potts_exact_sample(jax.random.key(1), params, 4000))
+    return params, graph, samples
+
+
+def test_pseudolikelihood_recovers_a_planted_model_better_with_more_data(planted):
+    params, _, samples = planted
+    errors = []
+    for m in (250, 4000):
+        est, info = potts_pseudolikelihood(samples[:m], q=3, lambda_h=1e-4, lambda_J=1e-4)
+        assert float(info.grad_norm) < 1e-3
+        errors.append(float(potts.potts_parameter_mse(params, est)))
+    zero = potts.PottsParams(0 * params.h, 0 * params.J)
+    assert errors[1] < errors[0] / 4
+    assert errors[1] < 0.05 * float(potts.potts_parameter_mse(params, zero))
+
+
+def test_integer_weights_equal_duplicated_rows(planted):
+    _, _, samples = planted
+    seqs, counts = samples[:40], np.random.default_rng(0).integers(1, 4, 40)
+    # plmc's convention (raw weight sum in the penalty scaling) and its symmetric objective: the harder case
+    kw = dict(q=3, lambda_J=2.0, penalty="plmc", symmetric=True, tol=1e-5, max_iter=1000)
+    weighted, _ = potts_pseudolikelihood(seqs, counts, **kw)
+    duplicated, _ = potts_pseudolikelihood(np.repeat(seqs, counts, axis=0), **kw)
+    np.testing.assert_allclose(weighted.J, duplicated.J, atol=2e-3)
+    np.testing.assert_allclose(weighted.h, duplicated.h, atol=2e-3)
+    halved, _ = potts_pseudolikelihood(seqs, counts / 2, **kw)  # half the weight sum: the penalty counts double
+    assert float(np.abs(np.asarray(halved.J)).sum()) < float(np.abs(np.asarray(weighted.J)).sum())
+
+
+def test_apc_frobenius_scores_equal_a_numpy_loop():
+    rng = np.random.default_rng(0)
+    length, q = 7, 4
+    h = rng.normal(size=(length, q))
+    J = potts.symmetrize_couplings(rng.normal(size=(length, length, q, q)))
+    scores = np.asarray(contacts.contact_scores(potts.PottsParams(h, J), gap_state=0))
+    J = np.asarray(J, np.float64)
+    fn = np.zeros((length, length))
+    for i in range(length):
+        for j in range(length):
+            if i != j:
+                b = J[i, j] - J[i, j].mean(0, keepdims=True) - J[i, j].mean(1, keepdims=True) + J[i, j].mean()
+                fn[i, j] = np.sqrt((b[1:, 1:] ** 2).sum())
+    expected = np.zeros_like(fn)
+    total = sum(fn[i, j] for i in range(length) for j in range(length) if i != j) / (length * (length - 1))
+    for i in range(length):
+        for j in range(length):
+            if i != j:
+                expected[i, j] = fn[i, j] - fn[i].sum() / (length - 1) * fn[:, j].sum() / (length - 1) / total
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
+
+
+def test_contact_precision_counts_the_top_pairs_beyond_the_separation():
+    length = 10
+    scores = np.zeros((length, length))
+    truth = np.zeros((length, length), bool)
+    for rank, (i, j) in enumerate([(0, 9), (1, 2), (2, 8), (0, 6), (3, 9)]):  # (1, 2) is too close
+        scores[i, j] = scores[j, i] = 10 - rank
+    truth[0, 9] = truth[9, 0] = truth[0, 6] = truth[6, 0] = True
+    assert contacts.contact_precision(scores, truth, top=2) == 0.5  # (0, 9) yes, (2, 8) no
+    got = contacts.contact_precision(scores, truth, top=("L/5", "L/2"))
+    assert got == {"L/5": 0.5, "L/2": 2 / 5}
+    assert contacts.contact_precision(scores, truth, top=1, min_separation=1) == 1.0
+
+
+def test_cross_validation_picks_a_sensible_penalty(planted):
+    params, _, samples = planted
+    grid = (1e-3, 1e-2, 0.1, 1.0)
+    est, info = potts_pseudolikelihood_cv(samples[:300], q=3, lambda_grid=grid, lambda_h=1e-3, cv_folds=3)
+    assert np.isfinite(np.asarray(info.score_mean)).sum() >= 2
+    assert float(info.l2) < 0.1
+    strong, _ = potts_pseudolikelihood(samples[:300], q=3, lambda_J=1.0, lambda_h=1e-3)
+    assert float(potts.potts_parameter_mse(params, est)) < 0.5 * float(potts.potts_parameter_mse(params, strong))
+
+
+def test_mean_field_dca_finds_a_planted_chain():
+    params, graph = potts.potts_chain_params(jax.random.key(0), 10, 3, g=0.8)
+    samples = potts.potts_exact_sample(jax.random.key(3), params, 3000)
+    est, info = mean_field_dca(samples, q=3)
+    assert info.m_eff == 3000
+    scores = contacts.contact_scores(est, gap_state=None)
+    n_edges = int(graph.sum()) // 2
+    chance = n_edges / (10 * 9 / 2)
+    # a chain edge whose random block happens to be weak can rank below a next-nearest pair
+    assert contacts.contact_precision(scores, graph, top=n_edges, min_separation=1) >= max(0.75, 3 * chance)
+
+
+def test_dca_runs_both_methods_with_weights_and_progress(planted):
+    _, graph, samples = planted
+    weights = np.linspace(0.5, 1.5, 500)
+    for method, options in [("plm", dict(progress=True, max_iter=300)), ("mf", {})]:
+        result = dca(samples[:500], weights, method=method, q=3, gap_state=None, **options)
+        assert result.scores.shape == (6, 6)
+        np.testing.assert_allclose(result.scores, np.asarray(result.scores).T, atol=1e-6)
+        k = int(graph.sum()) // 2
+        assert contacts.contact_precision(result.scores, graph, top=k, min_separation=1) >= 0.5
+
+
+@pytest.mark.parametrize("seqs, weights, kwargs, match", [
+    (np.zeros(5, np.int8), None, {}, "2-D"),
+    (np.zeros((0, 5), np.int8), None, {}, "empty"),
+    (np.full((3, 5), 0.5), None, {}, "integer"),
+    (np.full((3, 5), 3), None, {"q": 3}, r"\[0, q=3\)"),
+    (np.full((3, 5), -1), None, {}, r"\[0, q="),
+    (np.zeros((3, 5), np.int8), np.ones(4), {}, "weights must have shape"),
+    (np.zeros((3, 5), np.int8), np.array([1.0, -1.0, 1.0]), {}, "nonnegative"),
+    (np.zeros((3, 5), np.int8), np.array([1.0, np.nan, 1.0]), {}, "NaN"),
+    (np.zeros((3, 5), np.int8), np.zeros(3), {}, "sum to zero"),
+    (np.zeros((3, 5), np.int8), None, {"method": "pcd"}, "method"),
+    (np.zeros((3, 5), np.int8), None, {"lambda_x": 1.0}, "unknown option"),
+    (np.zeros((3, 5), np.int8), None, {"l2": 0.1}, "l2 must be"),
+    (np.zeros((3, 5), np.int8), None, {"penalty": "gauss"}, "penalty"),
+    (np.zeros((3, 2), np.int8), None, {}, "at least 3 columns"),
+])
+def test_bad_inputs_give_value_errors_naming_the_problem(seqs, weights, kwargs, match):
+    kwargs = {"q": 2, **kwargs} if "q" not in kwargs and seqs.ndim == 2 and seqs.size and seqs.max() < 1 else kwargs
+    with pytest.raises(ValueError, match=match):
+        dca(seqs, weights, **kwargs)
