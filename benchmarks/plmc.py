@@ -148,8 +148,8 @@ def main(argv=None):
             rows.append(row)
             print(f"# done M = {seqs.shape[0]}", file=sys.stderr)
 
-    print("\n| M | M_eff (theta 0.8) | plmc s (best of %d, %d threads) | plmc L/5 | L/2 | L | ours s | ours L/5 | L/2 | L |"
-          % (args.repeats, args.threads))
+    print(f"\n| M | M_eff (theta {1 - args.theta:.1f}) | plmc s (best of {args.repeats}, {args.threads} threads) "
+          "| plmc L/5 | L/2 | L | ours s | ours L/5 | L/2 | L |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = [f"{r['plmc'][k]:.2f}" for k in tops] if "plmc" in r else ["-"] * 3

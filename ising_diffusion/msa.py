@@ -32,6 +32,8 @@ __all__ = [
 
 # Upper bound on the (block, M) int32 identity block held at once: 2**24 entries = 64 MiB.
 _BLOCK_ENTRIES = 2**24
+# Most columns compared in one unrolled pass (longer unrolled chains compile slowly and stop fusing well).
+_CHUNK = 64
 
 
 class FilteredAlignment(NamedTuple):
@@ -112,22 +114,27 @@ def filter_alignment(seqs, *, max_seq_gap: float = 1.0, max_col_gap: float = 1.0
     return FilteredAlignment(arr[np.ix_(rows, columns)], rows, columns)
 
 
-@functools.partial(jax.jit, static_argnames=("min_identity", "block_size"))
-def _neighbour_counts(seqs: Array, min_identity: int, block_size: int) -> Array:
+@functools.partial(jax.jit, static_argnames=("min_identity", "block_size", "chunk"))
+def _neighbour_counts(seqs: Array, min_identity: int, block_size: int, chunk: int) -> Array:
     m, length = seqs.shape
     n_blocks = -(-m // block_size)
-    # Padding rows hold -1, a state no sequence has; their counts are cut off below.
-    padded = jnp.pad(seqs, ((0, n_blocks * block_size - m), (0, 0)), constant_values=-1)
-    columns = seqs.T  # (L, M): the reduction over columns runs along the slow axis, the M axis is vectorised
+    n_chunks = -(-length // chunk)
+    pad_cols = n_chunks * chunk - length
+    # Padding rows and columns hold -1 (rows) and -1 / -2 (columns of the two operands): states that never match.
+    padded = jnp.pad(seqs, ((0, n_blocks * block_size - m), (0, pad_cols)), constant_values=-1)
+    blocks = padded.reshape(n_blocks, block_size, n_chunks, chunk).transpose(0, 2, 3, 1)  # (blocks, chunks, chunk, B)
+    columns = jnp.pad(seqs.T, ((0, pad_cols), (0, 0)), constant_values=-2).reshape(n_chunks, chunk, m)
 
-    def block_counts(block):  # block: (B, L)
-        identity = jnp.zeros((block_size, m), jnp.int32)
-        for i in range(length):  # unrolled: L adds of a (B, M) compare, fused by XLA
-            identity = identity + (block[:, i, None] == columns[i][None, :])
+    def block_counts(block):  # block: (chunks, chunk, B)
+        def add_chunk(c, identity):  # ``chunk`` unrolled compares of a (B, M) tile, fused by XLA
+            for i in range(chunk):
+                identity = identity + (block[c, i][:, None] == columns[c, i][None, :])
+            return identity
+
+        identity = jax.lax.fori_loop(0, n_chunks, add_chunk, jnp.zeros((block_size, m), jnp.int32))
         return jnp.sum(identity >= min_identity, axis=1, dtype=jnp.int32)
 
-    counts = jax.lax.map(block_counts, padded.reshape(n_blocks, block_size, length))
-    return counts.reshape(-1)[:m]
+    return jax.lax.map(block_counts, blocks).reshape(-1)[:m]
 
 
 def _min_identity(theta: float, length: int) -> int:
@@ -156,7 +163,9 @@ def neighbour_counts(seqs, theta: float = 0.8, *, block_size: int | None = None)
     block_size = int(block_size)
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}")
-    return _neighbour_counts(jnp.asarray(arr), _min_identity(theta, length), min(block_size, m))
+    # Columns are added in unrolled chunks of at most _CHUNK (one fused pass each); equal chunks waste the least padding.
+    chunk = -(-length // -(-length // _CHUNK))
+    return _neighbour_counts(jnp.asarray(arr), _min_identity(theta, length), min(block_size, m), chunk)
 
 
 def sequence_weights(seqs, theta: float = 0.8, *, block_size: int | None = None) -> Array:

@@ -28,9 +28,10 @@ def _family(rng, m, length, q=21, mutation=0.15):
 
 
 @pytest.mark.parametrize("theta", [0.0, 0.5, 0.8, 0.9, 1.0])
-@pytest.mark.parametrize("block_size", [None, 1, 7])
-def test_weights_equal_brute_force(theta, block_size):
-    seqs = _family(np.random.default_rng(1), 61, 20)
+@pytest.mark.parametrize("block_size, length", [(None, 20), (1, 20), (7, 20), (None, 150)])
+def test_weights_equal_brute_force(theta, block_size, length):
+    # length 150 runs the columns in 3 chunks of 50
+    seqs = _family(np.random.default_rng(1), 61, length)
     want = _brute_force_weights(seqs, theta)
     got = np.asarray(sequence_weights(seqs, theta, block_size=block_size))
     np.testing.assert_allclose(got, want, rtol=1e-6)
