@@ -114,7 +114,7 @@ def filter_alignment(seqs, *, max_seq_gap: float = 1.0, max_col_gap: float = 1.0
     return FilteredAlignment(arr[np.ix_(rows, columns)], rows, columns)
 
 
-@functools.partial(jax.jit, static_argnames=("min_identity", "block_size", "chunk"))
+@functools.partial(jax.jit, static_argnames=("block_size", "chunk"))
 def _neighbour_counts(seqs: Array, min_identity: int, block_size: int, chunk: int) -> Array:
     m, length = seqs.shape
     n_blocks = -(-m // block_size)
@@ -165,7 +165,7 @@ def neighbour_counts(seqs, theta: float = 0.8, *, block_size: int | None = None)
         raise ValueError(f"block_size must be >= 1, got {block_size}")
     # Columns are added in unrolled chunks of at most _CHUNK (one fused pass each); equal chunks waste the least padding.
     chunk = -(-length // -(-length // _CHUNK))
-    return _neighbour_counts(jnp.asarray(arr), _min_identity(theta, length), min(block_size, m), chunk)
+    return _neighbour_counts(jnp.asarray(arr), jnp.int32(_min_identity(theta, length)), min(block_size, m), chunk)
 
 
 def sequence_weights(seqs, theta: float = 0.8, *, block_size: int | None = None) -> Array:
