@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from ising_diffusion.io.alignment import PROTEIN_ALPHABET  # gap first (state 0), as plmc; defined beside the reader
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -45,8 +46,6 @@ __all__ = [
     "check_sequences",
 ]
 
-#: Protein alphabet: gap first (state 0), then the 20 amino acids, as plmc.
-PROTEIN_ALPHABET = "-ACDEFGHIKLMNPQRSTVWY"
 #: Largest state space exact enumeration accepts: ``q**L <= 2**20``.
 MAX_ENUMERATION_STATES = 2**20
 _CHUNK = 2**14  # states are enumerated in chunks so memory stays bounded

@@ -11,11 +11,29 @@ One module per kind of file:
   :func:`save_matrix` in the format named by the extension (``docs/data.md``);
 * :mod:`~ising_diffusion.io.params`: :func:`load_params`, :func:`save_params` (``h``, ``J`` in ``.npz`` or ``.json``);
 * :mod:`~ising_diffusion.io.augmented`: :func:`save_augmented`, the ``.npz`` of an augmentation run;
-* protein alignments and contact tables (issue 22) live beside these, in ``alignment.py`` and ``contacts.py``.
+* :mod:`~ising_diffusion.io.alignment`: :func:`read_alignment`, :func:`write_alignment` (FASTA / a2m / a3m, ``.gz``);
+* :mod:`~ising_diffusion.io.contacts`: :func:`read_distance_table`, :func:`contact_map` (residue contacts).
 """
 
+from ising_diffusion.io.alignment import (
+    PROTEIN_ALPHABET,
+    RNA_ALPHABET,
+    Alignment,
+    decode_sequences,
+    encode_sequences,
+    parse_alignment,
+    read_alignment,
+    write_alignment,
+)
 from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.io.augmented import save_augmented
+from ising_diffusion.io.contacts import (
+    as_contact_map,
+    contact_map,
+    pairs_contact_map,
+    read_contact_pairs,
+    read_distance_table,
+)
 from ising_diffusion.io.mat import bint_to_rows, read_mat, write_mat
 from ising_diffusion.io.npz import load_npz, save_npz
 from ising_diffusion.io.params import has_params, load_params, save_params
@@ -30,6 +48,19 @@ from ising_diffusion.io.spin_files import (
 from ising_diffusion.io.text import MISSING_TOKENS, TextTable, read_text_table, write_text_table
 
 __all__ = [
+    "PROTEIN_ALPHABET",
+    "RNA_ALPHABET",
+    "Alignment",
+    "as_contact_map",
+    "contact_map",
+    "decode_sequences",
+    "encode_sequences",
+    "pairs_contact_map",
+    "parse_alignment",
+    "read_alignment",
+    "read_contact_pairs",
+    "read_distance_table",
+    "write_alignment",
     "MISSING_TOKENS",
     "SpinFile",
     "TextTable",
