@@ -1,7 +1,19 @@
 """Inverse Ising solvers: ``infer(spins, method=...)`` and the per-method pure cores it dispatches to."""
 
 from ising_diffusion.inference._optim import OptimInfo
-from ising_diffusion.inference.api import CV_METHODS, METHODS, cross_validate_l2, erasure_core, infer, infer_batch
+from ising_diffusion.inference.api import (
+    CV_METHODS,
+    CV_OPTIONS,
+    METHODS,
+    NEEDS_KEY,
+    check_options,
+    cross_validate_l2,
+    erasure_core,
+    freeze_options,
+    infer,
+    infer_batch,
+    resolve_solver,
+)
 from ising_diffusion.inference.closed_form import (
     DEFAULT_CLIP,
     DEFAULT_RIDGE,
@@ -24,20 +36,24 @@ from ising_diffusion.inference.pseudolikelihood import neg_log_pseudolikelihood,
 __all__ = [
     "CVInfo",
     "CV_METHODS",
+    "CV_OPTIONS",
     "CV_RULES",
     "DEFAULT_CLIP",
     "DEFAULT_EPS_GRID",
     "DEFAULT_L2_GRID",
     "DEFAULT_RIDGE",
     "METHODS",
+    "NEEDS_KEY",
     "ClosedFormInfo",
     "ErasureResult",
     "McmcInfo",
     "OptimInfo",
+    "check_options",
     "cross_validate_l2",
     "erasure_core",
     "erasure_machine",
     "erasure_machine_auto",
+    "freeze_options",
     "independent",
     "independent_exact",
     "infer",
@@ -49,5 +65,6 @@ __all__ = [
     "neg_log_pseudolikelihood",
     "pseudolikelihood",
     "pseudolikelihood_cv",
+    "resolve_solver",
     "tap",
 ]
