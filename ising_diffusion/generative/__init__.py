@@ -20,7 +20,8 @@ from ising_diffusion.generative.vae import VAEConfig, make_vae
 
 __all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
            "GANConfig", "make_gan", "D3PMConfig", "D3PMState", "make_d3pm",
-           "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator", "steps_per_epoch"]
+           "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator",
+           "steps_per_epoch"]
 
 #: name -> config dataclass (frozen, every field defaulted).
 GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig,

@@ -56,8 +56,8 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.generative.ddpm import network_fns
 from ising_diffusion.generative.optim import optimizer_ema_step
+from ising_diffusion.generative.unet import network_fns
 from ising_diffusion.types import PRNGKey
 
 __all__ = [

@@ -43,8 +43,8 @@ from ising_diffusion.inference.pseudolikelihood import pseudolikelihood
 from ising_diffusion.ising import IsingParams, energy
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["CV_METHODS", "CV_OPTIONS", "METHODS", "check_options", "cross_validate_l2", "erasure_core", "freeze_options",
-           "infer", "infer_batch", "NEEDS_KEY", "resolve_solver"]
+__all__ = ["CV_METHODS", "CV_OPTIONS", "METHODS", "NEEDS_KEY", "check_options", "cross_validate_l2", "erasure_core",
+           "freeze_options", "infer", "infer_batch", "resolve_solver"]
 
 
 def erasure_core(spins: Float[Array, "M N"], *, eps: float | None = None, eps_grid=DEFAULT_EPS_GRID,
