@@ -235,7 +235,9 @@ def test_kernel_under_jit_and_vmap(data):
     s1 = jax.jit(k.init)(keys[1], trains[1], tests[1], None)
     step1 = jax.jit(k.step)
     s1, r1 = step1(keys[1], step1(keys[1], s1)[0])
-    assert int(s1.point) == 2 and int(s1.best_point) in (1, 2)
+    # two barely trained points rarely clear the score margin: a candidate is either found at a point done, or none
+    assert int(s1.point) == 2 and 0 <= int(s1.best_point) <= 2
+    assert (int(s1.best_point) == 0) == (int(s1.best_mix) == -1) == (not np.isfinite(float(s1.best_score)))
     for a, b in zip(jax.tree.leaves((sv, rv)), jax.tree.leaves((s1, r1))):
         np.testing.assert_allclose(a[1], b, rtol=2e-4, atol=1e-5)
     out = jax.jit(k.finalize)(keys[1], s1._replace(gen=s1.best_gen))
