@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ising_diffusion.io.atomic import atomic_write
-from ising_diffusion.generative._batching import steps_per_epoch
+from ising_diffusion.generative.batching import steps_per_epoch
 from ising_diffusion.generative.gan import GANConfig, distinct_patterns, make_gan
 from ising_diffusion.generative.rbm import RBMConfig, make_rbm
 from ising_diffusion.generative.vae import VAEConfig, make_vae

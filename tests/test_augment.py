@@ -127,7 +127,11 @@ def test_budget_in_steps_and_epochs():
     assert AugmentConfig(n_epochs=200).schedule(3) == (60, 10)  # monitor_every defaults to min(20, n_epochs)
     assert AugmentConfig(n_steps=1000, monitor_steps=250).schedule(4) == (250, 4)
     p = AugmentConfig.paper()
-    assert (p.budget_unit, p.stopping, p.solver) == ("epochs", "paper", "erasure")
+    assert (p.budget_unit, p.stopping, p.solver) == ("steps", "paper", "erasure")
+    # one source: the library's paper procedure is the experiments' paper preset
+    from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT
+    assert p == AugmentConfig(**PAPER_AUGMENT)
+    assert AugmentConfig.paper(n_epochs=10, monitor_every=5).schedule(4) == (20, 2)
 
 
 def test_augment_seeds_matches_single_runs(data, single):
@@ -226,16 +230,18 @@ def test_kernel_under_jit_and_vmap(data):
     keys = jnp.stack([jax.random.key(7), jax.random.key(8)])
     trains, tests = jnp.stack([train, -train]), jnp.stack([test, -test])
     init_v, step_v = jax.jit(jax.vmap(k.init)), jax.jit(jax.vmap(k.step))
-    sv, fv = init_v(keys, trains, tests, None)
-    sv, rv = step_v(step_v(sv, fv)[0], fv)
-    s1, f1 = jax.jit(k.init)(keys[1], trains[1], tests[1], None)
+    sv = init_v(keys, trains, tests, None)
+    sv, rv = step_v(keys, step_v(keys, sv)[0])
+    s1 = jax.jit(k.init)(keys[1], trains[1], tests[1], None)
     step1 = jax.jit(k.step)
-    s1, r1 = step1(step1(s1, f1)[0], f1)
-    assert int(s1.point) == 2 and int(s1.best_point) in (1, 2)
+    s1, r1 = step1(keys[1], step1(keys[1], s1)[0])
+    # two barely trained points rarely clear the score margin: a candidate is either found at a point done, or none
+    assert int(s1.point) == 2 and 0 <= int(s1.best_point) <= 2
+    assert (int(s1.best_point) == 0) == (int(s1.best_mix) == -1) == (not np.isfinite(float(s1.best_score)))
     for a, b in zip(jax.tree.leaves((sv, rv)), jax.tree.leaves((s1, r1))):
         np.testing.assert_allclose(a[1], b, rtol=2e-4, atol=1e-5)
-    out = jax.jit(k.finalize)(s1.best_gen, f1)
-    assert out[0].shape == (50, N)
+    out = jax.jit(k.finalize)(keys[1], s1._replace(gen=s1.best_gen))
+    assert out.samples.shape == (50, N) and out.params_combined.J.shape == (N, N)
 
 
 @pytest.mark.slow  # one more full compile (~80 s on a loaded 2-core machine)

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ising_diffusion.generative._batching import minibatch, steps_per_epoch
+from ising_diffusion.generative import GENERATOR_CONFIGS, GENERATOR_FACTORIES, make_generator
+from ising_diffusion.generative.batching import shuffled_batch, steps_per_epoch
 from ising_diffusion.generative.gan import GANConfig, distinct_patterns, make_gan
 from ising_diffusion.generative.rbm import RBMConfig, make_rbm, rbm_log_likelihood
 from ising_diffusion.generative.vae import VAEConfig, make_vae, vae_elbo, vae_layer_sizes
@@ -151,10 +152,10 @@ def test_minibatches_cover_each_sample_once_per_epoch():
     assert spe == 5
     key = jax.random.key(0)
     for epoch in range(2):
-        rows = np.concatenate([np.asarray(minibatch(key, jnp.int32(epoch * spe + t), data, 5))[:, 0]
+        rows = np.concatenate([np.asarray(shuffled_batch(key, jnp.int32(epoch * spe + t), data, 5))[:, 0]
                                for t in range(spe)])
         assert set(rows.tolist()) == set(range(23))  # 25 rows: every sample, two repeated by the wrap-around
-    first = [np.asarray(minibatch(key, jnp.int32(t), data, 5)) for t in (0, spe)]
+    first = [np.asarray(shuffled_batch(key, jnp.int32(t), data, 5)) for t in (0, spe)]
     assert not np.array_equal(*first)  # a fresh permutation each epoch
 
 
@@ -186,3 +187,19 @@ def test_wrong_width_data_raises(name):
     gen = make(cfg, N)
     with pytest.raises(ValueError, match="train_spins"):
         gen.init(jax.random.key(0), jnp.ones((5, N + 1)))
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_CONFIGS))
+def test_every_generator_rejects_bad_settings_with_a_value_error_naming_them(name):
+    """One error type across generators: a wrong config type, a bad field, a bad size all raise ValueError naming
+    the culprit, before any computation."""
+    cls = GENERATOR_CONFIGS[name]
+    other = next(c for n, c in GENERATOR_CONFIGS.items() if n != name)
+    with pytest.raises(ValueError, match=cls.__name__):
+        make_generator(name, other(), 5)
+    with pytest.raises(ValueError, match=f"{cls.__name__}.batch_size"):
+        cls(batch_size=0)
+    with pytest.raises(ValueError, match="n_spins"):
+        GENERATOR_FACTORIES[name](cls(), 0)
+    with pytest.raises(ValueError, match="n_samples"):  # checked before the state is looked at
+        make_generator(name, cls(), 5).sample(jax.random.key(0), None, 0)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
+from ising_diffusion.generative import GENERATOR_CONFIGS, RBMConfig, make_generator
 from ising_diffusion.generative.ddpm import (
     DDPMConfig,
     ddim_sample,
@@ -109,8 +109,10 @@ def test_config_validation():
         DDPMConfig(widths=())
     with pytest.raises(ValueError, match="unknown generator"):
         make_generator("diffusion-xl", None, 5)
-    with pytest.raises(TypeError, match="DDPMConfig"):
+    with pytest.raises(ValueError, match="DDPMConfig"):
         make_generator("ddpm", object(), 5)
+    with pytest.raises(ValueError, match="make_ddpm needs a DDPMConfig"):
+        make_ddpm(RBMConfig(), 5)
     assert GENERATOR_CONFIGS["ddpm"] is DDPMConfig
 
 

@@ -14,12 +14,6 @@ PKG = ROOT / "ising_diffusion"
 
 # Private imports that issue 21's augment/ package removes (augment.py reaching into inference/api.py, and
 # experiments/estimate.py into augment.py); empty this once that branch is merged. Nothing may be added to it.
-PENDING = {
-    ("ising_diffusion.augment", "ising_diffusion.inference.api", "_CV_OPTIONS"),
-    ("ising_diffusion.augment", "ising_diffusion.inference.api", "_check"),
-    ("ising_diffusion.augment", "ising_diffusion.inference.api", "_check_cv"),
-    ("ising_diffusion.experiments.estimate", "ising_diffusion.augment", "_resolve_solver"),
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -113,7 +107,7 @@ def test_no_module_imports_another_modules_private_names():
             private = [p for p in target.split(".") if p.startswith("_")]
             if private and not (m + ".").startswith(target.rsplit(".", 1)[0] + "."):
                 found.add((m, target, private[0]))
-    assert found <= PENDING, sorted(found - PENDING)
+    assert not found, sorted(found)
 
 
 def test_the_checks_see_a_planted_circle_and_private_import(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ class _Changes(dict):
 
 def _apply(obj: Any, changes: _Changes, prefix: str) -> Any:
     if dataclasses.is_dataclass(obj):
-        names = [f.name for f in dataclasses.fields(obj)]
+        names = [f.name for f in dataclasses.fields(obj)] + list(getattr(obj, "FIELD_ALIASES", ()))  # flat names
         new = {}
         for key, value in changes.items():
             if key not in names:

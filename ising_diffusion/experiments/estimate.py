@@ -120,13 +120,11 @@ class PointWork:
         return self.n_seeds if self.seed_batch is None else min(self.seed_batch, self.n_seeds)
 
 
-def _steps_per_epoch(n_train, batch_size):
-    return math.ceil(n_train / batch_size)
-
-
 def _schedule(aug, n_train, batch_size) -> tuple[int, int]:
     """``(steps_per_point, n_points)`` of ``aug`` for this training size (a step budget where the config has one)."""
-    spe = _steps_per_epoch(n_train, batch_size)
+    from ising_diffusion.generative.batching import steps_per_epoch
+
+    spe = steps_per_epoch(n_train, batch_size)
     if hasattr(aug, "schedule"):
         return tuple(int(v) for v in aug.schedule(spe))
     if getattr(aug, "n_steps", None) is not None:
@@ -269,14 +267,15 @@ def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict
       ``final`` (the final piece at full size), ``save``, and ``compile`` (init + step + finalize kernels and the
       first save).
     """
-    from ising_diffusion.augment import _resolve_solver, build_kernel, seed_batched
+    from ising_diffusion.augment import build_kernel, seed_batched
+    from ising_diffusion.augment.checkpoints import point_tree
     from ising_diffusion.checkpoint import Checkpointer
     from ising_diffusion.generative import make_generator
     from ising_diffusion.ising import IsingParams
 
     s, n = p.seeds_per_call, p.n_spins
     gen = make_generator(p.generator, p.generator_config, n)
-    solver, options = _resolve_solver(None, None, p.augment, n, p.n_train)
+    solver, options = p.augment.solver_spec.resolve(n_spins=n, n_samples=p.n_train)
     n_final = max(2, min(p.n_augmented, max_final))
     kern = build_kernel(gen, solver=solver, solver_options=options, config=p.augment, steps_per_point=1,
                         n_monitor=p.n_monitor, n_augmented=n_final, m_train=p.n_train, n_spins=n)
@@ -286,7 +285,7 @@ def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict
     train, test = spins(1, p.n_train), spins(2, p.n_test)
     truth = IsingParams(jnp.zeros((s, n)), jnp.zeros((s, n, n))) if p.truth else None
     c_init, t_init = _first_and_best(lambda: jax.block_until_ready(init(keys, train, test, truth)), 1)
-    state, fixed = init(keys, train, test, truth)
+    state = init(keys, train, test, truth)
 
     train_chunk = jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, warm_steps)))
     holder = {"g": state.gen}
@@ -296,11 +295,12 @@ def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict
         jax.block_until_ready(losses)
 
     _, t_train = _first_and_best(run_train)
-    c_step, t_step1 = _first_and_best(lambda: jax.block_until_ready(step(state, fixed)))
-    c_final, t_final = _first_and_best(lambda: jax.block_until_ready(final(state.gen, fixed)), 1)
+    c_step, t_step1 = _first_and_best(lambda: jax.block_until_ready(step(keys, state)))
+    c_final, t_final = _first_and_best(lambda: jax.block_until_ready(final(keys, state)), 1)
+    saved = point_tree(*step(keys, state))
     with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
         counter = iter(range(1, 100))
-        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), {"state": state}), 1)
+        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), saved), 1)
     t_one = t_train / warm_steps
     return {"seeds": s, "init": t_init, "step": t_one, "monitor": max(t_step1 - t_one, 0.0),
             "final": t_final * p.n_augmented / n_final, "save": t_save, "compile": c_init + c_step + c_final + c_save,

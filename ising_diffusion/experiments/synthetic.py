@@ -152,7 +152,7 @@ def make_augment_config(overrides: dict):
     try:
         return AugmentConfig(**overrides)
     except TypeError as e:
-        names = [f.name for f in dataclasses.fields(AugmentConfig)]
+        names = [f.name for f in dataclasses.fields(AugmentConfig)] + list(AugmentConfig.FIELD_ALIASES)
         raise ValueError(f"bad augment override {overrides}: {e}; AugmentConfig fields: {', '.join(names)}") from e
 
 

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Callable
 
 from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.batching import steps_per_epoch
 from ising_diffusion.generative.d3pm import D3PMConfig, D3PMState, make_d3pm
 from ising_diffusion.generative.ddpm import DDPMConfig, DDPMState, make_ddpm
 from ising_diffusion.generative.gan import GANConfig, make_gan
@@ -19,7 +20,8 @@ from ising_diffusion.generative.vae import VAEConfig, make_vae
 
 __all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
            "GANConfig", "make_gan", "D3PMConfig", "D3PMState", "make_d3pm",
-           "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator"]
+           "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator",
+           "steps_per_epoch"]
 
 #: name -> config dataclass (frozen, every field defaulted).
 GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig,
@@ -54,7 +56,7 @@ def make_generator(name: str, config=None, n_spins: int | None = None) -> Genera
     if config is None:
         config = cls()
     elif not isinstance(config, cls):
-        raise TypeError(f"generator {name!r} needs a {cls.__name__} config, got {type(config).__name__}")
+        raise ValueError(f"generator {name!r} needs a {cls.__name__} config, got {type(config).__name__}")
     return GENERATOR_FACTORIES[name](config, int(n_spins))
 
 

@@ -1,4 +1,4 @@
-"""The interface every generator (DDPM, RBM, VAE, GAN) implements, so ``augment`` can drive any of them.
+"""The interface every generator (DDPM, D3PM, RBM, VAE, GAN) implements, so ``augment`` can drive any of them.
 
 A generator is built for a fixed number of spins by its factory, ``make_<name>(config, n_spins) -> Generator``, and
 is a triple of pure functions closing over static settings (the optax ``GradientTransformation`` / blackjax
@@ -10,18 +10,23 @@ is a triple of pure functions closing over static settings (the optax ``Gradient
 * ``train(key, state, train_spins, n_steps) -> (state, losses)``: ``n_steps`` (static) minibatch steps as one
   ``lax.scan``. The key of step ``t`` is ``jax.random.fold_in(key, state.step + t)``, so calling ``train`` twice with
   ``n`` steps equals calling it once with ``2n`` steps, and a run resumed from a checkpoint replays exactly.
-  ``losses`` is ``(n_steps,)`` float32: the training objective (lower is better) of each step.
+  ``losses`` is ``(n_steps,)`` float32: the training objective (lower is better) of each step. One epoch is
+  ``ceil(M / batch_size)`` steps for every generator (:mod:`ising_diffusion.generative.batching`).
 * ``sample(key, state, n_samples) -> spins``: ``(n_samples, N)`` float32 in {-1, +1}; ``n_samples`` static.
 
-All three are jit-able and vmap-able (over ``key``, ``state`` and ``train_spins`` together); ``Generator`` itself is
-static (hashable closures) and never crosses a transformation boundary.
+Every factory returns its functions through :func:`jit_generator`, the one place they are jitted (``n_steps`` and
+``n_samples`` static); they stay vmap-able (over ``key``, ``state`` and ``train_spins`` together) and can be traced
+inside a caller's own ``jit``. ``Generator`` itself is static (hashable closures) and never crosses a transformation
+boundary. A bad config or argument raises ``ValueError`` naming the field (:func:`check_factory_args`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-__all__ = ["Generator"]
+import jax
+
+__all__ = ["Generator", "jit_generator", "check_factory_args", "check_train_width"]
 
 
 class Generator(NamedTuple):
@@ -31,3 +36,31 @@ class Generator(NamedTuple):
     init: Callable[..., Any]
     train: Callable[..., tuple[Any, Any]]
     sample: Callable[..., Any]
+
+
+def jit_generator(name: str, init: Callable, train: Callable, sample: Callable) -> Generator:
+    """The :class:`Generator` of the pure ``init``, ``train`` and ``sample``, jitted (``n_steps``, ``n_samples``
+    static); ``sample`` rejects ``n_samples < 1`` with a ValueError."""
+
+    def checked_sample(key, state, n_samples):
+        if int(n_samples) != n_samples or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        return sample(key, state, n_samples)
+
+    return Generator(name, jax.jit(init), jax.jit(train, static_argnames="n_steps"),
+                     jax.jit(checked_sample, static_argnames="n_samples"))
+
+
+def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:
+    """Validate a generator factory's arguments (ValueError naming the bad one); returns ``N`` as an int."""
+    if not isinstance(config, config_cls):
+        raise ValueError(f"{factory} needs a {config_cls.__name__} config, got {type(config).__name__}")
+    if isinstance(n_spins, bool) or int(n_spins) != n_spins or n_spins < 1:
+        raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
+    return int(n_spins)
+
+
+def check_train_width(train_spins, n: int) -> None:
+    """Raise a ValueError unless ``train_spins`` is ``(M, n)`` (shapes are static, so this works under jit)."""
+    if train_spins.ndim != 2 or train_spins.shape[-1] != n:
+        raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")

@@ -45,7 +45,6 @@ orbax saves it and ``vmap`` batches it over seeds; ``train`` keys step ``t`` by 
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 from typing import Any, Literal, NamedTuple
 
 import jax
@@ -55,9 +54,10 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative._batching import check_factory_args, check_train_width
-from ising_diffusion.generative.base import Generator
-from ising_diffusion.generative.ddpm import network_fns
+from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.batching import batch_with_replacement
+from ising_diffusion.generative.optim import optimizer_ema_step
+from ising_diffusion.generative.unet import network_fns
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -91,7 +91,8 @@ class D3PMConfig:
         correlation with the data falls smoothly to exactly 0 at ``t = T-1``) or ``"linear"`` (``abar_t`` linear from
         ``1 - 2 / T`` to 0).
       learning_rate: Adam step size.
-      batch_size: minibatch size (drawn with replacement each step, as the DDPM does).
+      batch_size: minibatch size (drawn with replacement each step, as the DDPM does; an epoch is
+        ``ceil(M / batch_size)`` steps).
       loss: ``"hybrid"`` (``L_vb + hybrid_coeff * L_ce``) or ``"ce"`` (x0 cross-entropy only).
       hybrid_coeff: ``lambda`` of the hybrid loss.
       ema_decay: decay of the parameter EMA used for sampling (0 = sample from the raw parameters).
@@ -338,39 +339,29 @@ def make_d3pm(config: D3PMConfig | None = None, n_spins: int = 20) -> Generator:
 
     build, apply = network_fns(config, n)  # the DDPM's U-Net MLP (it reads widths, skip, time_embed_dim)
 
-    @jax.jit
     def init(key, train_spins=None):
         if train_spins is not None:
             check_train_width(train_spins, n)
         params = nnx.to_pure_dict(nnx.split(build(key))[1])
         return D3PMState(params, params, optimizer.init(params), jnp.zeros((), jnp.int32))
 
-    @partial(jax.jit, static_argnames="n_steps")
     def train(key, state, train_spins, n_steps):
         check_train_width(train_spins, n)
         train_spins = jnp.asarray(train_spins, jnp.float32)
-        m = train_spins.shape[0]
 
         def step(st, i):
-            k = jax.random.fold_in(key, st.step)
-            k_idx, k_loss = jax.random.split(k)
-            x0 = train_spins[jax.random.randint(k_idx, (config.batch_size,), 0, m)]
+            k_idx, k_loss = jax.random.split(jax.random.fold_in(key, st.step))
+            x0 = batch_with_replacement(k_idx, train_spins, config.batch_size)
             loss, grads = jax.value_and_grad(
                 lambda p: d3pm_loss(apply, p, schedule, k_loss, x0, loss=config.loss,
                                     hybrid_coeff=config.hybrid_coeff))(st.params)
-            updates, opt_state = optimizer.update(grads, st.opt_state, st.params)
-            params = optax.apply_updates(st.params, updates)
-            stepf = st.step.astype(jnp.float32)
-            decay = jnp.minimum(config.ema_decay, (1.0 + stepf) / (10.0 + stepf))
-            ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, st.ema_params, params)
+            params, opt_state, ema = optimizer_ema_step(optimizer, grads, st.params, st.opt_state, st.ema_params,
+                                                        decay=config.ema_decay, step=st.step)
             return D3PMState(params, ema, opt_state, st.step + 1), loss
 
         return jax.lax.scan(step, state, jnp.arange(n_steps, dtype=jnp.int32))
 
-    @partial(jax.jit, static_argnames="n_samples")
     def sample(key, state, n_samples):
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         return d3pm_sample(apply, state.ema_params, schedule, key, n_samples, n, n_steps=config.sample_steps)
 
-    return Generator("d3pm", init, train, sample)
+    return jit_generator("d3pm", init, train, sample)

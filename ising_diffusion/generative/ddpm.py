@@ -8,7 +8,8 @@ binarised by sign (``x > 0 -> +1``, else ``-1``).
 
 Time steps are 0-based here: ``t = 0 .. T-1`` with ``abar[t] = prod_{u <= t} (1 - beta[u])``.
 
-The network is the paper's MLP "inspired by U-Nets" (:class:`UNetMLP`), written with Flax NNX; training and sampling
+The network is the paper's MLP "inspired by U-Nets" (:class:`~ising_diffusion.generative.unet.UNetMLP`, shared with
+the D3PM), written with Flax NNX; training and sampling
 run on the pure ``(graphdef, params)`` split with a plain ``jax.jit``/``lax.scan`` (faster than ``nnx.jit`` per step).
 ``params`` is a nested dict of arrays (``nnx.to_pure_dict``), so the whole state is a plain pytree that orbax saves and
 ``vmap`` batches over seeds.
@@ -17,7 +18,6 @@ run on the pure ``(graphdef, params)`` split with a plain ``jax.jit``/``lax.scan
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, Literal, NamedTuple
 
 import jax
@@ -27,7 +27,10 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.batching import batch_with_replacement
+from ising_diffusion.generative.optim import optimizer_ema_step
+from ising_diffusion.generative.unet import UNetMLP, network_fns, timestep_embedding
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -62,7 +65,8 @@ class DDPMConfig:
       n_timesteps: ``T``.
       beta_start, beta_end: the linear ``beta`` schedule's ends.
       learning_rate: Adam step size.
-      batch_size: minibatch size (drawn with replacement from the training set each step).
+      batch_size: minibatch size (drawn with replacement from the training set each step; an epoch is
+        ``ceil(M / batch_size)`` steps, :mod:`ising_diffusion.generative.batching`).
       sampler: ``"ddim"`` (default: fast, deterministic for ``eta = 0``) or ``"ddpm"`` (full ancestral, ``T`` steps).
       ddim_steps: number of DDIM steps (<= ``T``).
       ddim_eta: DDIM stochasticity (0 = deterministic, 1 = ancestral-like).
@@ -98,28 +102,31 @@ class DDPMConfig:
 
     def __post_init__(self):
         if not self.widths or any(int(w) < 1 for w in self.widths):
-            raise ValueError(f"widths must be a non-empty tuple of positive ints, got {self.widths!r}")
+            raise ValueError(f"DDPMConfig.widths must be a non-empty tuple of positive ints, got {self.widths!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
         if self.time_embed_dim < 2 or self.time_embed_dim % 2:
-            raise ValueError(f"time_embed_dim must be an even int >= 2, got {self.time_embed_dim}")
+            raise ValueError(f"DDPMConfig.time_embed_dim must be an even int >= 2, got {self.time_embed_dim}")
         if self.n_timesteps < 1:
-            raise ValueError(f"n_timesteps must be >= 1, got {self.n_timesteps}")
+            raise ValueError(f"DDPMConfig.n_timesteps must be >= 1, got {self.n_timesteps}")
         if not (0 < self.beta_start <= self.beta_end < 1):
-            raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {self.beta_start}, {self.beta_end}")
+            raise ValueError(f"DDPMConfig.beta_start, beta_end: need 0 < beta_start <= beta_end < 1, got "
+                             f"{self.beta_start}, {self.beta_end}")
         if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+            raise ValueError(f"DDPMConfig.learning_rate must be > 0, got {self.learning_rate}")
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+            raise ValueError(f"DDPMConfig.batch_size must be >= 1, got {self.batch_size}")
         if self.sampler not in ("ddim", "ddpm"):
-            raise ValueError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
+            raise ValueError(f"DDPMConfig.sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
         if not (1 <= self.ddim_steps <= self.n_timesteps):
-            raise ValueError(f"ddim_steps must be in [1, n_timesteps={self.n_timesteps}], got {self.ddim_steps}")
+            raise ValueError(f"DDPMConfig.ddim_steps must be in [1, n_timesteps={self.n_timesteps}], got "
+                             f"{self.ddim_steps}")
         if self.ddim_eta < 0:
-            raise ValueError(f"ddim_eta must be >= 0, got {self.ddim_eta}")
+            raise ValueError(f"DDPMConfig.ddim_eta must be >= 0, got {self.ddim_eta}")
         if self.ancestral_variance not in ("posterior", "beta"):
-            raise ValueError(f"ancestral_variance must be 'posterior' or 'beta', got {self.ancestral_variance!r}")
+            raise ValueError(f"DDPMConfig.ancestral_variance must be 'posterior' or 'beta', got "
+                             f"{self.ancestral_variance!r}")
         if not (0.0 <= self.ema_decay < 1.0):
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+            raise ValueError(f"DDPMConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -167,64 +174,6 @@ def make_schedule(n_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: f
     coef_xt = (1.0 - abar_prev) * np.sqrt(alphas) / (1.0 - abar)
     f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
     return Schedule(f32(betas), f32(alphas), f32(abar), f32(abar_prev), f32(post_var), f32(coef_x0), f32(coef_xt))
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Network
-
-
-def timestep_embedding(t: Array, dim: int, max_period: float = 10000.0) -> Float[Array, "B D"]:
-    """Sinusoidal embedding (Vaswani et al.; Ho et al.) of integer or real time steps ``t`` of shape ``(B,)``."""
-    half = dim // 2
-    freqs = jnp.exp(-math.log(max_period) * jnp.arange(half, dtype=jnp.float32) / half)
-    args = jnp.asarray(t, jnp.float32)[:, None] * freqs[None, :]
-    return jnp.concatenate([jnp.sin(args), jnp.cos(args)], axis=-1)
-
-
-class UNetMLP(nnx.Module):
-    """The paper's noise-prediction MLP "inspired by U-Nets".
-
-    With ``widths = (w1, w2, w3)``: encoder ``N -> w1 -> w2 -> w3``; decoder ``w3 -> w3``, then inputs
-    ``w3 + w3 -> w2``, ``w2 + w2 -> w1``, ``w1 + w1 -> N`` where ``+`` concatenates the encoder activation of the same
-    width (when ``skip``). GELU after every hidden layer; the sinusoidal time embedding is concatenated to every
-    layer's input (equivalent to adding a learned linear projection of it to every pre-activation).
-    """
-
-    def __init__(self, n_spins: int, widths=(128, 256, 512), *, skip: bool = True, time_embed_dim: int = 32,
-                 rngs: nnx.Rngs):
-        self.skip = skip
-        self.time_embed_dim = time_embed_dim
-        d = time_embed_dim
-        enc, prev = [], n_spins
-        for w in widths:
-            enc.append(nnx.Linear(prev + d, w, rngs=rngs))
-            prev = w
-        self.encoder = nnx.List(enc)
-        self.middle = nnx.Linear(widths[-1] + d, widths[-1], rngs=rngs)
-        dec = []
-        outs = list(reversed(widths[:-1])) + [n_spins]
-        prev = widths[-1]
-        for w_skip, w_out in zip(reversed(widths), outs):
-            dec.append(nnx.Linear(prev + (w_skip if skip else 0) + d, w_out, rngs=rngs))
-            prev = w_out
-        self.decoder = nnx.List(dec)
-
-    def __call__(self, x: Float[Array, "B N"], t: Array) -> Float[Array, "B N"]:
-        emb = timestep_embedding(t, self.time_embed_dim)
-        cat = lambda *a: jnp.concatenate(a + (emb,), axis=-1)  # noqa: E731
-        skips = []
-        h = x
-        for layer in self.encoder:
-            h = jax.nn.gelu(layer(cat(h)))
-            skips.append(h)
-        h = jax.nn.gelu(self.middle(cat(h)))
-        n_dec = len(self.decoder)
-        for i, layer in enumerate(self.decoder):
-            inp = cat(h, skips[-1 - i]) if self.skip else cat(h)
-            h = layer(inp)
-            if i < n_dec - 1:
-                h = jax.nn.gelu(h)
-        return h
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -326,22 +275,6 @@ class DDPMState(NamedTuple):
     ema_params: Any
 
 
-def network_fns(config: DDPMConfig, n_spins: int):
-    """``(build, apply)``: ``build(key) -> UNetMLP`` and the pure ``apply(params, x (B, N), t (B,)) -> eps (B, N)``
-    over the nested-dict ``params`` of :class:`DDPMState`."""
-
-    def build(key):
-        return UNetMLP(n_spins, config.widths, skip=config.skip, time_embed_dim=config.time_embed_dim,
-                       rngs=nnx.Rngs(params=key))
-
-    graphdef, _ = nnx.split(nnx.eval_shape(lambda: build(jax.random.key(0))))
-
-    def apply(params, x, t):
-        return nnx.merge(graphdef, params)(x, t)
-
-    return build, apply
-
-
 def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
     """Build the DDPM generator for ``n_spins`` spins (the :class:`~ising_diffusion.generative.base.Generator` API).
 
@@ -353,10 +286,7 @@ def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
       ``Generator(name="ddpm", init, train, sample)``; also see :func:`ancestral_sample` / :func:`ddim_sample`.
     """
     config = DDPMConfig() if config is None else config
-    if not isinstance(config, DDPMConfig):
-        raise TypeError(f"make_ddpm needs a DDPMConfig, got {type(config).__name__}")
-    if n_spins < 1:
-        raise ValueError(f"n_spins must be >= 1, got {n_spins}")
+    n_spins = check_factory_args("make_ddpm", config, DDPMConfig, n_spins)
     schedule = make_schedule(config.n_timesteps, config.beta_start, config.beta_end)
     optimizer = optax.adam(config.learning_rate)
 
@@ -369,22 +299,17 @@ def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
         return DDPMState(params, optimizer.init(params), jnp.zeros((), jnp.int32), params)
 
     def train(key, state, train_spins, n_steps):
+        check_train_width(train_spins, n_spins)
         train_spins = jnp.asarray(train_spins, jnp.float32)
-        m = train_spins.shape[0]
 
         def step(carry, i):
             params, opt_state, ema = carry
             t = state.step + i
-            k = jax.random.fold_in(key, t)
-            k_idx, k_loss = jax.random.split(k)
-            x0 = train_spins[jax.random.randint(k_idx, (config.batch_size,), 0, m)]
+            k_idx, k_loss = jax.random.split(jax.random.fold_in(key, t))
+            x0 = batch_with_replacement(k_idx, train_spins, config.batch_size)
             loss, grads = jax.value_and_grad(lambda p: ddpm_loss(apply, p, schedule, k_loss, x0))(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            params = optax.apply_updates(params, updates)
-            # warm-up (TF's ExponentialMovingAverage num_updates): early averages do not remember the random init
-            tf = t.astype(jnp.float32)
-            decay = jnp.minimum(config.ema_decay, (1.0 + tf) / (10.0 + tf))
-            ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
+            params, opt_state, ema = optimizer_ema_step(optimizer, grads, params, opt_state, ema,
+                                                        decay=config.ema_decay, step=t)
             return (params, opt_state, ema), loss
 
         (params, opt_state, ema), losses = jax.lax.scan(step, (state.params, state.opt_state, state.ema_params),
@@ -401,5 +326,4 @@ def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
     def sample(key, state, n_samples):
         return binarize(sample_real(key, state, n_samples))
 
-    gen = Generator("ddpm", init, train, sample)
-    return gen
+    return jit_generator("ddpm", init, train, sample)

@@ -28,8 +28,9 @@ import optax
 from flax import nnx
 from jaxtyping import Array
 
-from ising_diffusion.generative._batching import check_factory_args, check_train_width, minibatch
-from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.batching import shuffled_batch
+from ising_diffusion.generative.optim import apply_gradients
 
 __all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]
 
@@ -121,7 +122,6 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
     def check(train_spins):
         check_train_width(train_spins, n)
 
-    @jax.jit
     def init(key, train_spins):
         check(train_spins)
         k_g, k_d = jax.random.split(key)
@@ -146,30 +146,24 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
     def g_loss(gp, dp, z):
         return jnp.mean(jax.nn.softplus(-disc(dp, generate(gp, z))))  # non-saturating -log D(G(z))
 
-    @partial(jax.jit, static_argnames="n_steps")
     def train(key, state, train_spins, n_steps):
         check(train_spins)
         data = jnp.asarray(train_spins, jnp.float32)
 
         def body(st, t):
             k_d, k_g = jax.random.split(jax.random.fold_in(key, st.step))
-            x = minibatch(key, st.step, data, bs)
+            x = shuffled_batch(key, st.step, data, bs)
             ld, gd = jax.value_and_grad(d_loss)(st.disc_params, st.gen_params, x,
                                                 jax.random.normal(k_d, (bs, latent)))
-            upd, d_opt = optimizer.update(gd, st.disc_opt_state, st.disc_params)
-            dp = optax.apply_updates(st.disc_params, upd)
+            dp, d_opt = apply_gradients(optimizer, gd, st.disc_opt_state, st.disc_params)
             gg = jax.grad(g_loss)(st.gen_params, dp, jax.random.normal(k_g, (bs, latent)))
-            upd, g_opt = optimizer.update(gg, st.gen_opt_state, st.gen_params)
-            gp = optax.apply_updates(st.gen_params, upd)
+            gp, g_opt = apply_gradients(optimizer, gg, st.gen_opt_state, st.gen_params)
             return GANState(gp, dp, g_opt, d_opt, st.step + 1), ld
 
         return jax.lax.scan(body, state, jnp.arange(n_steps))
 
-    @partial(jax.jit, static_argnames="n_samples")
     def sample(key, state, n_samples):
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         out = nnx.merge(g_def, state.gen_params)(jax.random.normal(key, (n_samples, latent)))
         return jnp.where(out > 0, 1.0, -1.0).astype(jnp.float32)
 
-    return Generator("gan", init, train, sample)
+    return jit_generator("gan", init, train, sample)

@@ -18,7 +18,6 @@ steps one sample is taken from every chain every ``thin`` steps, round-robin ove
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -26,8 +25,9 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative._batching import check_factory_args, check_train_width, minibatch
-from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.batching import shuffled_batch
+from ising_diffusion.generative.optim import apply_gradients
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, all_states
 from ising_diffusion.types import PRNGKey
 
@@ -167,7 +167,6 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
     def check(train_spins):
         check_train_width(train_spins, n)
 
-    @jax.jit
     def init(key, train_spins):
         check(train_spins)
         k_w, k_chain = jax.random.split(key)
@@ -202,7 +201,6 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
         recon = jnp.mean((v0 - p_v1) ** 2)
         return grads, v_k, recon
 
-    @partial(jax.jit, static_argnames="n_steps")
     def train(key, state, train_spins, n_steps):
         check(train_spins)
         data = 0.5 * (jnp.asarray(train_spins, jnp.float32) + 1.0)
@@ -210,19 +208,15 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
         def body(st, t):
             step = st.step
             k = jax.random.fold_in(key, step)
-            v0 = minibatch(key, step, data, bs)
+            v0 = shuffled_batch(key, step, data, bs)
             grads, chains, recon = cd_gradient(k, st.params, v0, st.chains)
-            updates, opt_state = optimizer.update(grads, st.opt_state, st.params)
-            params = optax.apply_updates(st.params, updates)
+            params, opt_state = apply_gradients(optimizer, grads, st.opt_state, st.params)
             chains = chains if config.persistent else st.chains
             return RBMState(params, opt_state, chains, step + 1), recon
 
         return jax.lax.scan(body, state, jnp.arange(n_steps))
 
-    @partial(jax.jit, static_argnames="n_samples")
     def sample(key, state, n_samples):
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         params = state.params
         n_chains = min(config.sample_chains, n_samples)
         n_draws = -(-n_samples // n_chains)
@@ -244,4 +238,4 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
         _, draws = jax.lax.scan(draw, v, jax.random.split(k_draw, n_draws))
         return 2.0 * draws.reshape(n_draws * n_chains, n)[:n_samples] - 1.0
 
-    return Generator("rbm", init, train, sample)
+    return jit_generator("rbm", init, train, sample)

@@ -25,8 +25,9 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative._batching import check_factory_args, check_train_width, minibatch
-from ising_diffusion.generative.base import Generator
+from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.batching import shuffled_batch
+from ising_diffusion.generative.optim import apply_gradients
 
 __all__ = ["VAEConfig", "VAEState", "VAE", "make_vae", "vae_layer_sizes", "vae_elbo"]
 
@@ -147,7 +148,6 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
     def check(train_spins):
         check_train_width(train_spins, n)
 
-    @jax.jit
     def init(key, train_spins):
         check(train_spins)
         params = nnx.state(build(rngs=nnx.Rngs(params=key)), nnx.Param)
@@ -156,23 +156,19 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
     def loss_fn(params, key, x):
         return jnp.mean(_negative_elbo(nnx.merge(graphdef, params), key, x))
 
-    @partial(jax.jit, static_argnames="n_steps")
     def train(key, state, train_spins, n_steps):
         check(train_spins)
         data = 0.5 * (jnp.asarray(train_spins, jnp.float32) + 1.0)
 
         def body(st, t):
-            x = minibatch(key, st.step, data, bs)
+            x = shuffled_batch(key, st.step, data, bs)
             loss, grads = jax.value_and_grad(loss_fn)(st.params, jax.random.fold_in(key, st.step), x)
-            updates, opt_state = optimizer.update(grads, st.opt_state, st.params)
-            return VAEState(optax.apply_updates(st.params, updates), opt_state, st.step + 1), loss
+            params, opt_state = apply_gradients(optimizer, grads, st.opt_state, st.params)
+            return VAEState(params, opt_state, st.step + 1), loss
 
         return jax.lax.scan(body, state, jnp.arange(n_steps))
 
-    @partial(jax.jit, static_argnames="n_samples")
     def sample(key, state, n_samples):
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         k_z, k_x = jax.random.split(key)
         logits = nnx.merge(graphdef, state.params).decode(jax.random.normal(k_z, (n_samples, latent)))
         if config.sample_mode == "bernoulli":
@@ -181,7 +177,7 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
             on = logits > 0.0
         return jnp.where(on, 1.0, -1.0).astype(jnp.float32)
 
-    return Generator("vae", init, train, sample)
+    return jit_generator("vae", init, train, sample)
 
 
 def vae_elbo(config: VAEConfig, key, state: VAEState, spins: Float[Array, "M N"]) -> Float[Array, ""]:

@@ -43,8 +43,8 @@ from ising_diffusion.inference.pseudolikelihood import pseudolikelihood
 from ising_diffusion.ising import IsingParams, energy
 from ising_diffusion.types import PRNGKey
 
-__all__ = ["CV_METHODS", "CV_SOLVERS", "METHODS", "SOLVERS", "cross_validate_l2", "infer", "infer_batch",
-           "erasure_core"]
+__all__ = ["CV_METHODS", "CV_OPTIONS", "CV_SOLVERS", "METHODS", "NEEDS_KEY", "SOLVERS", "check_options",
+           "cross_validate_l2", "erasure_core", "freeze_options", "infer", "infer_batch", "resolve_solver"]
 
 
 def erasure_core(spins: Float[Array, "M N"], *, eps: float | None = None, eps_grid=DEFAULT_EPS_GRID,
@@ -85,9 +85,10 @@ SOLVERS = {
     "independent": independent,
     "independent_exact": independent_exact,
 }
-_NEEDS_KEY = {"mle_mcmc"}
+#: methods that need a PRNG key.
+NEEDS_KEY = frozenset({"mle_mcmc"})
 #: name -> pure core ``(key, spins, **options) -> (IsingParams, info)``; jit-able with the options static.
-METHODS = {name: fn if name in _NEEDS_KEY else _no_key(fn) for name, fn in SOLVERS.items()}
+METHODS = {name: fn if name in NEEDS_KEY else _no_key(fn) for name, fn in SOLVERS.items()}
 #: name -> the solver function run when ``l2="cv"``; its keywords are the cross-validation options.
 CV_SOLVERS = {
     "pseudolikelihood": pseudolikelihood_cv,
@@ -95,17 +96,28 @@ CV_SOLVERS = {
 }
 #: name -> core used when ``l2="cv"``: ``(key, spins, l2_grid=, cv_folds=, cv_rule=, ...) -> (IsingParams, CVInfo)``.
 CV_METHODS = {name: _no_key(fn) for name, fn in CV_SOLVERS.items()}
-_CV_OPTIONS = ("l2_grid", "cv_folds", "cv_rule")
+#: the options that only apply with ``l2="cv"`` (read by the cross-validation cores).
+CV_OPTIONS = ("l2_grid", "cv_folds", "cv_rule")
+
+
+def freeze_options(options) -> tuple[tuple[str, Any], ...]:
+    """Solver options as a sorted tuple of ``(name, value)`` pairs, hashable (static jit arguments, cache keys):
+    lists and arrays of numbers become tuples of floats.
+
+    Args:
+      options: a dict, or an iterable of ``(name, value)`` pairs.
+    """
+    items = options.items() if isinstance(options, dict) else options
+    out = []
+    for k, v in items:
+        if isinstance(v, (list, np.ndarray, jax.Array)):
+            v = tuple(float(x) for x in np.asarray(v).reshape(-1))
+        out.append((str(k), v))
+    return tuple(sorted(out))
 
 
 def _hashable(options: dict[str, Any]) -> dict[str, Any]:
-    """Options become static jit arguments: lists and arrays of numbers become tuples."""
-    out = {}
-    for k, v in options.items():
-        if isinstance(v, (list, np.ndarray, jax.Array)):
-            v = tuple(float(x) for x in np.asarray(v).reshape(-1))
-        out[k] = v
-    return out
+    return dict(freeze_options(options))
 
 
 _JITTED: dict[tuple[str, tuple[str, ...]], Any] = {}
@@ -130,15 +142,14 @@ def _jitted(method: str, option_names: tuple[str, ...], batched: bool, cv: bool 
 
 
 def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
-    """Validate the cross-validation options; True when ``l2="cv"``."""
     l2 = options.get("l2")
     if isinstance(l2, str):
         if l2 != "cv":
             raise ValueError(f"l2 must be a number >= 0 or the string 'cv' (cross-validated), got {l2!r}")
         if method not in CV_METHODS:
             raise ValueError(f"l2='cv' is available for methods {sorted(CV_METHODS)}, not {method!r}")
-    elif any(name in options for name in _CV_OPTIONS):
-        given = [name for name in _CV_OPTIONS if name in options]
+    elif any(name in options for name in CV_OPTIONS):
+        given = [name for name in CV_OPTIONS if name in options]
         raise ValueError(f"{', '.join(given)} only apply with l2='cv' (got l2={l2!r})")
     if l2 != "cv":
         return False
@@ -160,11 +171,9 @@ def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
     return True
 
 
-def _check(method: str, key, n_spins: int, options: dict[str, Any]):
+def _check_method(method: str, n_spins: int, options: dict[str, Any]) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
-    if method in _NEEDS_KEY and key is None:
-        raise ValueError(f"method {method!r} is stochastic: pass key=jax.random.key(...)")
     if method == "mle_exact" and n_spins > MAX_EXACT_MLE_SPINS:
         raise ValueError(f"mle_exact enumerates 2^N states; N={n_spins} exceeds N <= {MAX_EXACT_MLE_SPINS}. "
                          "Use method='mle_mcmc' or 'pseudolikelihood'.")
@@ -180,6 +189,46 @@ def _check(method: str, key, n_spins: int, options: dict[str, Any]):
     for name in ("n_iter", "max_iter", "n_chains", "n_steps", "n_sweeps"):
         if name in options and int(options[name]) < 1:
             raise ValueError(f"{name} must be >= 1, got {options[name]}")
+
+
+def check_options(method: str, options: dict[str, Any], *, n_spins: int, n_samples: int, needs_key: bool = False,
+                  key: PRNGKey | None = None) -> bool:
+    """Check a solver's name and options before any fit (the checks :func:`infer` makes).
+
+    Args:
+      method: a key of :data:`METHODS`.
+      options: its options (``infer``'s keyword arguments; ``l2="cv"`` with :data:`CV_OPTIONS`).
+      n_spins, n_samples: ``N`` and ``M`` of the data it will fit (``mle_exact`` needs small ``N``; ``cv_folds``
+        at most ``M``).
+      needs_key, key: with ``needs_key``, a stochastic method (:data:`NEEDS_KEY`) without a ``key`` is an error
+        (a caller that always supplies its own key leaves it False).
+
+    Returns:
+      True when ``l2="cv"`` (the penalty is cross-validated: fit with :data:`CV_METHODS`).
+
+    Raises:
+      ValueError: an unknown method, a missing key, or an option out of range (the message names it).
+    """
+    _check_method(method, n_spins, options)
+    if needs_key and method in NEEDS_KEY and key is None:
+        raise ValueError(f"method {method!r} is stochastic: pass key=jax.random.key(...)")
+    return _check_cv(method, n_samples, options)
+
+
+def resolve_solver(method: str, options=None, *, n_spins: int, n_samples: int) -> tuple[str, tuple]:
+    """Check ``method`` and ``options`` (:func:`check_options`) and freeze the options (:func:`freeze_options`).
+
+    Args:
+      method: a key of :data:`METHODS`.
+      options: a dict or ``(name, value)`` pairs (``None``: none).
+      n_spins, n_samples: ``N`` and ``M`` of the data it will fit.
+
+    Returns:
+      ``(method, options)`` with ``options`` a sorted tuple of ``(name, value)`` pairs.
+    """
+    frozen = freeze_options({} if options is None else options)
+    check_options(method, dict(frozen), n_spins=n_spins, n_samples=n_samples)
+    return method, frozen
 
 
 def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encoding: Literal["spins", "binary"] = "spins",
@@ -208,8 +257,7 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
     """
     spins = as_spins(spins, encoding=encoding)
     options = _hashable(options)
-    _check(method, key, spins.shape[1], options)
-    cv = _check_cv(method, spins.shape[0], options)
+    cv = check_options(method, options, n_spins=spins.shape[1], n_samples=spins.shape[0], needs_key=True, key=key)
     if cv:
         options.pop("l2")
     if key is None:
@@ -285,8 +333,7 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
     else:  # trusted: stays where it is (device, sharding)
         batch = jnp.asarray(spins, jnp.float32)
     options = _hashable(options)
-    _check(method, key, n, options)
-    cv = _check_cv(method, m, options)
+    cv = check_options(method, options, n_spins=n, n_samples=m, needs_key=True, key=key)
     if cv:
         options.pop("l2")
     keys = jax.random.split(jax.random.key(0) if key is None else key, b)

@@ -15,11 +15,14 @@ iterations; for N = 40 and 100 it is that reproduction's number, not a measureme
 epochs were 1,600 steps at 400 samples: far too few at lr 1e-4.)
 """
 
-PAPER_N_STEPS = 50_000
-PAPER_MONITOR_STEPS = 1_000
+from ising_diffusion.augment.config import PAPER_AUGMENT as _LIBRARY_PAPER_AUGMENT
+
+#: the library's paper procedure (:data:`ising_diffusion.augment.PAPER_AUGMENT`, also ``AugmentConfig.paper()``):
+#: one source, so the presets and the library cannot disagree.
+PAPER_AUGMENT = dict(_LIBRARY_PAPER_AUGMENT)
+PAPER_N_STEPS = PAPER_AUGMENT["n_steps"]
+PAPER_MONITOR_STEPS = PAPER_AUGMENT["monitor_steps"]
 PAPER_BATCH_SIZE = 128
 
-PAPER_AUGMENT = {"n_steps": PAPER_N_STEPS, "monitor_steps": PAPER_MONITOR_STEPS, "stopping": "paper",
-                 "solver": "erasure"}
 PAPER_GENERATOR = {"widths": (128, 256, 512), "learning_rate": 1e-4, "ddim_steps": 50, "ema_decay": 0.0,
                    "batch_size": PAPER_BATCH_SIZE}

@@ -1,0 +1,351 @@
+"""The driver of :func:`augment` and :func:`augment_seeds`: validation, the loop over monitor points (progress bar,
+checkpoints, resume), the rules applied to the monitored curve, and the result.
+
+The computation itself is the kernel (:mod:`ising_diffusion.augment.kernel`), compiled once per static setting over
+a leading seed axis (:mod:`ising_diffusion.augment.seeds`); the decisions are the rules
+(:mod:`ising_diffusion.augment.rules`), applied here to the host copy of the curve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import time
+import warnings
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from ising_diffusion.augment.checkpoints import point_tree
+from ising_diffusion.augment.config import AugmentConfig
+from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
+from ising_diffusion.augment.rules import recommend, score_choice, stop_indices, variance_stops
+from ising_diffusion.augment.result import AugmentationNotRecommendedWarning, AugmentResult, host_number, unbatch
+from ising_diffusion.augment.score import mix_sizes
+from ising_diffusion.augment.seeds import seed_batched, seed_sharding, where_seed
+from ising_diffusion.checkpoint import fingerprint, open_run, resume_points
+from ising_diffusion.spins import as_spins
+from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
+from ising_diffusion.ising import IsingParams, parameter_mse
+from ising_diffusion.monitor import NoCrossingWarning, StoppingCurve, moment_rms, smooth_curve
+
+__all__ = ["augment", "augment_seeds"]
+
+
+def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | None = None,
+            config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
+            checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
+            callback: Callable[[int, dict], None] | None = None, solver: str | None = None,
+            solver_options: dict | None = None) -> AugmentResult:
+    """Augment the training spins with a generative model, select the model and the mix by a held-out score, and
+    compare fits.
+
+    Args:
+      key: PRNG key.
+      train: ``(M, N)`` training spins in {-1, +1} (the generator and ``w_train`` see only these).
+      test: ``(Mt, N)`` held-out spins: the test energy variance of the variance rules and the held-out score.
+      generator: registry name (``"ddpm"``; ``"d3pm"``, ``"rbm"``, ``"vae"``, ``"gan"``).
+      n_augmented: size of the augmented set (default ``config.n_augmented`` or 10x the training size).
+      config: :class:`AugmentConfig`.
+      generator_config: the generator's config (``GENERATOR_CONFIGS[generator]``; defaults if ``None``).
+      true_params: the true ``IsingParams`` on synthetic data: enables the MSE curve, ``best_epoch`` and ``mse``.
+      checkpoint_dir: if given, the run's state is checkpointed there at every monitor point and a rerun with the
+        same data and settings resumes from the last one, ending exactly as an uninterrupted run.
+      progress: show a progress bar.
+      callback: called as ``callback(epoch, record)`` after every monitor point (``record``: host floats/lists).
+      solver: the ``infer`` method used for ``w_train``, the monitor and score fits and the final fits (default
+        ``config.solver`` or ``DEFAULT_SOLVER``).
+      solver_options: its options (default ``config.solver_options``, ``DEFAULT_SOLVER_OPTIONS``, or for
+        ``"erasure"`` the config's erasure settings). ``l2="cv"``: the penalty is cross-validated once on the
+        training data and that value is used for every monitor and score fit; the final fits cross-validate again.
+
+    Returns:
+      :class:`AugmentResult`.
+    """
+    train = as_spins(train, name="train")
+    test = as_spins(test, name="test", n_spins=train.shape[1])
+    truth = None
+    if true_params is not None:
+        truth = _check_truth(true_params, train.shape[1], batched=False)
+        truth = jax.tree.map(lambda a: a[None], truth)
+    res = _run(jnp.asarray(key)[None], train[None], test[None], generator=generator, n_augmented=n_augmented,
+               config=config, generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir,
+               progress=progress, callback=callback, solver=solver, solver_options=solver_options)
+    return unbatch(res)
+
+
+def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: int | None = None,
+                  config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
+                  checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
+                  callback: Callable[[int, dict], None] | None = None, solver: str | None = None,
+                  solver_options: dict | None = None, validate: bool = True) -> AugmentResult:
+    """:func:`augment` for ``S`` independent seeds as one vmapped computation.
+
+    Args:
+      keys: ``(S,)`` PRNG keys.
+      train: ``(S, M, N)`` training spins (one set per seed).
+      test: ``(S, Mt, N)`` test spins.
+      true_params: ``IsingParams`` with a leading ``(S,)`` axis, or ``None``.
+      validate: check ``train``/``test`` with ``as_spins`` (a host round trip). ``False`` is for arrays already
+        validated (e.g. the experiments' device-resident, possibly sharded data): they are used where they are.
+      (other arguments as in :func:`augment`)
+
+    Returns:
+      :class:`AugmentResult` with a leading ``S`` axis on every array (``mse``, ``eps`` and ``score`` values are
+      ``(S,)``; ``selected`` and ``reason`` are ``(S,)`` numpy arrays of str, ``recommended`` a ``(S,)`` bool array).
+    """
+    keys = jnp.asarray(keys)
+    run = functools.partial(_run, generator=generator, n_augmented=n_augmented, config=config,
+                            generator_config=generator_config, checkpoint_dir=checkpoint_dir, progress=progress,
+                            callback=callback, solver=solver, solver_options=solver_options)
+    if not validate:  # trusted arrays: no host round trip, sharding kept
+        tr, te = jnp.asarray(train, jnp.float32), jnp.asarray(test, jnp.float32)
+        return run(keys, tr, te, truth=None if true_params is None else jax.tree.map(jnp.asarray, true_params))
+    train_np, test_np = np.asarray(train), np.asarray(test)
+    if train_np.ndim != 3 or test_np.ndim != 3:
+        raise ValueError(f"augment_seeds needs train (S, M, N) and test (S, Mt, N), got shapes {train_np.shape}, "
+                         f"{test_np.shape}")
+    s = train_np.shape[0]
+    if test_np.shape[0] != s or keys.shape != (s,):
+        raise ValueError(f"keys {keys.shape}, train {train_np.shape} and test {test_np.shape} must share the seed "
+                         f"axis S={s}")
+    tr = as_spins(train_np.reshape(-1, train_np.shape[-1]), name="train").reshape(train_np.shape)
+    te = as_spins(test_np.reshape(-1, test_np.shape[-1]), name="test", n_spins=tr.shape[-1]).reshape(test_np.shape)
+    truth = None if true_params is None else _check_truth(true_params, tr.shape[-1], batched=True, n_seeds=s)
+    sharding = seed_sharding(train)
+    if sharding is not None:  # validation went through host memory: put the seeds back on their devices
+        keys, tr, te, truth = jax.device_put((keys, tr, te, truth), sharding)
+    return run(keys, tr, te, truth=truth)
+
+
+def _check_truth(p, n, *, batched, n_seeds=None):
+    if not isinstance(p, IsingParams):
+        raise TypeError(f"true_params must be IsingParams, got {type(p).__name__}")
+    h, J = jnp.asarray(p.h, jnp.float32), jnp.asarray(p.J, jnp.float32)
+    want_h = (n_seeds, n) if batched else (n,)
+    if h.shape != want_h or J.shape != want_h + (n,):
+        raise ValueError(f"true_params shapes h {h.shape}, J {J.shape} do not match "
+                         f"h {want_h}, J {want_h + (n,)}")
+    return IsingParams(h, J)
+
+
+class _Plan(NamedTuple):
+    """Everything the driver resolved from the arguments, once."""
+
+    generator: str
+    generator_config: Any
+    config: AugmentConfig
+    solver: str
+    options: tuple
+    n_augmented: int
+    n_mon: int
+    steps_per_epoch: int
+    steps_per_point: int
+    n_points: int
+
+    def epochs(self) -> tuple[np.ndarray, np.ndarray]:
+        steps = np.arange(1, self.n_points + 1) * self.steps_per_point
+        epochs = steps / self.steps_per_epoch
+        return steps, (np.rint(epochs).astype(np.int64) if self.config.budget_unit == "epochs" else epochs)
+
+
+def _plan(train, test, truth, *, generator, n_augmented, config, generator_config, solver, solver_options) -> _Plan:
+    config = AugmentConfig() if config is None else config
+    if not isinstance(config, AugmentConfig):
+        raise TypeError(f"config must be an AugmentConfig, got {type(config).__name__}")
+    if generator not in GENERATOR_CONFIGS:
+        raise ValueError(f"unknown generator {generator!r}; registered: {sorted(GENERATOR_CONFIGS)}")
+    if generator_config is None:
+        generator_config = GENERATOR_CONFIGS[generator]()
+    _, m_train, n_spins = train.shape
+    if m_train < 2 or test.shape[1] < 2:
+        raise ValueError(f"need at least 2 training and 2 test samples, got {m_train} and {test.shape[1]}")
+    if n_augmented is None:
+        n_augmented = config.n_augmented if config.n_augmented is not None else 10 * m_train
+    n_augmented = int(n_augmented)
+    if n_augmented < 1:
+        raise ValueError(f"n_augmented must be >= 1, got {n_augmented}")
+    if config.stopping == "best" and truth is None:
+        raise ValueError("stopping='best' needs true_params (the MSE curve)")
+    solver, options = config.solver_spec.resolve(n_spins=n_spins, n_samples=m_train, solver=solver,
+                                                 solver_options=solver_options)
+    n_mon = n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples)
+    plan = config.budget.plan(m_train, int(getattr(generator_config, "batch_size", 128)))
+    return _Plan(generator, generator_config, config, solver, options, n_augmented, n_mon, *plan)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(generator, generator_config, solver, solver_options, selection_config, n_spins, m_train,
+              steps_per_point, n_mon, n_augmented) -> Kernel:
+    """The seed-batched, jitted kernel, cached on the static settings so repeated calls do not recompile (the
+    budget, stopping rule and solver choice are not part of ``selection_config``: changing them does not
+    recompile)."""
+    gen = make_generator(generator, generator_config, n_spins)
+    k = build_kernel(gen, solver=solver, solver_options=solver_options, config=selection_config,
+                     steps_per_point=steps_per_point, n_monitor=n_mon, n_augmented=n_augmented, m_train=m_train,
+                     n_spins=n_spins)
+    return seed_batched(k, solver_options)
+
+
+def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
+         callback, solver, solver_options) -> AugmentResult:
+    t_start = time.perf_counter()
+    plan = _plan(train, test, truth, generator=generator, n_augmented=n_augmented, config=config,
+                 generator_config=generator_config, solver=solver, solver_options=solver_options)
+    n_seeds, m_train, n_spins = train.shape
+    # the kernel reads only the selection settings: the rest of the config stays out of the compile cache key
+    static = AugmentConfig(selection=dataclasses.replace(plan.config.selection, stopping="last"))
+    fns = _compiled(generator, plan.generator_config, plan.solver, plan.options, static, n_spins, m_train,
+                    plan.steps_per_point, plan.n_mon, plan.n_augmented)
+    timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
+    t0 = time.perf_counter()
+    state = jax.block_until_ready(fns.init(keys, train, test, truth))
+    timing["solver"] = timing["erasure"] = time.perf_counter() - t0
+
+    ckpt = None
+    if checkpoint_dir is not None:  # without a directory nothing is written: the candidates stay in memory
+        fp = fingerprint(keys=keys, train=train, test=test, truth=truth, generator=generator,
+                         generator_config=plan.generator_config, solver=plan.solver, solver_options=plan.options,
+                         static=static, n_mon=plan.n_mon, steps_per_point=plan.steps_per_point)
+        ckpt = open_run(checkpoint_dir, fp, {"steps_per_epoch": plan.steps_per_epoch, "n_seeds": int(n_seeds),
+                                             "n_mix": len(plan.config.mix_grid)})
+    try:
+        t0 = time.perf_counter()
+        state, records, stash = _loop(fns, keys, state, plan, ckpt, progress, callback)
+        timing["train"] = time.perf_counter() - t0  # training and monitor points run in one compiled call each
+        steps, epochs = plan.epochs()
+        curve, z = _curve(records, state, plan, steps, epochs, m_train)
+        t0 = time.perf_counter()
+        decision = _decide(plan, state, curve, z, epochs, truth is not None)
+        chosen_gen = _chosen_gen(fns, keys, state, plan, decision, ckpt, stash, steps)
+    finally:
+        if ckpt is not None:
+            ckpt.close()
+    final = jax.block_until_ready(fns.finalize(keys, state._replace(gen=chosen_gen)))
+    timing["final"] = time.perf_counter() - t0
+    rec, ref = decision["recommendation"], state.ref
+    chosen_fit = state.best_params if plan.config.stopping == "score" else final.params_combined
+    params_selected = where_seed(rec.recommended, chosen_fit, ref.w_train)
+    if not rec.recommended.all():
+        first = rec.reason[int(np.argmin(rec.recommended))]
+        warnings.warn(f"augmentation not recommended for {int((~rec.recommended).sum())} of {n_seeds} seed(s): "
+                      f"{first} (see result.recommended / result.reason)", AugmentationNotRecommendedWarning,
+                      stacklevel=3)
+
+    mse = None
+    if truth is not None:
+        pm = jax.vmap(parameter_mse)
+        mse = {"train": np.asarray(pm(truth, ref.w_train)), "augmented": np.asarray(pm(truth, final.params_augmented)),
+               "combined": np.asarray(pm(truth, final.params_combined)),
+               "selected": np.asarray(pm(truth, params_selected))}
+    timing["total"] = time.perf_counter() - t_start
+    var, idx, best = decision["variance"], decision["index"], decision["best"]
+    return AugmentResult(
+        samples=final.samples, curve=curve, stop_epoch=epochs[idx], stop_epoch_paper=epochs[var.paper],
+        stop_epoch_robust=epochs[var.robust], crossed_paper=var.crossed_paper, crossed_robust=var.crossed_robust,
+        best_epoch=np.where(best >= 0, epochs[np.maximum(best, 0)], -1),
+        params_train=ref.w_train, params_augmented=final.params_augmented, params_combined=final.params_combined,
+        mse=mse, eps={"train": np.asarray(ref.eps_train), "augmented": np.asarray(final.eps_augmented),
+                      "combined": np.asarray(final.eps_combined)},
+        timing=timing, generator=generator, solver=plan.solver, stop_step=steps[idx], solver_l2=np.asarray(ref.l2),
+        moment_rms=jax.tree.map(np.asarray, jax.vmap(moment_rms)(final.samples, test)),
+        moment_rms_train=jax.tree.map(np.asarray, jax.vmap(moment_rms)(train, test)),
+        params_selected=params_selected, selected=rec.selected, recommended=rec.recommended, reason=rec.reason,
+        stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score})
+
+
+def _loop(fns: Kernel, keys, state: AugmentState, plan: _Plan, ckpt, progress, callback):
+    """Train and monitor point after point (resuming after the last checkpoint); returns the final state, the
+    host records of every point and, for the whole-curve rules without checkpoints, each point's generator state."""
+    records, done = [], 0
+    if ckpt is not None:
+        target = point_tree(state, jax.eval_shape(fns.step, keys, state)[1])
+        restored, saved, done = resume_points(ckpt, target, every=plan.steps_per_point,
+                                              last=plan.steps_per_point * plan.n_points)
+        if restored is not None:
+            state = state._replace(**restored)
+        records = [StepInfo(**r) for r in saved]
+    keep = ckpt is None and plan.config.stopping in ("paper", "robust", "best")
+    stash: dict[int, Any] = {}
+    n_seeds = np.shape(state.ref.var_test)[0]
+    with tqdm(total=plan.n_points, initial=done // plan.steps_per_point, disable=not progress,
+              desc=f"{plan.generator} training", unit="pt") as bar:
+        for p in range(done // plan.steps_per_point, plan.n_points):
+            step_no = (p + 1) * plan.steps_per_point
+            state, info = jax.block_until_ready(fns.step(keys, state))
+            if ckpt is not None:
+                ckpt.save(step_no, point_tree(state, info))
+            elif keep:
+                stash[p] = state.gen
+            records.append(jax.tree.map(np.asarray, info))
+            bar.update(1)
+            # the variance rules look for var/test reaching 1; the score rule for a positive gain (range over seeds)
+            ratio = records[-1].gen_var / np.asarray(state.ref.var_test)
+            gain = np.asarray(state.best_score) - np.asarray(state.ref.score_train)
+            bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
+                             f"{ratio.min():.2f}..{ratio.max():.2f}", "score gain": f"{gain.max():+.3g}"})
+            if callback is not None:
+                callback(host_number(step_no / plan.steps_per_epoch),
+                         {k: v.tolist() for k, v in records[-1]._asdict().items()})
+    return state, records, stash
+
+
+def _curve(records, state: AugmentState, plan: _Plan, steps, epochs, m_train) -> tuple[StoppingCurve, np.ndarray]:
+    """The :class:`StoppingCurve` of the host records, and the ``(S, P, R)`` paired z of every scored fit."""
+    stack = lambda name: np.stack([getattr(r, name) for r in records], axis=1)  # noqa: E731  (S, P, ...)
+    ref, n_seeds = state.ref, len(np.asarray(state.ref.var_test))
+    gen_var = stack("gen_var")
+    smoothed = np.stack([smooth_curve(g, plan.config.smooth_window) for g in gen_var])
+    curve = StoppingCurve(
+        epochs=np.tile(epochs, (n_seeds, 1)), generated_variance=gen_var, train_variance=np.asarray(ref.var_train),
+        test_variance=np.asarray(ref.var_test), loss=stack("loss"), mse=stack("mse"),
+        mse_combined=stack("mse_combined"), smoothed_variance=smoothed,
+        test_variance_low=np.asarray(ref.band_low), test_variance_high=np.asarray(ref.band_high),
+        steps=np.tile(steps, (n_seeds, 1)), score=stack("score"),
+        mix_sizes=np.tile(np.asarray(mix_sizes(plan.config.mix_grid, m_train, plan.n_mon)), (n_seeds, 1)))
+    return curve, stack("score_z")
+
+
+def _decide(plan: _Plan, state: AugmentState, curve: StoppingCurve, z, epochs, have_truth) -> dict:
+    """Every rule applied to the curve (:mod:`ising_diffusion.augment.rules`): the variance rules' points, the score
+    rule's choice, the chosen point per seed, the recommendation and the point of lowest MSE (-1 without the
+    truth)."""
+    cfg = plan.config
+    variance = variance_stops(curve.generated_variance, curve.test_variance, window=cfg.smooth_window)
+    if variance.n_missed and cfg.stopping in ("paper", "robust"):
+        n_seeds = len(variance.paper)
+        warnings.warn(f"{variance.n_missed} stopping decision(s) over {n_seeds} seed(s) found no crossing of the test "
+                      "energy variance and fell back to the closest monitored epoch (see crossed_paper / "
+                      "crossed_robust); consider a longer training budget", NoCrossingWarning, stacklevel=4)
+    choice = score_choice(curve.score, z, curve.mix_sizes[0], cfg.score_z)
+    index = stop_indices(cfg.stopping, n_points=plan.n_points, variance=variance, choice=choice,
+                               mse=curve.mse if have_truth else None)
+    crossed = getattr(variance, f"crossed_{cfg.stopping}", None)
+    rec = recommend(cfg.stopping, score=curve.score, score_train=np.asarray(state.ref.score_train),
+                          mix_grid=cfg.mix_grid, stop_index=index, choice=choice, crossed=crossed,
+                          score_z=cfg.score_z, epochs=epochs)
+    best = np.argmin(curve.mse, axis=1) if have_truth else np.full(len(index), -1)
+    return {"variance": variance, "choice": choice, "index": index, "recommendation": rec, "best": best}
+
+
+def _chosen_gen(fns: Kernel, keys, state: AugmentState, plan: _Plan, decision: dict, ckpt, stash, steps):
+    """Each seed's generator state at its chosen point: the score rule's is in the state (a seed without a
+    candidate uses the last monitored model); the others come from memory or the checkpoints."""
+    if plan.config.stopping == "score":
+        return where_seed(decision["choice"].found, state.best_gen, state.gen)
+    idx = decision["index"]
+    gen = state.gen
+    for i in np.unique(idx):
+        if i == plan.n_points - 1:
+            continue
+        if ckpt is not None:
+            target = point_tree(state, jax.eval_shape(fns.step, keys, state)[1])
+            g = ckpt.restore(int(steps[i]), target)["state"]["gen"]
+        else:
+            g = stash[int(i)]
+        gen = where_seed(idx == i, g, gen)
+    return gen

@@ -1,0 +1,55 @@
+"""The solver adapter of :func:`~ising_diffusion.augment.augment`'s kernel: one ``infer`` method as two pure fits.
+
+The kernel fits the solver many times (``w_train``, one fit per mix ratio at every monitor point, the final fits).
+The full fit runs the method as configured (``l2="cv"`` cross-validates the penalty); the monitor fits reuse the
+penalty chosen on the training data, so a cross-validated solver costs one cross-validation, not one per fit.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax.numpy as jnp
+
+from ising_diffusion.inference import CV_METHODS, CV_OPTIONS, METHODS
+
+__all__ = ["SolverFits", "solver_fits"]
+
+
+class SolverFits(NamedTuple):
+    """``full(key, x) -> (params, l2, eps)`` with the options as given (``l2`` the penalty used: the
+    cross-validated one for ``l2="cv"``, NaN if the method has none; ``eps`` the erasure machine's chosen eps, NaN
+    for other methods) and ``fixed(key, x, l2) -> params`` with ``l2`` a (traced) number, for the cheap monitor
+    fits."""
+
+    full: Callable
+    fixed: Callable
+
+
+def solver_fits(solver: str, options: tuple) -> SolverFits:
+    """The two fits of ``infer`` method ``solver`` with ``options`` (``(name, value)`` pairs, already checked by
+    :func:`ising_diffusion.inference.resolve_solver`); both are pure and jit/vmap-able."""
+    opts = dict(options)
+    cross_validate = opts.get("l2") == "cv"
+    # the plain core's options: without the cross-validation settings, whose grid only the CV core reads
+    plain = {k: v for k, v in opts.items() if k not in CV_OPTIONS and not (cross_validate and k == "l2")}
+    has_l2 = "l2" in opts
+
+    def full(key, x):
+        if cross_validate:
+            cv_opts = {k: v for k, v in opts.items() if k != "l2"}
+            params, info = CV_METHODS[solver](key, x, **cv_opts)
+            l2 = info.l2
+        else:
+            params, info = METHODS[solver](key, x, **opts)
+            l2 = opts.get("l2", jnp.nan)
+        eps = getattr(info, "eps", jnp.nan) if solver == "erasure" else jnp.nan
+        return params, jnp.asarray(l2, jnp.float32), jnp.asarray(eps, jnp.float32)
+
+    def fixed(key, x, l2):
+        o = dict(plain)
+        if has_l2:
+            o["l2"] = l2
+        return METHODS[solver](key, x, **o)[0]
+
+    return SolverFits(full, fixed)
