@@ -2,9 +2,10 @@
 
 The ``M`` samples are split into ``cv_folds`` folds by position (sample ``m`` is in fold ``m % cv_folds``: deterministic,
 and interleaved so data generated in blocks, e.g. several Markov chains one after another, spread over all folds).
-Every fold keeps the full ``(M, N)`` array and sees it through per-sample weights (1 for training rows, 0 for its
-held-out rows), so all folds have one static shape and run inside one compiled ``lax.map`` (``vmap`` over folds was
-tried and was 5-10x slower on CPU: the batched L-BFGS line searches run every fold to the slowest one's count). The penalty grid is walked
+Every fold sees its rows through per-sample weights (pseudolikelihood: its training rows gathered and padded to one
+size with weight 0; exact MLE: the weighted moments of all rows), so all folds have one static shape and run inside one
+compiled ``lax.map`` (``vmap`` over folds was tried and was 5-10x slower on CPU: the batched L-BFGS line searches run
+every fold to the slowest one's count). The penalty grid is walked
 from the largest ``l2`` down with ``lax.scan``, each fold warm-started from its fit at the previous (larger) ``l2``:
 strongly penalised fits converge in a few L-BFGS steps and each next one starts close to its optimum. Once the mean
 held-out score has fallen below the best so far at ``PATIENCE = 2`` consecutive penalties, the smaller ones are not
