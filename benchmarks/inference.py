@@ -6,7 +6,11 @@ Run from the repository root::
     PYTHONPATH=. python -m benchmarks.inference --sizes 20      # only the small case
     PYTHONPATH=. python -m benchmarks.inference --eps-check     # erasure machine: chosen eps vs MSE-optimal eps
 
-Times are warm (compiled once first; best of ``--repeats`` runs), on whatever CPU cores JAX and NumPy see.
+Times are warm (compiled once first; best of ``--repeats`` runs, every implementation timed once per round, round
+robin), on whatever CPU cores JAX and NumPy see. The
+pseudolikelihood reference is the row-wise SciPy L-BFGS-B fit (``benchmarks.pl_reference.pseudolikelihood_rows``: N
+independent logistic regressions, as ConIII and plmDCA solve it); NumPy's BLAS gets one thread unless
+``OPENBLAS_NUM_THREADS`` is set (see ``benchmarks/cv.py``).
 ConIII runs in a subprocess of its own virtual environment (``--coniii-python``, default ``/tmp/coniii/bin/python``;
 it needs numpy < 2, so it cannot share JAX's environment) on the same data written to a temporary ``.npz``; it is
 skipped cleanly when that interpreter or ConIII is missing. N=100 data come from ``metropolis_sample`` and are cached
@@ -15,9 +19,12 @@ in ``--cache-dir``.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads (benchmarks/cv.py explains why)
+
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,9 +35,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.optimize
 from tqdm import tqdm
 
+from benchmarks.pl_reference import pseudolikelihood_rows
 from ising_diffusion import infer, infer_batch, metropolis_sample
 from ising_diffusion.io import load_npz, save_npz
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, _reference_numpy
@@ -79,28 +86,6 @@ def erasure_reference_grid(spins: np.ndarray, eps_grid, n_iter: int = 150, alpha
     return fits[int(np.argmax(mean_energy))]
 
 
-def pseudolikelihood_scipy(spins: np.ndarray, l2: float = 1e-4):
-    """Joint (all rows at once) symmetrised pseudolikelihood, vectorised NumPy objective, SciPy L-BFGS-B."""
-    s = spins.astype(np.float64)
-    m, n = s.shape
-    off = 1.0 - np.eye(n)
-
-    def f(x):
-        h, J = x[:n], x[n:].reshape(n, n) * off
-        z = 2.0 * s * (h[None, :] + s @ J.T)
-        loss = np.mean(np.sum(np.logaddexp(0.0, -z), axis=1)) + 0.5 * l2 * (x @ x)
-        dz = -2.0 * s * (1.0 / (1.0 + np.exp(z))) / m  # d loss / d fields
-        grad_h = dz.sum(0) + l2 * h
-        grad_J = (dz.T @ s) * off + l2 * x[n:].reshape(n, n)
-        return loss, np.concatenate([grad_h, grad_J.ravel()])
-
-    res = scipy.optimize.minimize(f, np.zeros(n + n * n), jac=True, method="L-BFGS-B",
-                                  options=dict(maxiter=500, gtol=1e-6))
-    h, J = res.x[:n], res.x[n:].reshape(n, n) * off
-    J = 0.5 * (J + J.T)
-    return np.concatenate([h, J[np.triu_indices(n, 1)]])
-
-
 CONIII_SCRIPT = textwrap.dedent("""
     import sys, time, json, numpy as np
     from coniii.solvers import Pseudo
@@ -147,29 +132,42 @@ def run_case(n: int, m: int, g: float, args) -> list[dict]:
         rows.append(dict(n=n, m=m, method=name, impl=impl, mse=mse_flat(w), seconds=seconds))
         print(f"  N={n} M={m} {name:18s} {impl:22s} MSE={rows[-1]['mse']:.2e}  t={seconds:.3f}s", flush=True)
 
+    # every timed call in one list, timed round-robin (interleaved) so load from other processes hits all alike
+    jobs = []  # (method, implementation, call returning a flat estimate, repeats)
     methods = [x for x in args.methods if not (x == "mle_exact" and n > 20)]
-    for method in tqdm(methods, desc=f"ours N={n}", disable=not args.progress, leave=False):
+    for method in methods:
         opts = dict(key=jax.random.key(args.seed + 2)) if method == "mle_mcmc" else {}
         reps = 1 if method in ("mle_mcmc",) and n > 20 else args.repeats
-        p, t = timed(lambda: infer(spins, method, **opts), reps)
-        add(method, "ising_diffusion (JAX)", params_to_flat(p), t)
+        jobs.append((method, "ising_diffusion (JAX)",
+                     lambda method=method, opts=opts: params_to_flat(infer(spins, method, **opts)), reps))
+    s64 = spins.astype(np.float64)
+    if not args.skip_reference:
+        if n <= 20 or args.full_reference:
+            jobs.append(("erasure", "NumPy reference", lambda: erasure_reference_grid(s64, DEFAULT_EPS_GRID),
+                         args.repeats if n <= 20 else 1))
+        jobs.append(("pseudolikelihood", "SciPy L-BFGS-B row-wise", lambda: pseudolikelihood_rows(s64),
+                     args.repeats if n <= 20 else 1))
+    results = [jax.block_until_ready(fn()) for _, _, fn, _ in tqdm(jobs, desc=f"first calls N={n}",
+                                                                    disable=not args.progress, leave=False)]
+    best = [np.inf] * len(jobs)
+    for r in range(max(j[3] for j in jobs)):
+        for k, (_, _, fn, reps) in enumerate(jobs):
+            if r < reps:
+                t0 = time.perf_counter()
+                results[k] = jax.block_until_ready(fn())
+                best[k] = min(best[k], time.perf_counter() - t0)
+    for (method, impl, _, _), w, t in zip(jobs, results, best):
+        add(method, impl, w, t)
 
     if args.skip_reference:
         return rows
-    # references
-    s64 = spins.astype(np.float64)
-    if n <= 20 or args.full_reference:
-        w, t = timed(lambda: erasure_reference_grid(s64, DEFAULT_EPS_GRID), args.repeats if n <= 20 else 1)
-        add("erasure", "NumPy reference", w, t)
-    else:  # one eps of the grid, timed, then x grid size: the reference's cost is the same for every eps
+    if "erasure" in methods and not (n <= 20 or args.full_reference):  # one eps of the grid, timed, then x grid size: same cost for every eps
         t0 = time.perf_counter()
         _reference_numpy(s64, 0.7, 0.1, 150)
         t = (time.perf_counter() - t0) * len(DEFAULT_EPS_GRID)
         ours = next(r for r in rows if r["method"] == "erasure")
         rows.append(dict(n=n, m=m, method="erasure", impl="NumPy reference (1 eps x6)", mse=ours["mse"], seconds=t))
         print(f"  N={n} M={m} erasure            NumPy reference (1 eps x6) t={t:.1f}s (same update: same MSE)")
-    w, t = timed(lambda: pseudolikelihood_scipy(spins), args.repeats if n <= 20 else 1)
-    add("pseudolikelihood", "SciPy L-BFGS-B", w, t)
     if not args.skip_coniii:
         res = coniii_pseudo(spins, args.coniii_python, args.repeats if n <= 20 else 1)
         if res is not None:

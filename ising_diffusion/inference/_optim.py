@@ -23,7 +23,8 @@ class OptimInfo(NamedTuple):
     grad_norm: jax.Array
 
 
-def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10, rtol: float = 0.0):
+def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10, rtol: float = 0.0,
+                   grad_norm=otu.tree_norm):
     """Minimise ``fun`` from ``x0`` with ``optax.lbfgs``.
 
     ``max_iter`` may be a traced integer; ``max_iter = 0`` returns ``x0`` untouched (so a batched caller can switch
@@ -31,6 +32,9 @@ def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10,
 
     ``rtol`` relaxes the line search's sufficient-decrease test by ``rtol * |f|`` so objectives whose float32 value
     is only known to ~1e-7 relative (an enumerated ``log Z``) keep making progress near the optimum.
+
+    ``grad_norm`` maps a gradient of ``fun`` to the norm the stopping rule (``< tol``) and ``OptimInfo`` use: a caller
+    that minimises in transformed coordinates passes the norm of the gradient in its original ones.
 
     Returns:
       ``(x, OptimInfo)``.
@@ -51,10 +55,10 @@ def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10,
     def keep_going(carry):
         _, state = carry
         count = otu.tree_get(state, "count")
-        err = otu.tree_norm(otu.tree_get(state, "grad"))
+        err = grad_norm(otu.tree_get(state, "grad"))
         # ``max_iter`` may be traced: 0 skips the fit (the start is returned), also per element under ``vmap``
         return (max_iter > 0) & ((count == 0) | ((count < max_iter) & (err >= tol)))
 
     x, state = jax.lax.while_loop(keep_going, step, (x0, opt.init(x0)))
     return x, OptimInfo(otu.tree_get(state, "count"), otu.tree_get(state, "value"),
-                        otu.tree_norm(otu.tree_get(state, "grad")))
+                        grad_norm(otu.tree_get(state, "grad")))

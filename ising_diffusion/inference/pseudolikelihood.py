@@ -2,7 +2,9 @@
 
 Each spin's conditional ``p(s_i | s_rest) = sigmoid(2 s_i f_i)`` with ``f_i = h_i + sum_{j != i} J_ij s_j`` is fitted
 with its own row of an asymmetric ``J`` (all rows at once: the objective is a sum of independent logistic
-regressions), then ``J <- (J + J^T) / 2``. The optimiser is optax L-BFGS to a gradient tolerance.
+regressions), then ``J <- (J + J^T) / 2``. The optimiser is optax L-BFGS to a gradient tolerance, run in whitened
+coordinates (:func:`whitening`): every row's logistic regression is then nearly isotropic, and L-BFGS needs about 2.5x
+fewer iterations for the same estimate (``benchmarks/cv.py``, ``benchmarks/README.md``).
 
 A small default L2 penalty ``l2/2 (|h|^2 + |J|^2)`` (``l2 = 1e-4``) keeps the fit finite when the data are separable,
 e.g. a spin that never flips (its field would otherwise grow without bound); its bias on well-posed problems is of
@@ -56,14 +58,51 @@ def normalized(weights: Float[Array, " M"]) -> Float[Array, " M"]:
     return weights / jnp.maximum(jnp.sum(weights), jnp.finfo(jnp.float32).tiny)
 
 
-def fit_asymmetric(spins, weights, l2, x0: IsingParams, *, max_iter: int, tol: float):
-    """L-BFGS on the (weighted) penalised objective from ``x0``; ``l2`` may be traced. Returns unsymmetrised params."""
+def whitening(spins: Float[Array, "M N"], weights: Float[Array, " M"] | None = None):
+    """Mean ``mu (N,)``, ``A ~ Cov^{-1/2} (N, N)`` and ``A^{-1}`` of the (weighted) spins, for the change of variables
+    ``J = V A`` (rows of ``J`` in whitened feature space), ``h = h~ - J mu`` (centred features).
 
-    def loss(p):
+    The Hessian of spin ``i``'s logistic regression is about ``4 c_i Cov``; in the new coordinates it is about
+    ``4 c_i I``, so the joint problem over all rows is well conditioned. Directions of (numerically) zero variance,
+    e.g. a spin that never flips, keep their scale (eigenvalue taken as 1: the data give them no curvature, only the
+    penalty does, and amplifying them slowed such fits down); the other eigenvalues are floored at ``1e-3`` of the
+    largest. Any invertible ``A`` has the same optimum: only the iteration count depends on it.
+    """
+    m, n = spins.shape
+    w = jnp.full((m,), 1.0 / m, spins.dtype) if weights is None else normalized(weights)
+    mu = w @ spins
+    cov = (spins * w[:, None]).T @ spins - jnp.outer(mu, mu)
+    ev, u = jnp.linalg.eigh(cov)
+    ev = jnp.where(ev > 1e-5 * jnp.maximum(ev[-1], 1.0), jnp.maximum(ev, 1e-3 * ev[-1]), 1.0)
+    return mu, (u * ev[None, :]**-0.5) @ u.T, (u * ev[None, :]**0.5) @ u.T
+
+
+def fit_asymmetric(spins, weights, l2, x0: IsingParams, *, max_iter: int, tol: float):
+    """L-BFGS on the (weighted) penalised objective from ``x0``; ``l2`` may be traced. Returns unsymmetrised params
+    (zero diagonal). Minimises in the coordinates of :func:`whitening`; ``tol`` and the returned ``OptimInfo`` refer to
+    the gradient in the original ``(h, J)``."""
+    n = spins.shape[-1]
+    off = 1.0 - jnp.eye(n, dtype=spins.dtype)
+    mu, a, a_inv = whitening(spins, weights)
+
+    def to_params(q):
+        J = (q.J @ a) * off
+        return IsingParams(q.h - J @ mu, J)
+
+    def loss(q):
+        p = to_params(q)
         reg = 0.5 * l2 * (jnp.sum(p.h**2) + jnp.sum(p.J**2))
         return neg_log_pseudolikelihood(p, spins, weights) + reg
 
-    return lbfgs_minimize(loss, x0, max_iter=max_iter, tol=tol)
+    def original_grad_norm(g):
+        # the chain rule gives g_V = ((g_J - g_h mu^T) * off) A, so g_J (off the diagonal) = g_V A^{-1} + g_h mu^T
+        g_J = (g.J @ a_inv + g.h[:, None] * mu[None, :]) * off
+        return jnp.sqrt(jnp.sum(g.h**2) + jnp.sum(g_J**2))
+
+    J0 = x0.J * off
+    q0 = IsingParams(x0.h + J0 @ mu, J0 @ a_inv)
+    q, info = lbfgs_minimize(loss, q0, max_iter=max_iter, tol=tol, grad_norm=original_grad_norm)
+    return to_params(q), info
 
 
 def pseudolikelihood(spins: Float[Array, "M N"], *, l2: float = 1e-4, max_iter: int = 500,
