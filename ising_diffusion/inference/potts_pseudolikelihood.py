@@ -235,12 +235,15 @@ def potts_log_pseudolikelihood(params: PottsParams, seqs: Int[Array, "M L"]) -> 
 def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    def number(v):  # a value typed on a command line may be any string
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
     for name, value in (("lambda_h", lambda_h), ("lambda_J", lambda_J)):
-        if not (np.isfinite(value) and value >= 0):
+        if not (number(value) and np.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    if int(max_iter) != max_iter or max_iter < 1:
+    if not number(max_iter) or int(max_iter) != max_iter or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    if not tol > 0:
+    if not number(tol) or not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
 
 
