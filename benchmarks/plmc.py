@@ -131,7 +131,7 @@ def main(argv=None):
     ap.add_argument("--lambda-e", type=float, default=16.0)
     ap.add_argument("--lambda-h", type=float, default=0.01)
     ap.add_argument("--theta", type=float, default=0.2, help="plmc -t (divergence); ours uses 1 - t")
-    ap.add_argument("--weight-thetas", type=float, nargs="+", default=[0.2, 0.8])
+    ap.add_argument("--weight-thetas", type=float, nargs="*", default=[0.2, 0.8])
     ap.add_argument("--cv-sizes", nargs="*", default=["200"], help="sizes that also get an l2=cv fit")
     ap.add_argument("--no-ours", action="store_true", help="plmc rows only")
     args = ap.parse_args(argv)

@@ -53,17 +53,17 @@ def _backward(G: Array, idx: Array, n_rows: int) -> Array:
     m, length = idx.shape
     q = n_rows // length
     block = _block_size(m)
+    gb, ib_all = _blocks(G, block), _blocks(idx, block)  # padded rows carry G = 0
+    offsets = q * jnp.arange(length, dtype=idx.dtype)
 
     def one_block(b, acc):
-        g, ib = gb[b], ib_all[b]
+        g, states = gb[b], ib_all[b] - offsets[None, :]
+        # one (q, C) segment sum per column j, stacked by lax.map into the (L, q, C) slab of dA
+        parts = jax.lax.map(lambda col: jax.ops.segment_sum(g, col, num_segments=q), states.T)
+        return acc + parts
 
-        def add(j, acc):
-            part = jax.ops.segment_sum(g, ib[:, j] - j * q, num_segments=q)
-            return jax.lax.dynamic_update_slice(acc, jax.lax.dynamic_slice_in_dim(acc, j * q, q) + part, (j * q, 0))
-        return jax.lax.fori_loop(0, length, add, acc)
-
-    gb, ib_all = _blocks(G, block), _blocks(idx, block)  # padded rows carry G = 0
-    return jax.lax.fori_loop(0, gb.shape[0], one_block, jnp.zeros((n_rows, G.shape[1]), G.dtype))
+    acc = jax.lax.fori_loop(0, gb.shape[0], one_block, jnp.zeros((length, q, G.shape[1]), G.dtype))
+    return acc.reshape(n_rows, G.shape[1])
 
 
 @jax.custom_vjp

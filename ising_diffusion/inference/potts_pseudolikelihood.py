@@ -82,7 +82,8 @@ def _log_pl_per_sequence(x: _Flat, idx: Array, mask: Array, symmetric: bool) -> 
     """``sum_i log p(s_i | s_rest)`` of each sequence, ``(M,)``; ``idx`` is ``flat_indices(seqs, q)``, ``(M, L)``."""
     m = idx.shape[0]
     length, q = x.h.shape
-    logits = coupling_fields(_coupling_matrix(x.W, mask, symmetric).T, idx).reshape(m, length, q) + x.h[None]
+    Wc = _coupling_matrix(x.W, mask, symmetric)
+    logits = coupling_fields(Wc if symmetric else Wc.T, idx).reshape(m, length, q) + x.h[None]  # symmetric: Wc = Wc^T
     logp = jax.nn.log_softmax(logits, axis=-1)
     own = idx - q * jnp.arange(length, dtype=idx.dtype)[None, :]
     return jnp.sum(jnp.take_along_axis(logp, own[..., None], axis=-1), axis=(1, 2))
