@@ -181,7 +181,8 @@ def main(argv=None):
                     row.update(cv_s=cv["seconds"], cv_lambda=cv["lambda_e"])
                     row["cv"] = {k: precision_at(cv["scores"], family.contacts, n) for k, n in tops.items()}
             rows.append(row)
-            print(f"# done M = {seqs.shape[0]}", file=sys.stderr)
+            shown = {k: v for k, v in row.items() if k != "command"}
+            print(f"# done M = {seqs.shape[0]}: {shown}", file=sys.stderr, flush=True)
 
     print(f"\n| M | M_eff (theta {1 - args.theta:.1f}) | plmc s (best of {args.repeats}, {args.threads} threads) "
           f"| plmc L/5 | L/2 | L | ours first s | ours warm s (best of {args.repeats}) | ours iterations "
