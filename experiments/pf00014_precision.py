@@ -66,9 +66,9 @@ def run(sizes, methods, reps: int, out: Path, root=None) -> None:
                     seconds = time.perf_counter() - t0
                     prec = contact_precision(scores, family.contacts, top=DEFAULT_TOPS)
                     lam = float(res.info.l2) if name == "plm_cv" else opts.get("lambda_J", float("nan"))
-                    writer.writerow({"size": size, "subsample": k, "M": seqs.shape[0], "M_eff": f"{effective_count(w):.1f}",
-                                     "method": name, "lambda_e": f"{lam:g}", **{t: f"{prec[t]:.4f}" for t in DEFAULT_TOPS},
-                                     "seconds": f"{seconds:.1f}"})
+                    writer.writerow({"size": size, "subsample": k, "M": seqs.shape[0],
+                                     "M_eff": f"{effective_count(w):.1f}", "method": name, "lambda_e": f"{lam:g}",
+                                     **{t: f"{prec[t]:.4f}" for t in DEFAULT_TOPS}, "seconds": f"{seconds:.1f}"})
                     f.flush()
                     print(f"{size:>5} #{k} {name:<7} lambda_e {lam:<6g} " + " ".join(
                         f"{t} {prec[t]:.2f}" for t in DEFAULT_TOPS) + f"  {seconds:.1f} s", flush=True)
