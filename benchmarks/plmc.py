@@ -20,7 +20,10 @@ Weights: plmc's saved weights and its printed ``Effective number of samples`` ar
 :func:`ising_diffusion.msa.sequence_weights` at ``theta = 1 - t`` (plmc's ``-t`` is a divergence) for ``t`` in
 ``--weight-thetas`` (default 0.2 and 0.8; the extra ``t`` runs plmc with ``-m 1`` since only its weights are used).
 
-Ours: :func:`ours` is the hook for ``ising_diffusion.dca``; until that module exists its rows say "pending".
+Ours: :func:`ours` runs ``ising_diffusion.dca`` on plmc's objective at the same lambdas, theta and iteration cap
+(weights + fit + scores per call; first call with compilation reported apart, warm best of ``--repeats``);
+:func:`ours_cv` runs ``l2="cv"`` on the sizes of ``--cv-sizes``. Threads: run with
+``XLA_FLAGS="--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads=2" OMP_NUM_THREADS=2``.
 """
 
 from __future__ import annotations
@@ -71,22 +74,48 @@ def precision_at(scores: np.ndarray, contacts: np.ndarray, top: int, min_separat
     return float(contacts[i[order], j[order]].mean())
 
 
-def ours(seqs: np.ndarray, weights: np.ndarray, lambdas: dict) -> tuple[np.ndarray, float] | None:
-    """HOOK for the lead: our pseudolikelihood DCA on the same data; returns ``(scores (L, L), warm seconds)``.
+def ours(seqs: np.ndarray, theta: float, lambdas: dict, *, iterations: int, repeats: int) -> dict:
+    """Our pseudolikelihood DCA on plmc's objective (``penalty="plmc"``, ``symmetric=True``, equal lambdas).
 
-    Returns None (and the rows say "pending") while ``ising_diffusion.dca`` does not exist. TODO(lead): check the
-    option names against ``dca``'s signature when the potts branch lands, and report compile time apart.
+    Each timed call does what the plmc process does: sequence weights at ``theta`` and the fit, at most
+    ``iterations`` L-BFGS iterations (plmc's ``-m``), then the scores. The first call (compilation included) is
+    reported apart; the warm time is the best of ``repeats`` further calls.
+
+    Returns:
+      ``{"scores": (L, L), "first_s", "warm_s", "n_iter"}``.
     """
-    try:
-        from ising_diffusion.dca import dca  # lazy: the module comes with the potts branch
-    except ImportError as err:
-        print(f"# ours skipped: ising_diffusion.dca is not available yet ({err})", file=sys.stderr)
-        return None
-    dca(seqs, weights=weights, method="plm", **lambdas)  # compile (and warm) call
+    from ising_diffusion.dca import dca
+
+    def once():
+        w = sequence_weights(seqs, theta)
+        res = dca(seqs, weights=w, method="plm", penalty="plmc", symmetric=True, lambda_J=lambdas["lambda_e"],
+                  lambda_h=lambdas["lambda_h"], max_iter=iterations, progress=False)
+        return np.asarray(res.scores), int(res.info.n_iter)
+
     t0 = time.perf_counter()
-    result = dca(seqs, weights=weights, method="plm", **lambdas)
-    scores = np.asarray(result.scores)
-    return scores, time.perf_counter() - t0
+    scores, n_iter = once()
+    first = time.perf_counter() - t0
+    warm = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        scores, n_iter = once()
+        warm.append(time.perf_counter() - t0)
+    return {"scores": scores, "first_s": first, "warm_s": min(warm), "n_iter": n_iter}
+
+
+def ours_cv(seqs: np.ndarray, theta: float, lambda_h: float, iterations: int) -> dict:
+    """``l2="cv"`` on plmc's objective (``lambda_e`` from ``DEFAULT_LAMBDA_GRIDS["plmc"]``, 5 folds); one timed call.
+
+    Returns:
+      ``{"scores": (L, L), "seconds", "lambda_e"}``.
+    """
+    from ising_diffusion.dca import dca
+
+    t0 = time.perf_counter()
+    res = dca(seqs, weights=sequence_weights(seqs, theta), method="plm", l2="cv", penalty="plmc", symmetric=True,
+              lambda_h=lambda_h, max_iter=iterations)
+    scores = np.asarray(res.scores)
+    return {"scores": scores, "seconds": time.perf_counter() - t0, "lambda_e": float(res.info.l2)}
 
 
 def main(argv=None):
@@ -102,7 +131,9 @@ def main(argv=None):
     ap.add_argument("--lambda-e", type=float, default=16.0)
     ap.add_argument("--lambda-h", type=float, default=0.01)
     ap.add_argument("--theta", type=float, default=0.2, help="plmc -t (divergence); ours uses 1 - t")
-    ap.add_argument("--weight-thetas", type=float, nargs="+", default=[0.2, 0.8])
+    ap.add_argument("--weight-thetas", type=float, nargs="*", default=[0.2, 0.8])
+    ap.add_argument("--cv-sizes", nargs="*", default=["200"], help="sizes that also get an l2=cv fit")
+    ap.add_argument("--no-ours", action="store_true", help="plmc rows only")
     args = ap.parse_args(argv)
 
     have_plmc = args.plmc is not None and Path(args.plmc).is_file() and os.access(args.plmc, os.X_OK)
@@ -141,22 +172,36 @@ def main(argv=None):
                 row["plmc_s"] = best["seconds"]
                 row["plmc"] = {k: precision_at(best["scores"], family.contacts, n) for k, n in tops.items()}
                 row["command"] = best["command"].replace(tmp, "$TMP")
-            got = ours(seqs, w, lambdas)
-            if got is not None:
-                row["ours_s"] = got[1]
-                row["ours"] = {k: precision_at(got[0], family.contacts, n) for k, n in tops.items()}
+            if not args.no_ours:
+                got = ours(seqs, 1.0 - args.theta, lambdas, iterations=args.iterations, repeats=args.repeats)
+                row.update(ours_s=got["warm_s"], ours_first=got["first_s"], ours_iter=got["n_iter"])
+                row["ours"] = {k: precision_at(got["scores"], family.contacts, n) for k, n in tops.items()}
+                if size in args.cv_sizes:
+                    cv = ours_cv(seqs, 1.0 - args.theta, args.lambda_h, args.iterations)
+                    row.update(cv_s=cv["seconds"], cv_lambda=cv["lambda_e"])
+                    row["cv"] = {k: precision_at(cv["scores"], family.contacts, n) for k, n in tops.items()}
             rows.append(row)
-            print(f"# done M = {seqs.shape[0]}", file=sys.stderr)
+            shown = {k: v for k, v in row.items() if k != "command"}
+            print(f"# done M = {seqs.shape[0]}: {shown}", file=sys.stderr, flush=True)
 
     print(f"\n| M | M_eff (theta {1 - args.theta:.1f}) | plmc s (best of {args.repeats}, {args.threads} threads) "
-          "| plmc L/5 | L/2 | L | ours s | ours L/5 | L/2 | L |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"| plmc L/5 | L/2 | L | ours first s | ours warm s (best of {args.repeats}) | ours iterations "
+          "| ours L/5 | L/2 | L |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = [f"{r['plmc'][k]:.2f}" for k in tops] if "plmc" in r else ["-"] * 3
-        o = [f"{r['ours'][k]:.2f}" for k in tops] if "ours" in r else ["pending"] * 3
+        o = [f"{r['ours'][k]:.2f}" for k in tops] if "ours" in r else ["-"] * 3
         ps = f"{r['plmc_s']:.2f}" if "plmc_s" in r else "-"
-        os_ = f"{r['ours_s']:.2f}" if "ours_s" in r else "pending"
-        print(f"| {r['M']} | {r['neff']:.1f} | {ps} | {' | '.join(p)} | {os_} | {' | '.join(o)} |")
+        os_ = [f"{r['ours_first']:.2f}", f"{r['ours_s']:.2f}", str(r["ours_iter"])] if "ours_s" in r else ["-"] * 3
+        print(f"| {r['M']} | {r['neff']:.1f} | {ps} | {' | '.join(p)} | {' | '.join(os_)} | {' | '.join(o)} |")
+    if any("cv" in r for r in rows):
+        print("\n| M | plmc L/5 | L/2 | L (lambda_e 16) | ours l2=cv lambda_e | cv s | cv L/5 | L/2 | L |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            if "cv" in r:
+                p = [f"{r['plmc'][k]:.2f}" for k in tops] if "plmc" in r else ["-"] * 3
+                c = [f"{r['cv'][k]:.2f}" for k in tops]
+                print(f"| {r['M']} | {' | '.join(p)} | {r['cv_lambda']:g} | {r['cv_s']:.1f} | {' | '.join(c)} |")
     print("\n| M | plmc -t | ours theta | plmc N_eff | ours M_eff | max abs weight difference | agree |")
     print("|---|---|---|---|---|---|---|")
     for r in weight_rows:

@@ -10,6 +10,7 @@ Subcommands::
     ising-diffusion infer answers.csv --method pseudolikelihood --option l2=0.01 --out params.json
     ising-diffusion augment data.npz --solver erasure --option eps_grid=0.4,0.5,0.6 --out augmented.npz
     ising-diffusion impute answers.txt --out filled.txt [--params params.npz] [--holdout 2]
+    ising-diffusion dca family.fasta --out scores.csv [--method plm|mf] [--option l2=cv] [--contacts TABLE]
 
 Data files may be .npz, .npy, MATLAB .mat, .csv, .tsv or whitespace-separated text (docs/data.md), spins {-1,+1} or
 binary {0,1} (--encoding, detected when unambiguous), with missing entries (empty, NA, NaN) for ``impute``. Every
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ising_diffusion.cli_commands import COMMANDS
+from ising_diffusion.cli_dca import add_dca_parser, cmd_dca
 from ising_diffusion.defaults import RECOMMENDED_METHOD
 from ising_diffusion.experiments.registry import EXPERIMENTS, FIGURES, run_experiment
 
@@ -195,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-exact", type=_nonneg_int, default=20,
                    help="rows missing up to this many entries are solved exactly (default 20, at most 24)")
     p.add_argument("--save-params", default=None, help="also write the fitted 'h' and 'J' (.npz or .json)")
+    add_dca_parser(sub, [par["common"], par["option"]])
     return parser
 
 
@@ -219,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":  # only reached without a valid figure: argparse has reported it
         parser.error("run needs a figure name")
-    return COMMANDS[args.command](args, parser.subcommands[args.command])
+    command = cmd_dca if args.command == "dca" else COMMANDS[args.command]
+    return command(args, parser.subcommands[args.command])
 
 
 if __name__ == "__main__":

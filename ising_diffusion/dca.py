@@ -7,6 +7,7 @@ the pairs by APC-corrected Frobenius norms (``contacts.contact_scores``). See ``
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, NamedTuple
 
 from jaxtyping import Array, Float, Int
@@ -16,7 +17,7 @@ from ising_diffusion.inference.mean_field_dca import mean_field_dca
 from ising_diffusion.inference.potts_pseudolikelihood import potts_pseudolikelihood, potts_pseudolikelihood_cv
 from ising_diffusion.potts import PottsParams, check_sequences
 
-__all__ = ["DCAResult", "DCA_METHODS", "dca"]
+__all__ = ["DCAResult", "DCA_METHODS", "dca", "dca_option_defaults"]
 
 #: ``"plm"``: pseudolikelihood (plmDCA); ``"mf"``: mean-field DCA.
 DCA_METHODS = ("plm", "mf")
@@ -82,6 +83,25 @@ def dca(seqs: Int[Array, "M L"], weights: Float[Array, " M"] | None = None, meth
         else:
             raise ValueError(f"l2 must be 'cv' or left out (then lambda_J sets the coupling penalty), got {l2!r}")
     return DCAResult(params, contact_scores(params, gap_state=gap_state), info)
+
+
+def dca_option_defaults(method: str) -> dict[str, Any]:
+    """The options :func:`dca` takes for ``method`` and their defaults (``l2="cv"``'s options included for ``"plm"``),
+    so a command line can type ``--option NAME=VALUE`` like each default (``options.parse_options(..., known=)``).
+
+    Raises:
+      ValueError: an unknown method.
+    """
+    if method not in DCA_METHODS:
+        raise ValueError(f"method must be one of {DCA_METHODS}, got {method!r}")
+    skip = {"seqs", "weights", "q", "progress"}
+    fns = (mean_field_dca,) if method == "mf" else (potts_pseudolikelihood, potts_pseudolikelihood_cv)
+    out = {"l2": None} if method == "plm" else {}
+    for fn in fns:
+        for name, p in inspect.signature(fn).parameters.items():
+            if name not in skip and name not in out:
+                out[name] = p.default
+    return out
 
 
 def _check_keys(options: dict, allowed: set, method: str) -> None:

@@ -106,7 +106,8 @@ def coerce_value(value: Any, default: Any, *, strict: bool = True, where: str = 
     return value
 
 
-def parse_options(method: str, items: Sequence[str], flag: str = "--option") -> dict[str, Any]:
+def parse_options(method: str, items: Sequence[str], flag: str = "--option", *,
+                  known: dict[str, Any] | None = None) -> dict[str, Any]:
     """``NAME=VALUE`` strings to the keyword options of an inference method, typed like each option's default.
 
     Args:
@@ -114,6 +115,8 @@ def parse_options(method: str, items: Sequence[str], flag: str = "--option") -> 
         method lookup reports it).
       items: e.g. ``["l2=0.01", "max_iter=300"]``, ``["eps_grid=0.4,0.5"]``, ``["l2=cv", "cv_folds=3"]``.
       flag: how to name the flag in errors.
+      known: option name -> default, for options that are not an inference method's (e.g.
+        ``dca.dca_option_defaults("plm")``); replaces the lookup of ``method``.
 
     Returns:
       option name -> value, for ``infer(spins, method=method, **options)``.
@@ -121,13 +124,15 @@ def parse_options(method: str, items: Sequence[str], flag: str = "--option") -> 
     Raises:
       ValueError: a malformed item, an option the method does not have, or a value of the wrong type.
     """
-    known = method_options(method)
+    if known is None:
+        params = method_options(method)
+        known = None if params is None else {k: q.default for k, q in params.items()}
     options = {}
     for item in items:
         name, value = parse_assignment(item, flag, "NAME=VALUE")
         if known is not None and name not in known:
             raise ValueError(f"{flag} {name}: method {method!r} has no option {name!r}; its options are "
                              f"{sorted(known)}")
-        default = known[name].default if known is not None else _EMPTY
+        default = known[name] if known is not None else _EMPTY
         options[name] = coerce_value(value, default, where=f"{flag} {item.strip()}")
     return options

@@ -130,3 +130,18 @@ def test_bad_inputs_give_value_errors_naming_the_problem(seqs, weights, kwargs, 
     kwargs = {"q": 2, **kwargs} if "q" not in kwargs and seqs.ndim == 2 and seqs.size and seqs.max() < 1 else kwargs
     with pytest.raises(ValueError, match=match):
         dca(seqs, weights, **kwargs)
+
+
+def test_gathered_coupling_fields_and_their_gradient_equal_the_one_hot_products():
+    from ising_diffusion.inference.potts_fields import coupling_fields, flat_indices
+
+    rng = np.random.default_rng(0)
+    m, length, q = 37, 5, 4  # M not a multiple of any block size
+    seqs = rng.integers(0, q, (m, length))
+    A = jax.numpy.asarray(rng.normal(size=(length * q, length * q)), jax.numpy.float32)
+    G = jax.numpy.asarray(rng.normal(size=(m, length * q)), jax.numpy.float32)
+    X = jax.nn.one_hot(seqs, q, dtype=jax.numpy.float32).reshape(m, length * q)
+    idx = flat_indices(seqs, q)
+    np.testing.assert_allclose(coupling_fields(A, idx), X @ A, atol=1e-5)
+    grad = jax.grad(lambda a: jax.numpy.sum(G * coupling_fields(a, idx)))(A)
+    np.testing.assert_allclose(grad, X.T @ G, atol=1e-4)

@@ -2,8 +2,10 @@
 
 Each site's conditional ``p(s_i = a | s_rest) = softmax_a(h_i(a) + sum_{j != i} J_ij(a, s_j))`` is a softmax regression
 on the one-hot encoding of the other sites. With the sequences one-hot encoded as ``X (M, L q)`` and the couplings laid
-out as ``W[(i, a), (j, b)] = J[i, j, a, b]``, the logits of all sites are ``h + X W^T``: one evaluation of the objective
-and its gradient is two ``(M, Lq) x (Lq, Lq)`` float32 matrix products, compiled once.
+out as ``W[(i, a), (j, b)] = J[i, j, a, b]``, the logits of all sites are ``h + X W^T``, computed without forming ``X``:
+``potts_fields.coupling_fields`` adds the ``L`` rows of ``W^T`` each sequence picks and differentiates by segment sums
+(``q`` times fewer operations than the dense products). Identical sequences are merged into one row with the sum of
+their weights before a fit (the objective is unchanged).
 
 Objective (``-log PL`` over sequences with weights ``w_m``, ``W_sum = sum_m w_m``)::
 
@@ -40,10 +42,11 @@ from jaxtyping import Array, Float, Int
 
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_minimize
 from ising_diffusion.inference.cv import CV_RULES, CVInfo, cross_validate_path, fold_weights
+from ising_diffusion.inference.potts_fields import coupling_fields, flat_indices
 from ising_diffusion.potts import PottsParams, check_sequences, symmetrize_couplings, zero_sum_gauge
 
-__all__ = ["PENALTIES", "DEFAULT_LAMBDA_GRIDS", "potts_pseudolikelihood", "potts_log_pseudolikelihood",
-           "potts_pseudolikelihood_cv"]
+__all__ = ["PENALTIES", "DEFAULT_LAMBDA_GRIDS", "merge_identical", "potts_pseudolikelihood",
+           "potts_log_pseudolikelihood", "potts_pseudolikelihood_cv"]
 
 #: Penalty conventions (see the module docstring).
 PENALTIES = ("plmdca", "plmc")
@@ -75,17 +78,19 @@ def _coupling_matrix(W: Array, mask: Array, symmetric: bool) -> Array:
     return W * mask
 
 
-def _log_pl_per_sequence(x: _Flat, onehot: Array, mask: Array, symmetric: bool) -> Array:
-    """``sum_i log p(s_i | s_rest)`` of each sequence, ``(M,)``; ``onehot`` is ``(M, Lq)``."""
-    m = onehot.shape[0]
+def _log_pl_per_sequence(x: _Flat, idx: Array, mask: Array, symmetric: bool) -> Array:
+    """``sum_i log p(s_i | s_rest)`` of each sequence, ``(M,)``; ``idx`` is ``flat_indices(seqs, q)``, ``(M, L)``."""
+    m = idx.shape[0]
     length, q = x.h.shape
-    logits = (onehot @ _coupling_matrix(x.W, mask, symmetric).T).reshape(m, length, q) + x.h[None]
+    Wc = _coupling_matrix(x.W, mask, symmetric)
+    logits = coupling_fields(Wc if symmetric else Wc.T, idx).reshape(m, length, q) + x.h[None]  # symmetric: Wc = Wc^T
     logp = jax.nn.log_softmax(logits, axis=-1)
-    return jnp.sum(onehot.reshape(m, length, q) * logp, axis=(1, 2))
+    own = idx - q * jnp.arange(length, dtype=idx.dtype)[None, :]
+    return jnp.sum(jnp.take_along_axis(logp, own[..., None], axis=-1), axis=(1, 2))
 
 
-def _objective(x: _Flat, onehot, w_norm, c_h, c_J, mask, symmetric: bool):
-    nll = -jnp.dot(w_norm, _log_pl_per_sequence(x, onehot, mask, symmetric))
+def _objective(x: _Flat, idx, w_norm, c_h, c_J, mask, symmetric: bool):
+    nll = -jnp.dot(w_norm, _log_pl_per_sequence(x, idx, mask, symmetric))
     Wc = _coupling_matrix(x.W, mask, symmetric)
     return nll + c_h * jnp.sum(x.h**2) + c_J * jnp.sum(Wc**2)
 
@@ -96,17 +101,35 @@ def _penalty_coefficients(penalty: str, lambda_h, lambda_J, weight_sum):
     return lambda_h / weight_sum, lambda_J / (2.0 * weight_sum)
 
 
-def _start(onehot: Array, w: Array, length: int, q: int) -> _Flat:
+def _start(idx: Array, w: Array, length: int, q: int) -> _Flat:
     """Fields at plmc's start ``log(weighted count + 1)`` (raw weights ``w``), centred; couplings zero."""
-    counts = (w @ onehot).reshape(length, q)
+    counts = jnp.zeros(length * q, w.dtype).at[idx.reshape(-1)].add(jnp.repeat(w, length)).reshape(length, q)
     h = jnp.log(counts + 1.0)
     h = h - jnp.mean(h, axis=-1, keepdims=True)
     return _Flat(h, jnp.zeros((length * q, length * q), jnp.float32))
 
 
 def _encode(seqs: np.ndarray, q: int) -> Array:
-    m, length = seqs.shape
-    return jax.nn.one_hot(jnp.asarray(seqs), q, dtype=jnp.float32).reshape(m, length * q)
+    return flat_indices(np.asarray(seqs), q)
+
+
+def merge_identical(seqs: np.ndarray, weights) -> tuple[np.ndarray, np.ndarray]:
+    """Identical sequences merged into one row with the sum of their weights; rows of weight 0 dropped.
+
+    Args:
+      seqs: ``(M, L)`` integer states.
+      weights: ``(M,)`` nonnegative weights.
+
+    Returns:
+      ``(seqs (M', L), weights (M',))`` with distinct rows (in ``np.unique`` order); any weighted sum over sequences
+      (the pseudolikelihood, the counts) is unchanged.
+    """
+    seqs, w = np.asarray(seqs), np.asarray(weights, np.float64)
+    keep = w > 0
+    if keep.any():
+        seqs, w = seqs[keep], w[keep]
+    unique, inverse = np.unique(seqs, axis=0, return_inverse=True)
+    return unique, np.bincount(inverse.reshape(-1), weights=w, minlength=unique.shape[0])
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -124,11 +147,11 @@ def _init_state(x, *, symmetric, memory_size):
 
 
 @partial(jax.jit, static_argnames=("symmetric", "memory_size"))
-def _advance(x, state, onehot, w_norm, c_h, c_J, stop_at, tol, *, symmetric: bool, memory_size: int):
+def _advance(x, state, idx, w_norm, c_h, c_J, stop_at, tol, *, symmetric: bool, memory_size: int):
     """L-BFGS iterations until ``count == stop_at`` or the gradient norm is below ``tol``."""
     length = x.h.shape[0]
     mask = _mask(length, x.h.shape[1])
-    fun = partial(_objective, onehot=onehot, w_norm=w_norm, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
+    fun = partial(_objective, idx=idx, w_norm=w_norm, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
     opt = _make_opt(memory_size)
     value_and_grad = optax.value_and_grad_from_state(fun)
 
@@ -175,13 +198,14 @@ def potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array, " M"] 
     seqs, w, q = check_sequences(seqs, weights, q)
     _check_options(penalty, lambda_h, lambda_J, max_iter, tol)
     length = seqs.shape[1]
-    onehot = _encode(seqs, q)
-    w = jnp.asarray(w)
-    c_h, c_J = _penalty_coefficients(penalty, lambda_h, lambda_J, float(np.sum(np.asarray(w, np.float64))))
-    w_norm = w / jnp.sum(w)
-    x = _start(onehot, w, length, q)
+    seqs, w64 = merge_identical(seqs, w)
+    idx = _encode(seqs, q)
+    w = jnp.asarray(w64, jnp.float32)
+    c_h, c_J = _penalty_coefficients(penalty, lambda_h, lambda_J, float(np.sum(w64)))
+    w_norm = jnp.asarray(w64 / np.sum(w64), jnp.float32)
+    x = _start(idx, w, length, q)
     state = _init_state(x, symmetric=symmetric, memory_size=memory_size)
-    args = (onehot, w_norm, jnp.float32(c_h), jnp.float32(c_J))
+    args = (idx, w_norm, jnp.float32(c_h), jnp.float32(c_J))
     kw = dict(symmetric=symmetric, memory_size=memory_size)
     if not progress:
         x, state, info = _advance(x, state, *args, jnp.int32(max_iter), jnp.float32(tol), **kw)
@@ -206,19 +230,21 @@ def potts_log_pseudolikelihood(params: PottsParams, seqs: Int[Array, "M L"]) -> 
     """``sum_i log p(s_i | s_rest)`` of each sequence under ``params`` (``J`` used as given), ``(M,)``."""
     length, q = params.h.shape
     W = jnp.transpose(params.J, (0, 2, 1, 3)).reshape(length * q, length * q)
-    onehot = _encode(np.asarray(seqs), q)
-    return _log_pl_per_sequence(_Flat(params.h, W), onehot, _mask(length, q), False)
+    return _log_pl_per_sequence(_Flat(params.h, W), _encode(np.asarray(seqs), q), _mask(length, q), False)
 
 
 def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    def number(v):  # a value typed on a command line may be any string
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
     for name, value in (("lambda_h", lambda_h), ("lambda_J", lambda_J)):
-        if not (np.isfinite(value) and value >= 0):
+        if not (number(value) and np.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    if int(max_iter) != max_iter or max_iter < 1:
+    if not number(max_iter) or int(max_iter) != max_iter or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    if not tol > 0:
+    if not number(tol) or not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
 
 
@@ -228,15 +254,15 @@ def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
 
 @partial(jax.jit, static_argnames=("length", "q", "grid", "penalty", "symmetric", "cv_folds", "cv_rule",
                                    "max_iter", "memory_size"))
-def _cv(onehot, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter, memory_size):
+def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter, memory_size):
     mask = _mask(length, q)
-    train_ind, test_ind = fold_weights(onehot.shape[0], cv_folds)
+    train_ind, test_ind = fold_weights(idx.shape[0], cv_folds)
     train_w, test_w = train_ind * w[None, :], test_ind * w[None, :]
 
     def fit(wf, lam, x, n_iter):
         total = jnp.sum(wf)
         c_h, c_J = _penalty_coefficients(penalty, lambda_h, lam, total)
-        fun = partial(_objective, onehot=onehot, w_norm=wf / total, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
+        fun = partial(_objective, idx=idx, w_norm=wf / total, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
         return lbfgs_minimize(fun, x, max_iter=n_iter, tol=tol, memory_size=memory_size)
 
     def fit_fold(wf, lam, x, active):
@@ -245,13 +271,13 @@ def _cv(onehot, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_fol
     def score_fold(x, wt):
         # held-out weighted mean log-pseudolikelihood of the symmetrised fit
         xs = _Flat(x.h, _coupling_matrix(x.W, mask, True))
-        return jnp.dot(wt / jnp.sum(wt), _log_pl_per_sequence(xs, onehot, mask, False))
+        return jnp.dot(wt / jnp.sum(wt), _log_pl_per_sequence(xs, idx, mask, False))
 
     def refit(lam, start):
         x, info = fit(w, lam, start, max_iter)
         return _to_params(x), info
 
-    x0 = jax.vmap(lambda wf: _start(onehot, wf, length, q))(train_w)
+    x0 = jax.vmap(lambda wf: _start(idx, wf, length, q))(train_w)
     return cross_validate_path(fit_fold, score_fold, x0, refit, grid, train_w, test_w, cv_rule)
 
 
