@@ -41,7 +41,8 @@ def test_posterior_equals_bayes_with_explicit_matrices(transition):
             joint = _kernel(abar_s, pi)[z, :] * _kernel(a, pi)[:, x]  # q(x_s = y | z) q(x_t = x | x_s = y)
             if joint.sum() == 0:
                 continue  # x_t = x is impossible from z (an unmasked x_t != z)
-            got = reverse_probabilities(jnp.eye(k)[z][None, None], jnp.eye(k)[x][None, None], a, abar_s, jnp.asarray(pi))
+            got = reverse_probabilities(jnp.eye(k)[z][None, None], jnp.eye(k)[x][None, None], a, abar_s,
+                                        jnp.asarray(pi))
             np.testing.assert_allclose(got[0, 0], joint / joint.sum(), atol=1e-6)
     # a mixture of predicted x0 gives the mixture of posteriors weighted by p0(z) (the reverse step's definition)
     p0 = np.array([0.2, 0.5, 0.3] + [0.0] * (k - q))

@@ -22,7 +22,8 @@ from ising_diffusion.generative.vae import VAEConfig, make_vae
 
 __all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
            "GANConfig", "make_gan", "D3PMConfig", "D3PMState", "make_d3pm",
-           "CategoricalD3PMConfig", "make_d3pm_categorical", "OneHotDDPMConfig", "make_ddpm_onehot", "Q_STATE_GENERATORS",
+           "CategoricalD3PMConfig", "make_d3pm_categorical", "OneHotDDPMConfig", "make_ddpm_onehot",
+           "Q_STATE_GENERATORS",
            "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator",
            "steps_per_epoch"]
 
