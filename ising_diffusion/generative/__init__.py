@@ -13,22 +13,33 @@ from typing import Callable
 from ising_diffusion.generative.base import Generator
 from ising_diffusion.generative.batching import steps_per_epoch
 from ising_diffusion.generative.d3pm import D3PMConfig, D3PMState, make_d3pm
+from ising_diffusion.generative.d3pm_categorical import CategoricalD3PMConfig, make_d3pm_categorical
 from ising_diffusion.generative.ddpm import DDPMConfig, DDPMState, make_ddpm
+from ising_diffusion.generative.ddpm_onehot import OneHotDDPMConfig, make_ddpm_onehot
 from ising_diffusion.generative.gan import GANConfig, make_gan
 from ising_diffusion.generative.rbm import RBMConfig, make_rbm
 from ising_diffusion.generative.vae import VAEConfig, make_vae
 
 __all__ = ["Generator", "DDPMConfig", "DDPMState", "make_ddpm", "RBMConfig", "make_rbm", "VAEConfig", "make_vae",
            "GANConfig", "make_gan", "D3PMConfig", "D3PMState", "make_d3pm",
+           "CategoricalD3PMConfig", "make_d3pm_categorical", "OneHotDDPMConfig", "make_ddpm_onehot",
+           "Q_STATE_GENERATORS",
            "GENERATOR_CONFIGS", "GENERATOR_FACTORIES", "make_generator", "make_generator_config", "register_generator",
            "steps_per_epoch"]
 
 #: name -> config dataclass (frozen, every field defaulted).
 GENERATOR_CONFIGS: dict[str, type] = {"ddpm": DDPMConfig, "rbm": RBMConfig, "vae": VAEConfig, "gan": GANConfig,
-                                     "d3pm": D3PMConfig}
-#: name -> factory ``(config, n_spins) -> Generator``.
+                                     "d3pm": D3PMConfig, "d3pm_categorical": CategoricalD3PMConfig,
+                                     "ddpm_onehot": OneHotDDPMConfig}
+#: name -> factory ``(config, n_spins) -> Generator``; for the q-state generators ``n_spins`` is the sequence
+#: length ``L`` and ``q`` is the config's ``n_states``.
 GENERATOR_FACTORIES: dict[str, Callable[..., Generator]] = {"ddpm": make_ddpm, "rbm": make_rbm, "vae": make_vae,
-                                                            "gan": make_gan, "d3pm": make_d3pm}
+                                                            "gan": make_gan, "d3pm": make_d3pm,
+                                                            "d3pm_categorical": make_d3pm_categorical,
+                                                            "ddpm_onehot": make_ddpm_onehot}
+#: The generators of q-state sequences: data int ``(M, L)`` in ``[0, q)``, samples int8 ``(n, L)`` (the others take
+#: and return +-1 spins).
+Q_STATE_GENERATORS: frozenset[str] = frozenset({"d3pm_categorical", "ddpm_onehot"})
 
 
 def register_generator(name: str, factory: Callable[..., Generator], config_cls: type) -> None:

@@ -38,17 +38,34 @@ class Generator(NamedTuple):
     sample: Callable[..., Any]
 
 
-def jit_generator(name: str, init: Callable, train: Callable, sample: Callable) -> Generator:
+def jit_generator(name: str, init: Callable, train: Callable, sample: Callable,
+                  check_data: Callable | None = None) -> Generator:
     """The :class:`Generator` of the pure ``init``, ``train`` and ``sample``, jitted (``n_steps``, ``n_samples``
-    static); ``sample`` rejects ``n_samples < 1`` with a ValueError."""
+    static); ``sample`` rejects ``n_samples < 1`` with a ValueError.
+
+    ``check_data(data)``, if given, validates the training data of ``init`` and ``train`` on the host before the
+    compiled call (values cannot be checked inside ``jit``); it must accept tracers (under a caller's ``vmap`` or
+    ``jit``) and then check only what shapes tell.
+    """
 
     def checked_sample(key, state, n_samples):
         if int(n_samples) != n_samples or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         return sample(key, state, n_samples)
 
-    return Generator(name, jax.jit(init), jax.jit(train, static_argnames="n_steps"),
-                     jax.jit(checked_sample, static_argnames="n_samples"))
+    jit_init, jit_train = jax.jit(init), jax.jit(train, static_argnames="n_steps")
+    if check_data is not None:
+        def checked_init(key, train_spins=None):
+            if train_spins is not None:
+                check_data(train_spins)
+            return jit_init(key, train_spins)
+
+        def checked_train(key, state, train_spins, n_steps):
+            check_data(train_spins)
+            return jit_train(key, state, train_spins, n_steps=n_steps)
+
+        return Generator(name, checked_init, checked_train, jax.jit(checked_sample, static_argnames="n_samples"))
+    return Generator(name, jit_init, jit_train, jax.jit(checked_sample, static_argnames="n_samples"))
 
 
 def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:

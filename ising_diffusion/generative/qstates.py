@@ -1,0 +1,69 @@
+"""q-state data for the generators of sequences (alignments): validation at the edge, one-hot encodings, and network
+widths that scale with ``L * q``.
+
+The q-state generators (:mod:`~ising_diffusion.generative.d3pm_categorical`,
+:mod:`~ising_diffusion.generative.ddpm_onehot`) take integer arrays ``(M, L)`` of states in ``[0, q)`` (an int8
+alignment from :func:`ising_diffusion.io.alignment.read_alignment` fits) and return int8 ``(n, L)``; the network sees
+the one-hot sequence, ``L * q`` inputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+__all__ = ["check_states", "check_width_fields", "resolve_widths", "one_hot_flat"]
+
+
+def check_states(data, length: int, q: int, name: str = "train_states") -> None:
+    """Raise a ValueError unless ``data`` is ``(M, length)`` with ``M >= 1`` integer states in ``[0, q)``.
+
+    Shapes are static, so they are checked under ``jit``/``vmap`` too; the values only when ``data`` is concrete.
+    """
+    shape = tuple(np.shape(data))
+    if len(shape) != 2 or shape[1] != length or shape[0] < 1:
+        raise ValueError(f"{name} must be (M, {length}) integer states with M >= 1, got shape {shape}")
+    if isinstance(data, jax.core.Tracer):
+        return
+    arr = np.asarray(data)
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+            raise ValueError(f"{name} must hold integer states in [0, {q}), got dtype {arr.dtype}")
+    lo, hi = arr.min(), arr.max()
+    if lo < 0 or hi >= q:
+        raise ValueError(f"{name} states must lie in [0, n_states={q}); found values in [{lo:g}, {hi:g}]")
+
+
+def check_width_fields(cls_name: str, n_states, widths, width_factors, min_width) -> tuple | None:
+    """Validate the q-state configs' shared fields (ValueError naming ``<cls_name>.<field>``); returns ``widths`` as
+    a tuple of ints, or ``None``."""
+    if isinstance(n_states, bool) or not isinstance(n_states, numbers.Integral) or n_states < 2:
+        raise ValueError(f"{cls_name}.n_states must be an integer >= 2, got {n_states!r}")
+    if widths is not None:
+        if not widths or any(isinstance(w, bool) or int(w) != w or w < 1 for w in widths):
+            raise ValueError(f"{cls_name}.widths must be None or a non-empty tuple of positive ints, got {widths!r}")
+        widths = tuple(int(w) for w in widths)
+    if not width_factors or any(not np.isfinite(f) or f <= 0 for f in width_factors):
+        raise ValueError(f"{cls_name}.width_factors must be a non-empty tuple of positive numbers, got "
+                         f"{width_factors!r}")
+    if isinstance(min_width, bool) or int(min_width) != min_width or min_width < 1:
+        raise ValueError(f"{cls_name}.min_width must be a positive int, got {min_width!r}")
+    return widths
+
+
+def resolve_widths(widths, width_factors, min_width: int, n_inputs: int) -> tuple[int, ...]:
+    """The network's encoder widths: ``widths`` if given, else ``max(min_width, round(f * n_inputs))`` for each
+    ``f`` in ``width_factors`` (``n_inputs = L * q``, or ``L * (q + 1)`` with a mask state)."""
+    if widths is not None:
+        return tuple(int(w) for w in widths)
+    return tuple(max(int(min_width), int(round(f * n_inputs))) for f in width_factors)
+
+
+def one_hot_flat(states: Int[Array, "B L"], k: int) -> Float[Array, "B LK"]:
+    """One-hot encoding flattened site-major: ``(B, L) -> (B, L * k)`` float32 in {0, 1}."""
+    b, length = states.shape
+    return jax.nn.one_hot(states, k, dtype=jnp.float32).reshape(b, length * k)
