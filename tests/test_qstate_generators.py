@@ -143,7 +143,9 @@ LEARN = {"d3pm_uniform": ("d3pm_categorical", CategoricalD3PMConfig(n_states=Q, 
          "ddpm_onehot": ("ddpm_onehot", OneHotDDPMConfig(n_states=Q, ema_decay=0.99, width_factors=(4, 4, 4)), 4.0)}
 
 
-@pytest.mark.parametrize("case", sorted(LEARN))
+# one learning run in the default suite; the other two (about 25 s each on 2 cores) are marked slow
+@pytest.mark.parametrize("case", [c if c == "d3pm_absorbing" else pytest.param(c, marks=pytest.mark.slow)
+                                  for c in sorted(LEARN)])
 def test_learns_a_planted_potts_model(planted, case):
     train, held = planted
     name, cfg, tol = LEARN[case]
