@@ -204,11 +204,11 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
                     plan.steps_per_point, plan.n_mon, plan.n_augmented)
     timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
     t0 = time.perf_counter()
-    # compile step and finalize on other threads while init compiles and runs here (XLA compiles one program on one
-    # core: on a 2-core machine this takes the three compiles from one after another to side by side)
+    # compile step on another thread while init compiles and runs here (XLA compiles one program on one core). Not
+    # finalize: its state comes through where_seed and the ahead-of-time program was not reused (measured)
     state_shape = jax.eval_shape(fns.init, keys, train, test, truth)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        compiling = [pool.submit(lambda f: f.lower(keys, state_shape).compile(), f) for f in (fns.step, fns.finalize)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        compiling = [pool.submit(lambda: fns.step.lower(keys, state_shape).compile())]
         state = jax.block_until_ready(fns.init(keys, train, test, truth))
         timing["solver"] = timing["erasure"] = time.perf_counter() - t0
         for c in compiling:
