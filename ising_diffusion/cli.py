@@ -27,6 +27,7 @@ from typing import Sequence
 
 from ising_diffusion.cli_commands import COMMANDS
 from ising_diffusion.cli_dca import add_dca_parser, cmd_dca
+from ising_diffusion.compile_cache import enable_compilation_cache
 from ising_diffusion.defaults import RECOMMENDED_METHOD
 from ising_diffusion.experiments.registry import EXPERIMENTS, FIGURES, run_experiment
 
@@ -92,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ising-diffusion",
         description="Diffusion-model data augmentation for inverse Ising inference (Lim, Lee & Jo, PRE 2025).",
-        epilog="Start with 'ising-diffusion main'. Each subcommand has its own --help.")
+        epilog="Start with 'ising-diffusion main'. Each subcommand has its own --help. Compiled programs are kept "
+               "in JAX's persistent compilation cache (~/.cache/ising_diffusion/jax, or JAX_COMPILATION_CACHE_DIR) "
+               "so the next run starts faster with the same results; ISING_DIFFUSION_NO_CACHE=1 turns it off.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parser.subcommands = sub.choices  # name -> subparser, so errors are reported with the subcommand's usage
     par = _parents()
@@ -211,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       process exit status (argparse exits with status 2 on bad arguments).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    enable_compilation_cache()  # before anything compiles; ISING_DIFFUSION_NO_CACHE=1 opts out
     # the experiments parse their own options (including --help), so hand them everything after the name
     if argv[:1] == ["main"]:
         run_experiment("main", argv[1:])

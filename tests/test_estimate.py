@@ -112,3 +112,36 @@ def test_map_plan_is_one_call_per_point_and_generator_with_its_solver():
     assert len(oracle) == len(cfg.points())
     assert all(p.extra_fits == ((int(round(cfg.oracle_factor * p.n_train)), 1),) for p in oracle)
     assert all(p.baseline_fits == () for p in work)  # the map's solver already is the baseline
+
+
+def test_paper_estimate_prices_every_stage_from_small_warmups(monkeypatch, capsys):
+    """``run fig4 --preset paper --estimate`` must answer fast: the warm-up measures unit costs once per generator /
+    N / solver on small fixed sizes and never builds or runs the experiment's own (paper-size) kernel."""
+    import importlib
+
+    from ising_diffusion.experiments import warmup
+
+    augment_pkg = importlib.import_module("ising_diffusion.augment")
+
+    calls = []
+
+    def fake_units(*args):
+        calls.append(args)
+        return {"step": 1e-3, "sample": 1e-4, "fixed_row": 1e-5, "full_row": 2e-5, "score": 1e-2, "save": 1e-2,
+                "compile": 5.0}
+
+    monkeypatch.setattr(warmup, "unit_costs", fake_units)
+    monkeypatch.setattr(augment_pkg, "build_kernel", lambda *a, **k: pytest.fail("the estimate built a kernel"))
+    cfg = _config("fig4", "paper")
+    est = figure_main("fig4", ["--preset", "paper", "--estimate"], lambda preset: _config("fig4", preset),
+                      lambda *a, **k: pytest.fail("--estimate must not run the experiment"), ("paper",), "fig4")
+    assert "estimated time" in capsys.readouterr().out
+    work = plan_work("fig4", cfg)
+    # one warm-up per distinct N (the generator, network, seed batch and solver are the same), not one per point
+    assert len(calls) == len({p.n_spins for p in work}) < len(work)
+    assert {a[2] for a in calls} == {p.n_spins for p in work}
+    for p, pt in zip(work, est["points"]):
+        s = pt["seconds"]
+        assert set(s) == {"init", "train", "monitor", "final", "compile"}
+        assert s["train"] == pytest.approx(p.n_steps * 1e-3 * p.calls)
+        assert all(v > 0 for k, v in s.items() if k != "compile")

@@ -13,6 +13,7 @@ import functools
 import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -203,8 +204,15 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
                     plan.steps_per_point, plan.n_mon, plan.n_augmented)
     timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
     t0 = time.perf_counter()
-    state = jax.block_until_ready(fns.init(keys, train, test, truth))
-    timing["solver"] = timing["erasure"] = time.perf_counter() - t0
+    # compile step on another thread while init compiles and runs here (XLA compiles one program on one core). Not
+    # finalize: its state comes through where_seed and the ahead-of-time program was not reused (measured)
+    state_shape = jax.eval_shape(fns.init, keys, train, test, truth)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        compiling = [pool.submit(lambda: fns.step.lower(keys, state_shape).compile())]
+        state = jax.block_until_ready(fns.init(keys, train, test, truth))
+        timing["solver"] = timing["erasure"] = time.perf_counter() - t0
+        for c in compiling:
+            c.result()
 
     ckpt = None
     if checkpoint_dir is not None:  # without a directory nothing is written: the candidates stay in memory
@@ -229,19 +237,14 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     timing["final"] = time.perf_counter() - t0
     rec, ref = decision["recommendation"], state.ref
     chosen_fit = state.best_params if plan.config.stopping == "score" else final.params_combined
-    params_selected = where_seed(rec.recommended, chosen_fit, ref.w_train)
+    params_selected, mse, rms, rms_train = _report(rec.recommended, chosen_fit, ref.w_train, truth, final, train,
+                                                   test)
     if not rec.recommended.all():
         first = rec.reason[int(np.argmin(rec.recommended))]
         warnings.warn(f"augmentation not recommended for {int((~rec.recommended).sum())} of {n_seeds} seed(s): "
                       f"{first} (see result.recommended / result.reason)", AugmentationNotRecommendedWarning,
                       stacklevel=3)
-
-    mse = None
-    if truth is not None:
-        pm = jax.vmap(parameter_mse)
-        mse = {"train": np.asarray(pm(truth, ref.w_train)), "augmented": np.asarray(pm(truth, final.params_augmented)),
-               "combined": np.asarray(pm(truth, final.params_combined)),
-               "selected": np.asarray(pm(truth, params_selected))}
+    mse = None if mse is None else {k: np.asarray(v) for k, v in mse.items()}
     timing["total"] = time.perf_counter() - t_start
     var, idx, best = decision["variance"], decision["index"], decision["best"]
     return AugmentResult(
@@ -252,10 +255,23 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         mse=mse, eps={"train": np.asarray(ref.eps_train), "augmented": np.asarray(final.eps_augmented),
                       "combined": np.asarray(final.eps_combined)},
         timing=timing, generator=generator, solver=plan.solver, stop_step=steps[idx], solver_l2=np.asarray(ref.l2),
-        moment_rms=jax.tree.map(np.asarray, jax.vmap(moment_rms)(final.samples, test)),
-        moment_rms_train=jax.tree.map(np.asarray, jax.vmap(moment_rms)(train, test)),
+        moment_rms=jax.tree.map(np.asarray, rms), moment_rms_train=jax.tree.map(np.asarray, rms_train),
         params_selected=params_selected, selected=rec.selected, recommended=rec.recommended, reason=rec.reason,
         stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score})
+
+
+@jax.jit
+def _report(recommended, chosen_fit, w_train, truth, final, train, test):
+    """The selected fit, the MSEs against the truth (``None`` without one) and the moment RMS of the generated and
+    the training data against the test data, all seeds, as one compiled program (not dozens of eager ops)."""
+    params_selected = where_seed(recommended, chosen_fit, w_train)
+    mse = None
+    if truth is not None:
+        pm = jax.vmap(parameter_mse)
+        mse = {"train": pm(truth, w_train), "augmented": pm(truth, final.params_augmented),
+               "combined": pm(truth, final.params_combined), "selected": pm(truth, params_selected)}
+    rms = jax.vmap(moment_rms)
+    return params_selected, mse, rms(final.samples, test), rms(train, test)
 
 
 def _loop(fns: Kernel, keys, state: AugmentState, plan: _Plan, ckpt, progress, callback):

@@ -34,8 +34,10 @@ def seed_map(fn):
     return lambda *args: jax.lax.map(lambda a: fn(*a), args)
 
 
+@jax.jit
 def where_seed(mask, new, old):
-    """Per seed, ``new`` where ``mask`` (``(S,)`` bool) else ``old`` (pytrees with a leading seed axis)."""
+    """Per seed, ``new`` where ``mask`` (``(S,)`` bool) else ``old`` (pytrees with a leading seed axis); one
+    compiled program per tree (not one eager ``where`` per leaf)."""
     mask = jnp.asarray(mask)
     return jax.tree.map(lambda a, b: jnp.where(mask.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old)
 

@@ -1,13 +1,13 @@
 """Cost estimates of an experiment without running it (``ising-diffusion run FIG --preset P --estimate``).
 
 :func:`plan_work` lists the augmentation runs a figure's config asks for (one per sweep point: generator, sizes,
-training steps, monitor points, solver fits) and :func:`estimate` times a short warm-up of each jitted piece of such a
-run on the current device - ``augment``'s own kernel (:func:`ising_diffusion.augment.build_kernel`: init, one
-monitor point, the final piece), a few training steps and a checkpoint save, vmapped over the same number of seeds
-on random data of the same shapes - and extrapolates per sweep point:
+training steps, monitor points, solver fits) and :func:`estimate` prices each from unit costs (one optimiser step,
+one generated sample, one data row of a solver fit, one held-out score, a save) measured on small fixed sizes once
+per generator / ``N`` / seed batch / solver (:func:`unit_costs`, vmapped over the seeds as ``augment`` runs them):
 
 ``time = compiles + init + steps x step + points x (monitor point + save) + final``
 
+An estimate of a paper preset takes seconds to a minute: it never runs a paper-size monitor point or fit.
 Data generation, plotting and, for Fig. 6, the reconstruction itself are not included.
 """
 
@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tempfile
-import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
-__all__ = ["PointWork", "plan_work", "measure", "estimate", "format_estimate"]
+from ising_diffusion.experiments.warmup import measure, unit_costs
+
+__all__ = ["PointWork", "plan_work", "measure", "unit_costs", "estimate", "format_estimate"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,81 +228,6 @@ def _plan_fig6(cfg) -> list[PointWork]:
     return [PointWork("models", "ddpm", cfg.ddpm, cfg.augment, n_spins=cfg.n_cells, n_train=cfg.n_train,
                       n_test=cfg.n_test, n_augmented=n_aug, n_seeds=cfg.n_seeds, seed_batch=cfg.seed_batch,
                       truth=False, extra_fits=tuple(extra))]
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# the warm-up
-
-
-def _best(fn, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
-def _first_and_best(fn, repeats=2):
-    t = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t
-    best = _best(fn, repeats)
-    return max(first - best, 0.0), best
-
-
-def measure(p: PointWork, *, warm_steps: int = 5, max_final: int = 1024) -> dict:
-    """Time a short warm-up of ``p``'s augmentation kernel (:func:`ising_diffusion.augment.build_kernel`, jitted and
-    vmapped over ``p.seeds_per_call`` seeds as ``augment`` runs it) on random data of the same shapes.
-
-    Pieces: ``init`` (``w_train`` and the test statistics), a training chunk of ``warm_steps`` steps (the cost of one
-    optimiser step), the kernel's ``step`` with one training step (a monitor point: sampling, the solver fits, the
-    held-out scores), ``finalize`` with ``min(n_augmented, max_final)`` samples (scaled linearly to
-    ``n_augmented``) and a checkpoint save.
-
-    Returns:
-      seconds per call of all seeds: ``init``, ``step`` (one optimiser step), ``monitor`` (one monitor point),
-      ``final`` (the final piece at full size), ``save``, and ``compile`` (init + step + finalize kernels and the
-      first save).
-    """
-    from ising_diffusion.augment import build_kernel, seed_batched
-    from ising_diffusion.augment.checkpoints import point_tree
-    from ising_diffusion.checkpoint import Checkpointer
-    from ising_diffusion.generative import make_generator
-    from ising_diffusion.ising import IsingParams
-
-    s, n = p.seeds_per_call, p.n_spins
-    gen = make_generator(p.generator, p.generator_config, n)
-    solver, options = p.augment.solver_spec.resolve(n_spins=n, n_samples=p.n_train)
-    n_final = max(2, min(p.n_augmented, max_final))
-    kern = build_kernel(gen, solver=solver, solver_options=options, config=p.augment, steps_per_point=1,
-                        n_monitor=p.n_monitor, n_augmented=n_final, m_train=p.n_train, n_spins=n)
-    init, step, final = seed_batched(kern, options)  # as augment compiles them
-    keys = jax.random.split(jax.random.key(0), s)
-    spins = lambda k, m: jax.random.rademacher(jax.random.key(k), (s, m, n)).astype(jnp.float32)  # noqa: E731
-    train, test = spins(1, p.n_train), spins(2, p.n_test)
-    truth = IsingParams(jnp.zeros((s, n)), jnp.zeros((s, n, n))) if p.truth else None
-    c_init, t_init = _first_and_best(lambda: jax.block_until_ready(init(keys, train, test, truth)), 1)
-    state = init(keys, train, test, truth)
-
-    train_chunk = jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, warm_steps)))
-    holder = {"g": state.gen}
-
-    def run_train():
-        holder["g"], losses = train_chunk(keys, holder["g"], train)
-        jax.block_until_ready(losses)
-
-    _, t_train = _first_and_best(run_train)
-    c_step, t_step1 = _first_and_best(lambda: jax.block_until_ready(step(keys, state)))
-    c_final, t_final = _first_and_best(lambda: jax.block_until_ready(final(keys, state)), 1)
-    saved = point_tree(*step(keys, state))
-    with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
-        counter = iter(range(1, 100))
-        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), saved), 1)
-    t_one = t_train / warm_steps
-    return {"seeds": s, "init": t_init, "step": t_one, "monitor": max(t_step1 - t_one, 0.0),
-            "final": t_final * p.n_augmented / n_final, "save": t_save, "compile": c_init + c_step + c_final + c_save,
-            "compile_parts": {"init": c_init, "step": c_step, "final": c_final, "save": c_save}}
 
 
 def _key(p: PointWork):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -228,8 +229,13 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True) 
 def seed_keys(seed: int, seeds: Sequence[int]) -> PRNGKey:
     """Keys ``fold_in(key(seed), s)`` for each seed index ``s``: shape ``(S,)``; seed ``s`` gets the same key in every
     sweep point and every run, so sweep points are paired (same truth, same data) and results are reproducible."""
+    return _seed_keys(int(seed), np.asarray(list(seeds), np.uint32))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _seed_keys(seed, seeds):
     base = jax.random.key(seed)
-    return jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(list(seeds), jnp.uint32))
+    return jax.vmap(lambda s: jax.random.fold_in(base, s))(seeds)
 
 
 def seed_mesh(devices: Sequence | None = None) -> Mesh:

@@ -172,7 +172,7 @@ def make_schedule(n_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: f
     post_var = betas * (1.0 - abar_prev) / (1.0 - abar)
     coef_x0 = betas * np.sqrt(abar_prev) / (1.0 - abar)
     coef_xt = (1.0 - abar_prev) * np.sqrt(alphas) / (1.0 - abar)
-    f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
+    f32 = lambda a: jnp.asarray(np.asarray(a, np.float32))  # noqa: E731  (cast on the host: no device program)
     return Schedule(f32(betas), f32(alphas), f32(abar), f32(abar_prev), f32(post_var), f32(coef_x0), f32(coef_xt))
 
 
