@@ -191,6 +191,7 @@ def test_resume_after_kill_equals_uninterrupted_run(data, tmp_path):
         augment(jax.random.key(3), train, test, true_params=other_j, checkpoint_dir=tmp_path / "a", **KW)
 
 
+@pytest.mark.slow  # 40-100 s on 2 cores; the default suite must stay well under 15 minutes
 def test_score_rule_rejects_a_useless_generator():
     """Planted: two optimiser steps leave the DDPM a noise source; with enough training data for a good fit, adding as
     many of its samples can only hurt the held-out score of the default solver, so the result recommends the

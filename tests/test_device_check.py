@@ -18,6 +18,7 @@ def _finite_positive(x):
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
+@pytest.mark.slow  # 40-100 s on 2 cores; the default suite must stay well under 15 minutes
 def test_device_check_tiny(tmp_path):
     out = tmp_path / "dc"
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu",

@@ -217,6 +217,7 @@ SHARD_AUGMENT_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 40-100 s on 2 cores; the default suite must stay well under 15 minutes
 def test_sharded_augment_stays_sharded_and_equals_unsharded():
     """augment_seeds validates on the host; the seeds must go back to their devices (not run on device 0)."""
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu",
