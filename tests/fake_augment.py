@@ -5,6 +5,8 @@ a crude moment estimate, so MSEs are finite and distinct without compiling a sol
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,6 +25,21 @@ def _cheap_fit(spins):
     return IsingParams(0.5 * mean, 0.3 * cov * (1.0 - jnp.eye(n))[None])
 
 
+@partial(jax.jit, static_argnums=2)
+def _fake_fits(keys, train, n_aug):
+    """One compiled call: the fake generator's samples and the three crude fits."""
+    m = train.shape[1]
+
+    def gen(k, tr):
+        k1, k2 = jax.random.split(k)
+        rows = tr[jax.random.randint(k1, (n_aug,), 0, m)]
+        flips = jnp.where(jax.random.bernoulli(k2, 0.05, rows.shape), -1.0, 1.0)
+        return rows * flips
+
+    samples = jax.vmap(gen)(keys, train)
+    return samples, _cheap_fit(train), _cheap_fit(samples), _cheap_fit(jnp.concatenate([samples, train], axis=1))
+
+
 class FakeAugment:
     def __init__(self):
         self.calls = []
@@ -35,43 +52,36 @@ class FakeAugment:
         s, m, n = train.shape
         n_aug = n_augmented or 10 * m
 
-        def gen(k, tr):
-            k1, k2 = jax.random.split(k)
-            rows = tr[jax.random.randint(k1, (n_aug,), 0, m)]
-            flips = jnp.where(jax.random.bernoulli(k2, 0.05, rows.shape), -1.0, 1.0)
-            return rows * flips
-
-        samples = jax.vmap(gen)(keys, train)
-        p_train = _cheap_fit(train)
-        p_aug = _cheap_fit(samples)
-        p_comb = _cheap_fit(jnp.concatenate([samples, train], axis=1))
+        samples, p_train, p_aug, p_comb = _fake_fits(keys, train, n_aug)
         if true_params is None:  # no planted model (e.g. the retina): no MSEs, NaN MSE curves, as augment_seeds
-            mse, nan = None, jnp.full((s,), jnp.nan)
+            mse, nan = None, np.full((s,), np.nan)
             mse_aug, mse_comb = nan, nan
             # the made-up held-out score below: combined beats training only by 10%
-            gain = jnp.full((s, 1), 0.1)
+            gain = np.full((s, 1), 0.1)
         else:
             mse = {"train": mse_seeds(true_params, p_train), "augmented": mse_seeds(true_params, p_aug),
                    "combined": mse_seeds(true_params, p_comb)}
+            mse = {k: np.asarray(v) for k, v in mse.items()}
             mse_aug, mse_comb = mse["augmented"], mse["combined"]
             gain = (mse["train"] / mse["combined"])[:, None] - 1.0
-        epochs = jnp.arange(10, 60, 10)
-        var = 1.0 + jnp.abs(jnp.sin(epochs / 10.0))[None, :] * jnp.ones((s, 1))
-        ones = jnp.ones(s)
+        # the bookkeeping on the host (NumPy): eager JAX operations compile one program each, seconds per call
+        epochs = np.arange(10, 60, 10)
+        var = 1.0 + np.abs(np.sin(epochs / 10.0))[None, :] * np.ones((s, 1))
+        ones = np.ones(s)
         bowl = 1.0 + (epochs - 20.0) ** 2 / 400.0
         # a made-up held-out score: training only -1, the mixes better by the MSE ratio (ratios (0, 1), sizes (0, m))
-        score = jnp.stack([-jnp.ones((s, epochs.shape[0])), -1.0 + gain / bowl[None, :]], axis=-1)
+        score = np.stack([-np.ones((s, epochs.shape[0])), -1.0 + gain / bowl[None, :]], axis=-1)
         curve = StoppingCurve(epochs, var, ones, 1.2 * ones, 1.0 / (1.0 + var), mse_aug[:, None] * bowl[None, :],
                               mse_comb[:, None] * bowl[None, :], var, 1.1 * ones, 1.3 * ones,
-                              steps=jnp.tile(4 * epochs, (s, 1)), score=score,
-                              mix_sizes=jnp.tile(jnp.asarray([0, m]), (s, 1)))
-        stop = jnp.full((s,), 20)
+                              steps=np.tile(4 * epochs, (s, 1)), score=score,
+                              mix_sizes=np.tile(np.asarray([0, m]), (s, 1)))
+        stop = np.full((s,), 20)
         recommended = np.asarray(gain[:, 0] > 0)
-        selected = jax.tree.map(lambda a, b: jnp.where(recommended.reshape((-1,) + (1,) * (a.ndim - 1)), a, b),
-                                p_comb, p_train)
+        selected = jax.tree.map(lambda a, b: np.where(recommended.reshape((-1,) + (1,) * (a.ndim - 1)), a, b),
+                                jax.device_get(p_comb), jax.device_get(p_train))
         if mse is not None:
-            mse = mse | {"selected": mse_seeds(true_params, selected)}
-        return AugmentResult(samples, curve, stop, stop, jnp.full((s,), 30), jnp.ones(s, bool), jnp.ones(s, bool),
+            mse = mse | {"selected": np.asarray(mse_seeds(true_params, selected))}
+        return AugmentResult(samples, curve, stop, stop, np.full((s,), 30), np.ones(s, bool), np.ones(s, bool),
                              stop, p_train, p_aug, p_comb, mse, {"train": 0.5 * ones}, {"total": 0.1}, generator,
                              params_selected=selected, selected=np.where(recommended, "combined", "train"),
                              recommended=recommended,
@@ -80,3 +90,19 @@ class FakeAugment:
                              solver=solver or "pseudolikelihood", stop_step=4 * stop,
                              stop_mix=np.where(recommended, 1.0, 0.0),
                              score={"train": -ones, "selected": score[:, 1, 1]}, solver_l2=0.01 * ones)
+
+
+#: the strong baseline the experiment tests use: a closed-form solver instead of cross-validated pseudolikelihood,
+#: whose path compiles for ~20-60 s per shape (it is tested in test_cv.py; the experiments only pass its MSEs on)
+CHEAP_BASELINE = ("mean_field", {})
+
+
+def install_fake(monkeypatch) -> FakeAugment:
+    """Replace ``augment_seeds`` in the experiment layer by a :class:`FakeAugment` and its strong baseline by
+    :data:`CHEAP_BASELINE`; return the fake (its ``calls`` record every call)."""
+    from ising_diffusion.experiments import synthetic
+
+    fake = FakeAugment()
+    monkeypatch.setattr(synthetic, "augment_seeds", fake)
+    monkeypatch.setattr(synthetic, "CV_BASELINE", CHEAP_BASELINE)
+    return fake

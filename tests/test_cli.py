@@ -16,7 +16,7 @@ from ising_diffusion.experiments import synthetic
 from ising_diffusion.impute import completion_marginals
 from ising_diffusion.reconstruct import complete_missing
 
-from fake_augment import FakeAugment
+from fake_augment import install_fake
 
 
 def _exit_code(argv, capsys):
@@ -83,8 +83,7 @@ def test_sample_then_infer_reports_mse(tmp_path, capsys):
 
 
 def test_run_dispatches_to_the_figure(tmp_path, monkeypatch, capsys):
-    fake = FakeAugment()
-    monkeypatch.setattr(synthetic, "augment_seeds", fake)
+    fake = install_fake(monkeypatch)
     assert cli.main(["run", "fig3", "--preset", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
     assert len(fake.calls) == 2 and (tmp_path / "fig3.png").is_file()
     assert json.loads((tmp_path / "config.json").read_text())["experiment"] == "fig3"

@@ -12,7 +12,17 @@ def test_cache_folder_opt_out_and_user_choice(monkeypatch, tmp_path):
     assert compile_cache.enable_compilation_cache() is None
     monkeypatch.delenv(compile_cache.OPT_OUT_ENV)
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "mine"))
-    assert not jax.config.jax_compilation_cache_dir  # the test process has none (tests/conftest.py opts out)
+    # the test run's own cache (tests/conftest.py) is set aside: the user's folder is what is checked here
+    test_cache = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    try:
+        _check_folders(monkeypatch, tmp_path)
+    finally:
+        jax.config.update("jax_compilation_cache_dir", test_cache)
+
+
+def _check_folders(monkeypatch, tmp_path):
+    assert not jax.config.jax_compilation_cache_dir
     updates = []
     monkeypatch.setattr(jax.config, "update", lambda name, value: updates.append((name, value)))
     # JAX is imported here, so the folder goes through jax.config; the user's JAX_COMPILATION_CACHE_DIR wins
@@ -22,6 +32,7 @@ def test_cache_folder_opt_out_and_user_choice(monkeypatch, tmp_path):
     updates.clear()
     assert compile_cache.enable_compilation_cache() == tmp_path / "ising_diffusion" / "jax"
     assert updates == [("jax_compilation_cache_dir", str(tmp_path / "ising_diffusion" / "jax"))]
+    monkeypatch.undo()  # jax.config.update back before the caller restores the test cache
 
 
 def test_cli_enables_cache_before_running(monkeypatch):

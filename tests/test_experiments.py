@@ -21,7 +21,7 @@ from ising_diffusion.experiments.runner import ResultStore, open_run, run_seeds,
 from ising_diffusion.experiments.synthetic import SamplerConfig, infer_seeds_batch, mse_seeds, synthetic_task
 from ising_diffusion.ising import exact_moments
 
-from fake_augment import FakeAugment
+from fake_augment import install_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def fake(monkeypatch):
     from ising_diffusion import GENERATOR_CONFIGS, DDPMConfig
 
-    f = FakeAugment()
-    monkeypatch.setattr(synthetic, "augment_seeds", f)
+    f = install_fake(monkeypatch)
     monkeypatch.setitem(GENERATOR_CONFIGS, "rbm", DDPMConfig)  # fig5's tiny preset names it; the fake ignores it
     return f
 
@@ -237,24 +236,29 @@ def _entry(name):
     return importlib.import_module(f"ising_diffusion.experiments.{name}").main
 
 
-@pytest.mark.parametrize("name,png", [("fig2", "fig2.png"), ("fig3", "fig3.png"), ("fig4", "fig4.png"),
-                                      ("fig5", "fig5.png"), ("main", "main_mse.png")])
-def test_entry_point_smoke(name, png, fake, tmp_path, capsys):
-    out = tmp_path / name
-    summary = _entry(name)(["--preset", "tiny", "--out", str(out), "--no-progress"])
-    assert summary and all(r["n_seeds"] == 2 for r in summary)
+def _check_run_folder(name, png, out, summary, capsys, n_seeds=2):
+    assert summary and all(r["n_seeds"] == n_seeds for r in summary)
     for f in ("config.json", "results.json", "results.csv", "summary.csv", png):
         assert (out / f).is_file(), f
     rows = json.loads((out / "results.json").read_text())
-    assert rows["experiment"] == name and rows["version"] and rows["config"]["n_seeds"] == 2
+    assert rows["experiment"] == name and rows["version"] and rows["config"]["n_seeds"] == n_seeds
     assert all(r["mse_train"] > 0 and r["mse_augmented"] > 0 for r in rows["rows"])
     text = capsys.readouterr().out
     assert "MSE train only" in text and str(out) in text
+
+
+# fig2 and fig4 run end to end in the two tests below it (one run each: every run compiles its own programs)
+@pytest.mark.parametrize("name,png", [("fig3", "fig3.png"), ("fig5", "fig5.png"), ("main", "main_mse.png")])
+def test_entry_point_smoke(name, png, fake, tmp_path, capsys):
+    out = tmp_path / name
+    summary = _entry(name)(["--preset", "tiny", "--out", str(out), "--no-progress"])
+    _check_run_folder(name, png, out, summary, capsys)
     assert all(c["n_seeds"] == 2 for c in fake.calls)
 
 
-def test_fig4_count_panel_uses_one_generator_per_n(fake, tmp_path):
+def test_fig4_count_panel_uses_one_generator_per_n(fake, tmp_path, capsys):
     summary = _entry("fig4")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress"])
+    _check_run_folder("fig4", "fig4.png", tmp_path, summary, capsys)
     counts = [r for r in summary if r["panel"] == "count"]
     assert [r["n_augmented"] for r in counts] == [32, 64]
     # 2 training-size points + 1 count point (all counts from one generator run with the largest count)
@@ -279,9 +283,10 @@ def test_resume_skips_finished_points(fake, tmp_path):
         main(args + ["--set", "n_train=32"])
 
 
-def test_seed_batches_get_their_own_checkpoints(fake, tmp_path):
-    _entry("fig2")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress", "--seeds", "3",
-                    "--set", "seed_batch=2"])
+def test_seed_batches_get_their_own_checkpoints(fake, tmp_path, capsys):
+    summary = _entry("fig2")(["--preset", "tiny", "--out", str(tmp_path), "--no-progress", "--seeds", "3",
+                              "--set", "seed_batch=2"])
+    _check_run_folder("fig2", "fig2.png", tmp_path, summary, capsys, n_seeds=3)
     dirs = [c["checkpoint_dir"] for c in fake.calls]
     assert [c["n_seeds"] for c in fake.calls] == [2, 1]
     assert dirs[0].endswith("seeds0-2") and dirs[1].endswith("seeds2-3")

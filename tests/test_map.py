@@ -13,13 +13,12 @@ from ising_diffusion.experiments.configs.map import MapConfig, get_config
 from ising_diffusion.ising import hopfield_params, sk_params, sparse_params
 from ising_diffusion.synthetic import TRUTH_KINDS, truth_key, truth_params
 
-from fake_augment import FakeAugment
+from fake_augment import install_fake
 
 
 @pytest.fixture
 def fake(monkeypatch):
-    f = FakeAugment()
-    monkeypatch.setattr(synthetic, "augment_seeds", f)
+    f = install_fake(monkeypatch)
     return f
 
 

@@ -23,7 +23,7 @@ from ising_diffusion.io import has_params, load_params, save_params
 from ising_diffusion.options import coerce_value, parse_assignment, parse_options, parse_value
 from ising_diffusion.spins import split_rows
 
-from fake_augment import FakeAugment
+from fake_augment import install_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,8 +78,7 @@ def test_top_level_config_files_agree_with_the_package_presets(name):
 
 
 def test_a_config_file_passed_by_path_runs(tmp_path, monkeypatch, capsys):
-    fake = FakeAugment()
-    monkeypatch.setattr(synthetic, "augment_seeds", fake)
+    fake = install_fake(monkeypatch)
     mine = tmp_path / "my_fig3.py"  # a user's copy with a preset of its own
     mine.write_text((ROOT / "configs" / "fig3.py").read_text() + "\nsmall = dataclasses.replace(tiny, n_seeds=1)\n")
     out = tmp_path / "run"

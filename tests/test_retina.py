@@ -209,11 +209,10 @@ def test_fig6_tiny_on_the_common_runner(tmp_path, no_env, monkeypatch):
     seeds, the common run folder (results.csv, summary.csv with Student-t intervals over seeds) and resume."""
     import json
 
-    from fake_augment import FakeAugment
+    from fake_augment import install_fake
     from ising_diffusion.experiments import fig6, synthetic
 
-    fake = FakeAugment()
-    monkeypatch.setattr(synthetic, "augment_seeds", fake)
+    fake = install_fake(monkeypatch)
     args = _fig6_args(tmp_path) + ["--set", "solvers=('erasure',)"]  # pseudolikelihood: in the slow test
     summary = fig6.main(args)
     assert len(fake.calls) == 1 and fake.calls[0]["n_seeds"] == 2  # seeds batched like figs 2-5
