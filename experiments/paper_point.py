@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
+from ising_diffusion.experiments.configs.paper import PAPER_BATCH_SIZE
 from ising_diffusion.experiments.rows import format_table, summarize
 from ising_diffusion.experiments.runner import write_csv
 
@@ -28,7 +30,7 @@ from ising_diffusion.experiments.runner import write_csv
 VALUES = {"EM train only": "mse_train", "EM augmented": "mse_augmented", "EM aug+train": "mse_combined",
           "EM aug+train / train": "ratio_combined", "CV-PLM train only": "mse_train_cv",
           "CV-PLM aug+train": "mse_combined_cv", "CV-PLM aug+train / train": "ratio_combined_cv",
-          "EM aug+train / CV-PLM train": "ratio_em_aug_vs_cv", "stop step": "stop_step",
+          "EM aug+train / CV-PLM train": "ratio_em_aug_vs_cv", "stop (optimiser step)": "stop_step",
           "hours": "hours"}
 
 
@@ -44,7 +46,9 @@ def finished_rows(out: Path) -> list[dict]:
     rows = []
     for path in sorted(out.glob("seed*/results.json"), key=lambda p: int(p.parent.name[4:])):
         for r in json.loads(path.read_text())["rows"]:
-            r = dict(r, seed=int(path.parent.name[4:]), hours=r["time_total"] / 3600, stop_step=r["stop_epoch"])
+            steps_per_epoch = math.ceil(r["n_train"] / PAPER_BATCH_SIZE)  # the stop is recorded in epochs
+            r = dict(r, seed=int(path.parent.name[4:]), hours=r["time_total"] / 3600,
+                     stop_step=r["stop_epoch"] * steps_per_epoch)
             r["ratio_em_aug_vs_cv"] = r["mse_combined"] / r["mse_train_cv"]
             rows.append(r)
     return rows
