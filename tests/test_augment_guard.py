@@ -117,3 +117,23 @@ def test_guard_declines_when_the_replicates_show_harm(planted):
     assert "guard declined" in r.reason and r.guard["upper"] >= 1
     assert r.mse["selected"] == r.mse["train"]
     jax.tree.map(np.testing.assert_array_equal, r.params_selected, r.params_train)
+
+
+def test_map_guard_table_counts_harm_per_truth():
+    """experiments/map_guard.py's table on planted rows: a recommendation is harmful when its ratio exceeds 1.05."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).parents[1] / "experiments" / "map_guard.py"
+    spec = importlib.util.spec_from_file_location("map_guard", path)
+    mg = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mg)
+    base = dict(truth="hopfield", n_spins=20, g=2.0, n_train=200, generator="ddpm", time_total=100.0, time_guard=50.0)
+    rows = [base | dict(recommended_old=1.0, ratio_old=3.0, recommended_new=0.0, ratio_new=1.0),   # harm declined
+            base | dict(recommended_old=1.0, ratio_old=1.04, recommended_new=1.0, ratio_new=1.04),  # within 5%
+            base | dict(recommended_old=1.0, ratio_old=0.8, recommended_new=1.0, ratio_new=0.8),   # help kept
+            base | dict(recommended_old=0.0, ratio_old=1.0, recommended_new=0.0, ratio_new=1.0)]
+    lines = mg.summary_table(rows).splitlines()
+    cells = [c.strip() for c in lines[2].split("|")[1:-1]]
+    # truth, generator, cases, rec old, harmful old, helped old, rec new, harmful new, helped new
+    assert cells[:9] == ["hopfield", "ddpm", "4", "3", "1", "1", "2", "0", "1"]
+    assert lines[3].split("|")[2].strip() == "all"
