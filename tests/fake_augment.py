@@ -106,3 +106,56 @@ def install_fake(monkeypatch) -> FakeAugment:
     monkeypatch.setattr(synthetic, "augment_seeds", fake)
     monkeypatch.setattr(synthetic, "CV_BASELINE", CHEAP_BASELINE)
     return fake
+
+
+# --- a planted generator for end-to-end tests of the bootstrap guard ------------------------------------------------
+# It trains nothing: it recognises its training data by a float signature and returns exact samples of a fixed model,
+# ``real`` for the one data set whose signature is ``real_signature`` and ``other`` for any other (the guard's
+# replicates). Models are stored as flat tuples so the config stays hashable (augment caches on it).
+
+import dataclasses  # noqa: E402
+
+from ising_diffusion.generative.base import jit_generator  # noqa: E402
+from ising_diffusion.ising import exact_sample  # noqa: E402
+
+
+@jax.jit
+def data_signature(spins):
+    """A float that differs between any two of the tests' data sets (weighted sum of the spins)."""
+    m, n = spins.shape
+    w = jnp.sin(1.0 + jnp.arange(m * n, dtype=jnp.float32)).reshape(m, n)
+    return jnp.sum(spins * w)
+
+
+def flat_model(p: IsingParams) -> tuple:
+    return tuple(float(x) for x in np.concatenate([np.ravel(p.h), np.ravel(p.J)]))
+
+
+def _model(flat, n):
+    a = jnp.asarray(flat, jnp.float32)
+    return IsingParams(a[:n], a[n:].reshape(n, n))
+
+
+@dataclasses.dataclass(frozen=True)
+class PlantedConfig:
+    real_signature: float = 0.0
+    real: tuple = ()
+    other: tuple = ()
+    batch_size: int = 32
+
+
+def make_planted(config: PlantedConfig, n_spins: int):
+    real, other = _model(config.real, n_spins), _model(config.other, n_spins)
+
+    def init(key, train_spins):
+        sig = data_signature(train_spins)
+        is_real = jnp.abs(sig - config.real_signature) < 1e-3 * (1.0 + abs(config.real_signature))
+        return {"step": jnp.zeros((), jnp.int32), "is_real": is_real}
+
+    def train(key, state, train_spins, n_steps):
+        return state | {"step": state["step"] + n_steps}, jnp.zeros((n_steps,), jnp.float32)
+
+    def sample(key, state, n_samples):
+        return jnp.where(state["is_real"], exact_sample(key, real, n_samples), exact_sample(key, other, n_samples))
+
+    return jit_generator("planted", init, train, sample)

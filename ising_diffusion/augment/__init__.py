@@ -19,6 +19,7 @@ One idea per module:
 ``kernel``         the pure per-seed kernel: ``init`` / ``step(key, state) -> (state, info)`` / ``finalize``
 ``seeds``          the kernel over a leading seed axis (vmap / sequential map, jit) and the seeds' sharding
 ``rules``          the stopping and selection rules and the recommendation, on plain arrays
+``guard``          the optional parametric bootstrap guard of a recommendation (``Selection(guard="bootstrap")``)
 ``checkpoints``    what is saved at each monitor point, and :func:`load_checkpointed_state`
 ``driver``         :func:`augment` / :func:`augment_seeds`: validation, the loop over points, the result
 ``result``         :class:`AugmentResult`
@@ -39,6 +40,7 @@ from ising_diffusion.augment.config import (
     SolverSpec,
 )
 from ising_diffusion.augment.driver import augment, augment_seeds
+from ising_diffusion.augment.guard import GuardDecision, apply_guard, draw_replicates, guard_decision
 from ising_diffusion.augment.kernel import AugmentState, FinalFits, Kernel, Reference, StepInfo, build_kernel
 from ising_diffusion.augment.result import AugmentationNotRecommendedWarning, AugmentResult
 from ising_diffusion.augment.rules import (
@@ -65,6 +67,7 @@ __all__ = [
     "DEFAULT_SOLVER_OPTIONS",
     "FLAT_FIELDS",
     "FinalFits",
+    "GuardDecision",
     "Kernel",
     "PAPER_AUGMENT",
     "Recommendation",
@@ -75,8 +78,11 @@ __all__ = [
     "StepInfo",
     "VarianceStops",
     "augment",
+    "apply_guard",
     "augment_seeds",
     "build_kernel",
+    "draw_replicates",
+    "guard_decision",
     "held_out_score",
     "held_out_terms",
     "load_checkpointed_state",

@@ -30,6 +30,8 @@ __all__ = ["AugmentConfig", "Budget", "Selection", "SolverSpec", "FLAT_FIELDS", 
 DEFAULT_SOLVER = "pseudolikelihood"
 #: Its options (``l2="cv"`` cross-validates the penalty once on the training data; see ``augment``).
 DEFAULT_SOLVER_OPTIONS = {"l2": "cv"}
+#: The guards ``Selection.guard`` accepts (:mod:`ising_diffusion.augment.guard`).
+GUARDS = ("none", "bootstrap")
 #: The default training budget in optimiser steps and the steps between monitor points (docs/augmentation.md).
 DEFAULT_N_STEPS = 4000
 DEFAULT_MONITOR_STEPS = 200
@@ -146,6 +148,15 @@ class Selection:
         of a false recommendation near 10% over the default 20 points x 4 mixes even if they were independent.
       smooth_window: running-median width over monitor points for the robust rule (odd).
       n_bootstrap, band_level: bootstrap resamples and coverage of the reported band of the test variance.
+      guard: ``"none"`` (default) or ``"bootstrap"``: check every recommendation on ``n_replicates`` synthetic data
+        sets drawn from the training-only fit, where the parameter MSE is known, and keep it only when the replicates
+        resolve a gain (:mod:`ising_diffusion.augment.guard`; costs about ``n_replicates`` times the run for the
+        seeds that recommended). For data whose couplings matter (not only the fitted distribution).
+      n_replicates: replicates per recommended seed (>= 2).
+      guard_level: confidence of the guard's one-sided upper bound on the mean log MSE ratio.
+      guard_max_rise: the largest MSE rise tolerated on any replicate (0.05: 5%).
+      guard_score_z: the score rule's margin on the replicates (default 0: each replicate's best-scoring mix with
+        any held-out gain, the fit the rule returns once it recommends; the real data keep ``score_z``).
     """
 
     stopping: str = "score"
@@ -155,8 +166,23 @@ class Selection:
     smooth_window: int = 5
     n_bootstrap: int = 200
     band_level: float = 0.68
+    # repr=False: the kernel's static settings (and so the checkpoint fingerprints) are unchanged by the guard
+    guard: str = dataclasses.field(default="none", repr=False)
+    n_replicates: int = dataclasses.field(default=4, repr=False)
+    guard_level: float = dataclasses.field(default=0.95, repr=False)
+    guard_max_rise: float = dataclasses.field(default=0.05, repr=False)
+    guard_score_z: float = dataclasses.field(default=0.0, repr=False)
 
     def __post_init__(self):
+        if self.guard not in GUARDS:
+            raise ValueError(f"guard must be one of {GUARDS}, got {self.guard!r}")
+        if isinstance(self.n_replicates, bool) or int(self.n_replicates) != self.n_replicates or self.n_replicates < 2:
+            raise ValueError(f"n_replicates must be an int >= 2, got {self.n_replicates!r}")
+        if not (0.5 < self.guard_level < 1) or not (math.isfinite(self.guard_max_rise) and self.guard_max_rise >= 0):
+            raise ValueError(f"guard_level must be in (0.5, 1) and guard_max_rise a finite number >= 0, got "
+                             f"{self.guard_level}, {self.guard_max_rise}")
+        if not (math.isfinite(self.guard_score_z) and self.guard_score_z >= 0):
+            raise ValueError(f"guard_score_z must be a finite number >= 0, got {self.guard_score_z}")
         if self.stopping not in STOPPING_RULES:
             raise ValueError(f"stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
         grid = tuple(sorted({float(r) for r in self.mix_grid}))

@@ -22,7 +22,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ising_diffusion.augment.checkpoints import point_tree
-from ising_diffusion.augment.config import AugmentConfig
+from ising_diffusion.augment.config import AugmentConfig, Selection
+from ising_diffusion.augment.guard import apply_guard
 from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
 from ising_diffusion.augment.rules import recommend, score_choice, stop_indices, variance_stops
 from ising_diffusion.augment.result import AugmentationNotRecommendedWarning, AugmentResult, host_number, unbatch
@@ -35,6 +36,10 @@ from ising_diffusion.ising import IsingParams, parameter_mse
 from ising_diffusion.monitor import NoCrossingWarning, StoppingCurve, moment_rms, smooth_curve
 
 __all__ = ["augment", "augment_seeds"]
+
+# the guard runs after the kernel: its settings stay out of the kernel's static config (compile cache, fingerprint)
+_NO_GUARD = {f.name: f.default for f in dataclasses.fields(Selection)
+             if f.name.startswith("guard") or f.name == "n_replicates"}
 
 
 def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | None = None,
@@ -199,7 +204,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
                  generator_config=generator_config, solver=solver, solver_options=solver_options)
     n_seeds, m_train, n_spins = train.shape
     # the kernel reads only the selection settings: the rest of the config stays out of the compile cache key
-    static = AugmentConfig(selection=dataclasses.replace(plan.config.selection, stopping="last"))
+    static = AugmentConfig(selection=dataclasses.replace(plan.config.selection, stopping="last", **_NO_GUARD))
     fns = _compiled(generator, plan.generator_config, plan.solver, plan.options, static, n_spins, m_train,
                     plan.steps_per_point, plan.n_mon, plan.n_augmented)
     timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
@@ -247,7 +252,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     mse = None if mse is None else {k: np.asarray(v) for k, v in mse.items()}
     timing["total"] = time.perf_counter() - t_start
     var, idx, best = decision["variance"], decision["index"], decision["best"]
-    return AugmentResult(
+    res = AugmentResult(
         samples=final.samples, curve=curve, stop_epoch=epochs[idx], stop_epoch_paper=epochs[var.paper],
         stop_epoch_robust=epochs[var.robust], crossed_paper=var.crossed_paper, crossed_robust=var.crossed_robust,
         best_epoch=np.where(best >= 0, epochs[np.maximum(best, 0)], -1),
@@ -258,6 +263,18 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         moment_rms=jax.tree.map(np.asarray, rms), moment_rms_train=jax.tree.map(np.asarray, rms_train),
         params_selected=params_selected, selected=rec.selected, recommended=rec.recommended, reason=rec.reason,
         stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score})
+    sel = plan.config.selection
+    if sel.guard == "none":
+        return res
+    # the same pipeline, unguarded, on the replicates (their checkpoints beside the run's, so a rerun resumes); the
+    # score rule's margin there is guard_score_z: the question is whether its best-scoring mix lowers the MSE
+    unguarded = dataclasses.replace(plan.config, guard="none", score_z=sel.guard_score_z)
+    rep_dir = None if checkpoint_dir is None else f"{os.fspath(checkpoint_dir).rstrip(os.sep)}-guard"
+    run_rep = functools.partial(_run, generator=generator, n_augmented=plan.n_augmented, config=unguarded,
+                                generator_config=plan.generator_config, checkpoint_dir=rep_dir, progress=progress,
+                                callback=None, solver=solver, solver_options=solver_options)
+    return apply_guard(res, keys, train, test, n_replicates=sel.n_replicates, level=sel.guard_level,
+                       max_rise=sel.guard_max_rise, run_replicates=lambda k, tr, te, t: run_rep(k, tr, te, truth=t))
 
 
 @jax.jit

@@ -55,6 +55,9 @@ class AugmentResult(NamedTuple):
         against the test set, a generator-quality measure that needs no truth (issue 14).
       moment_rms_train: the same for the training set against the test set: the sampling-noise floor to read
         ``moment_rms`` against (a generator that copies the data's moments well comes close to it).
+      guard: ``None`` unless ``Selection(guard="bootstrap")``; then the bootstrap guard's record per seed
+        (:func:`ising_diffusion.augment.guard.apply_guard`: ``recommended_before``, ``kept``, ``ratios``, ``upper``,
+        ``worst``, ``mse_selected_before``) and its cost ``time`` in seconds (also ``timing["guard"]``).
     """
 
     samples: Any
@@ -83,6 +86,7 @@ class AugmentResult(NamedTuple):
     solver_l2: Any = None
     moment_rms: Any = None
     moment_rms_train: Any = None
+    guard: dict | None = None
 
 
 def host_number(x):
@@ -109,4 +113,5 @@ def unbatch(res: AugmentResult) -> AugmentResult:
         selected=str(res.selected[0]), recommended=bool(res.recommended[0]), reason=str(res.reason[0]),
         stop_step=int(res.stop_step[0]), stop_mix=float(res.stop_mix[0]),
         score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]),
-        moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train))
+        moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train),
+        guard=None if res.guard is None else {k: (v[0] if getattr(v, "ndim", 0) else v) for k, v in res.guard.items()})

@@ -1,0 +1,115 @@
+"""The map's points with and without the parametric bootstrap guard (issue 24, item 1).
+
+    PYTHONPATH=. nice python experiments/map_guard.py --out /work/runs/map-guard            # Hopfield first
+    PYTHONPATH=. python experiments/map_guard.py --out /work/runs/map-guard --table-only     # the tables so far
+
+Each (point, generator) of the map's quick preset (``ising_diffusion/experiments/configs/map.py``: truths SK, sparse,
+Hopfield; g 1, 2; M 200, 800; N = 20; 6 seeds; DDPM and D3PM; the same truths, data, keys and generator settings as
+``ising-diffusion run map --preset quick``) is one ``augment_seeds`` call with ``Selection(guard="bootstrap")``: the
+score rule's recommendation before the guard is the old rule, the result after it the new one, so both come from the
+same trained generators. Rerunning with the same ``--out`` resumes (finished points are skipped; a killed point
+resumes from its checkpoints, the replicates' too). Outputs: ``results.csv`` (one row per point, generator and
+seed: recommended old / new, MSE ratio to the training-only fit old / new, the replicates' ratios, time) and
+``guard_table.md`` (per truth kind, recommendations and harmful ones, MSE up by more than 5%, old rule against new).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ising_diffusion.experiments.configs.map import get_config
+from ising_diffusion.experiments.map import map_task
+from ising_diffusion.experiments.rows import n_augmented
+from ising_diffusion.experiments.runner import ResultStore, open_run, run_sweep, seed_keys
+from ising_diffusion.experiments.synthetic import augment_point
+
+HARM = 1.05  # a recommendation is harmful when it raises the MSE by more than 5% (issue 24)
+TRUTH_ORDER = ("hopfield", "sk", "sparse")
+
+
+def guard_config(n_replicates: int, truths=TRUTH_ORDER, n_seeds: int | None = None, preset: str = "quick"):
+    """The map config with the guard switched on, points of ``truths`` only (the N = 20 grid, no extra point)."""
+    cfg = get_config(preset)
+    return dataclasses.replace(cfg, truths=tuple(truths), extra_points=(), n_seeds=n_seeds or cfg.n_seeds,
+                               augment={**cfg.augment, "guard": "bootstrap", "n_replicates": n_replicates})
+
+
+def point_rows(run, cfg, keys, gen, point, progress):
+    """One (point, generator): the real run, the guard on every recommended seed, a row per seed."""
+    tk = map_task(cfg, point, keys=keys)
+    pid = f"{gen}:" + "{}:N={}:g={:g}:M={}".format(*point)
+    res = augment_point(run, pid, cfg, keys, tk, n_augmented=n_augmented(cfg, point[3]), generator=gen,
+                        generator_overrides=cfg.generator_configs.get(gen, {}), progress=progress,
+                        solver="pseudolikelihood", solver_options=cfg.solver_options, baseline=False)
+    g, rows = res.guard, []
+    for s in range(len(res.recommended)):
+        train = float(res.mse["train"][s])
+        rows.append(dict(truth=point[0], n_spins=point[1], g=point[2], n_train=point[3], generator=gen, seed=s,
+                         mse_train=train, recommended_old=float(g["recommended_before"][s]),
+                         recommended_new=float(res.recommended[s]),
+                         ratio_old=float(g["mse_selected_before"][s]) / train,
+                         ratio_new=float(res.mse["selected"][s]) / train,
+                         guard_ratios=" ".join(f"{r:.4g}" for r in g["ratios"][s] if np.isfinite(r)),
+                         guard_upper=float(g["upper"][s]), guard_worst=float(g["worst"][s]),
+                         stop_mix_new=float(res.stop_mix[s]),
+                         time_total=float(np.max(res.timing["total"])), time_guard=float(g["time"])))
+    return rows
+
+
+def summary_table(rows) -> str:
+    """Per truth kind: seeds, recommendations and harmful ones (ratio > 1.05), helpful ones (ratio < 1), old rule
+    against new, and the time with the guard."""
+    by = defaultdict(list)
+    for r in rows:
+        by[(r["truth"], r["generator"])].append(r)
+        by[(r["truth"], "all")].append(r)
+    out = ["| truth | generator | (point, seed) cases | recommended old | harmful old | helped old | recommended new | "
+           "harmful new | helped new | largest ratio new | time per call with guard (s) | guard time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (truth, gen), rs in sorted(by.items(), key=lambda kv: (TRUTH_ORDER.index(kv[0][0]), kv[0][1] == "all",
+                                                              kv[0][1])):
+        f = lambda k: np.asarray([float(r[k]) for r in rs])  # noqa: E731
+        rec_o, rec_n, ro, rn = f("recommended_old") > 0, f("recommended_new") > 0, f("ratio_old"), f("ratio_new")
+        calls = {(r["n_train"], r["g"], r["generator"]): (float(r["time_total"]), float(r["time_guard"])) for r in rs}
+        t = np.asarray(list(calls.values()))
+        out.append(f"| {truth} | {gen} | {len(rs)} | {rec_o.sum()} | {(rec_o & (ro > HARM)).sum()} | "
+                   f"{(rec_o & (ro < 1)).sum()} | {rec_n.sum()} | {(rec_n & (rn > HARM)).sum()} | "
+                   f"{(rec_n & (rn < 1)).sum()} | {rn.max():.3g} | {t[:, 0].mean():.0f} | {t[:, 1].mean():.0f} |")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", required=True)
+    p.add_argument("--truths", default=",".join(TRUTH_ORDER), help="comma-separated, in the order to run")
+    p.add_argument("--generators", default="ddpm,d3pm")
+    p.add_argument("--replicates", type=int, default=4)
+    p.add_argument("--seeds", type=int, default=None, help="seeds per point (default: the preset's 6)")
+    p.add_argument("--preset", default="quick", help="the map preset (tiny: a smoke test)")
+    p.add_argument("--table-only", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    if a.table_only:
+        rows = ResultStore.load(a.out).rows
+    else:
+        truths = a.truths.split(",")
+        cfg = guard_config(a.replicates, truths, a.seeds, a.preset)
+        run = open_run(a.out, "map_guard", cfg)
+        seeds = list(range(cfg.n_seeds))
+        keys = seed_keys(cfg.seed, seeds)
+        points = [(f"{gen}:" + "{}:N={}:g={:g}:M={}".format(*pt), (gen, pt)) for pt in cfg.points()
+                  for gen in a.generators.split(",")]
+        rows = run_sweep(points, lambda pid, gp: point_rows(run, cfg, keys, gp[0], gp[1], not a.no_progress),
+                         run.table("results"), seeds, progress=not a.no_progress, desc="map guard")
+    table = summary_table(rows)
+    Path(a.out, "guard_table.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
