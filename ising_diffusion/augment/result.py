@@ -55,6 +55,10 @@ class AugmentResult(NamedTuple):
         against the test set, a generator-quality measure that needs no truth (issue 14).
       moment_rms_train: the same for the training set against the test set: the sampling-noise floor to read
         ``moment_rms`` against (a generator that copies the data's moments well comes close to it).
+      quality: alignments only (else ``None``): the :class:`~ising_diffusion.msa_quality.GeneratorQuality` of
+        ``samples`` against the test sequences relative to the training set, and their memorisation of it (every set
+        weighted at ``theta``); for :func:`augment_seeds` a tuple of one per seed. For alignments the ``params_*``
+        fits are ``PottsParams`` and ``moment_rms`` / ``moment_rms_train`` are ``None``.
     """
 
     samples: Any
@@ -83,6 +87,7 @@ class AugmentResult(NamedTuple):
     solver_l2: Any = None
     moment_rms: Any = None
     moment_rms_train: Any = None
+    quality: Any = None
 
 
 def host_number(x):
@@ -109,4 +114,5 @@ def unbatch(res: AugmentResult) -> AugmentResult:
         selected=str(res.selected[0]), recommended=bool(res.recommended[0]), reason=str(res.reason[0]),
         stop_step=int(res.stop_step[0]), stop_mix=float(res.stop_mix[0]),
         score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]),
-        moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train))
+        moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train),
+        quality=None if res.quality is None else res.quality[0])
