@@ -9,6 +9,7 @@ Subcommands::
     ising-diffusion infer data.npz --method erasure [--truth truth.npz] [--out params.npz|params.json]
     ising-diffusion infer answers.csv --method pseudolikelihood --option l2=0.01 --out params.json
     ising-diffusion augment data.npz --solver erasure --option eps_grid=0.4,0.5,0.6 --out augmented.npz
+    ising-diffusion augment family.fasta --out aug.npz --scores-out scores.csv   # an alignment: Potts solver
     ising-diffusion impute answers.txt --out filled.txt [--params params.npz] [--holdout 2]
     ising-diffusion dca family.fasta --out scores.csv [--method plm|mf] [--option l2=cv] [--contacts TABLE]
 
@@ -147,14 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
                                    "augmented + training data, and write to --out the selected parameters ('h', 'J'), "
                                    "every fit, and the generated samples ('samples') when augmentation is recommended "
                                    "(else only with --write-unrecommended). Prints the stopping epoch, which fit was "
-                                   "selected and why (and the MSEs when a truth is known).")
-    p.add_argument("data", type=_existing_file, help=_DATA_HELP)
+                                   "selected and why (and the MSEs when a truth is known). An aligned FASTA / a2m / "
+                                   "a3m file (.gz allowed) is augmented with a q-state generator and fitted by weighted "
+                                   "Potts pseudolikelihood (dca's plm options; default l2=cv); see docs/msa_generators.md.")
+    p.add_argument("data", type=_existing_file, help=_DATA_HELP + "; or an alignment (.fasta, .fa, .a2m, .a3m, .gz)")
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--test", type=_existing_file, default=None,
                    help="held-out test data (any data format); default: split --test-fraction off the data")
     p.add_argument("--test-fraction", type=float, default=0.125,
                    help="fraction of the data held out for the stopping rule when --test is not given (default 0.125)")
-    p.add_argument("--generator", default="ddpm", help="ddpm (default), rbm, vae or gan")
+    p.add_argument("--generator", default=None, help="ddpm (default for spins), d3pm, rbm, vae or gan; for an alignment "
+                                                     "d3pm_categorical (default) or ddpm_onehot")
+    p.add_argument("--theta", type=float, default=0.8, help="alignments: identity threshold of the sequence weights "
+                                                            "(default 0.8)")
+    p.add_argument("--alphabet", default="protein", help="alignments: protein (q = 21), rna or the state characters, "
+                                                         "gap first (default protein)")
+    p.add_argument("--scores-out", default=None, help="alignments: CSV of the selected fit's contact scores (i,j,score "
+                                                      "as 'dca' writes them)")
+    p.add_argument("--fasta-out", default=None, help="alignments: FASTA of the generated sequences (default: --out's "
+                                                     "stem + '_generated.fasta'), written when recommended")
     p.add_argument("--solver", default=None,
                    help="inference method fitted to the training and augmented data (a method of "
                         "ising_diffusion.infer; default: pseudolikelihood with a cross-validated l2, the library's "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ising_diffusion.cli_augment_msa import cmd_augment_alignment, is_alignment_file
 from ising_diffusion.defaults import RECOMMENDED_METHOD
 
 __all__ = ["COMMANDS"]
@@ -108,6 +109,8 @@ def _cmd_infer(args, parser) -> int:
 
 
 def _cmd_augment(args, parser) -> int:
+    if is_alignment_file(args.data):
+        return cmd_augment_alignment(args, parser)
     import jax
     import numpy as np
 
@@ -120,6 +123,7 @@ def _cmd_augment(args, parser) -> int:
     from ising_diffusion.spins import train_test_split
 
     spins = _read(args.data, args, parser).spins
+    args.generator = args.generator or "ddpm"
     solver_options = _call(parser, parse_options, args.solver or DEFAULT_SOLVER, args.options)
     key = jax.random.key(args.seed)
     if args.test is not None:

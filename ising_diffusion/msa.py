@@ -28,6 +28,7 @@ __all__ = [
     "gap_fractions",
     "neighbour_counts",
     "sequence_weights",
+    "traced_sequence_weights",
 ]
 
 # Upper bound on the (block, M) int32 identity block held at once: 2**24 entries = 64 MiB.
@@ -180,6 +181,28 @@ def sequence_weights(seqs, theta: float = 0.8, *, block_size: int | None = None)
       ``(M,)`` float32 device array of weights in ``(0, 1]``; :func:`effective_count` gives ``M_eff``.
     """
     return 1.0 / neighbour_counts(seqs, theta, block_size=block_size).astype(jnp.float32)
+
+
+def traced_sequence_weights(seqs: Array, theta: float = 0.8) -> Array:
+    """:func:`sequence_weights` of a device array, traceable inside ``jit`` / ``vmap`` (``augment`` reweights training
+    plus generated sequences inside its compiled kernel).
+
+    Nothing is checked on the host: ``seqs`` must already be ``(M, L)`` integer states (validated at the caller's
+    edge); only ``theta`` (a Python float) and the shape are read.
+
+    Args:
+      seqs: ``(M, L)`` integer states (a traced array is fine).
+      theta: identity threshold in ``[0, 1]``.
+
+    Returns:
+      ``(M,)`` float32 weights ``1 / neighbour count``.
+    """
+    m, length = seqs.shape
+    block_size = max(1, min(1024, _BLOCK_ENTRIES // m, m))
+    chunk = -(-length // -(-length // _CHUNK))
+    counts = _neighbour_counts(jnp.asarray(seqs, jnp.int32), jnp.int32(_min_identity(theta, length)), block_size,
+                               chunk)
+    return 1.0 / counts.astype(jnp.float32)
 
 
 def effective_count(weights) -> float:

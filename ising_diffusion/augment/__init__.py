@@ -1,5 +1,5 @@
 """Data augmentation for inverse Ising inference with a generative model (the paper's method, METHODS.md section 4,
-plus selection by a held-out score).
+plus selection by a held-out score), on +-1 spins or, with a q-state generator, on aligned sequences (Potts solver).
 
 :func:`augment` trains a generator (DDPM by default) on the training spins. At every monitor point it generates
 samples, records their energy variance under ``w_train`` (the solver's fit to the training data; the paper's monitor)
@@ -15,7 +15,11 @@ One idea per module:
 ``config``         :class:`AugmentConfig` = :class:`Budget` + :class:`Selection` + :class:`SolverSpec` (flat keywords
                    accepted)
 ``score``          the held-out score of a fit (:func:`held_out_score`) and the mix sizes
-``solver``         the solver adapter: one ``infer`` method as a full fit and a fixed-penalty fit
+``solver``         the solver adapter: one ``infer`` method as a full fit and a fixed-penalty fit; the
+                   :class:`DataModel` (fits, held-out terms, energy, MSE) the kernel takes per data kind
+``potts_solver``   the :class:`DataModel` of alignments: weighted Potts pseudolikelihood, weighted held-out PL
+``sequences``      the alignments' data edge: q-state generators, checks, truth, generator quality
+``inputs``         the arguments checked once at the edge, spins or sequences by the generator's kind
 ``kernel``         the pure per-seed kernel: ``init`` / ``step(key, state) -> (state, info)`` / ``finalize``
 ``seeds``          the kernel over a leading seed axis (vmap / sequential map, jit) and the seeds' sharding
 ``rules``          the stopping and selection rules and the recommendation, on plain arrays
@@ -41,6 +45,9 @@ from ising_diffusion.augment.config import (
 )
 from ising_diffusion.augment.driver import augment, augment_seeds
 from ising_diffusion.augment.guard import GuardDecision, apply_guard, draw_replicates, guard_decision
+from ising_diffusion.augment.potts_solver import DEFAULT_POTTS_OPTIONS, POTTS_SOLVER, potts_model
+from ising_diffusion.augment.sequences import DEFAULT_SEQUENCE_GENERATOR, DEFAULT_THETA
+from ising_diffusion.augment.solver import DataModel, ising_model
 from ising_diffusion.augment.kernel import AugmentState, FinalFits, Kernel, Reference, StepInfo, build_kernel
 from ising_diffusion.augment.result import AugmentationNotRecommendedWarning, AugmentResult
 from ising_diffusion.augment.rules import (
@@ -62,6 +69,13 @@ __all__ = [
     "AugmentationNotRecommendedWarning",
     "Budget",
     "DEFAULT_MONITOR_STEPS",
+    "DEFAULT_POTTS_OPTIONS",
+    "DEFAULT_SEQUENCE_GENERATOR",
+    "DEFAULT_THETA",
+    "DataModel",
+    "POTTS_SOLVER",
+    "ising_model",
+    "potts_model",
     "DEFAULT_N_STEPS",
     "DEFAULT_SOLVER",
     "DEFAULT_SOLVER_OPTIONS",

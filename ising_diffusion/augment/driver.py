@@ -24,16 +24,19 @@ from tqdm.auto import tqdm
 from ising_diffusion.augment.checkpoints import point_tree
 from ising_diffusion.augment.config import AugmentConfig, Selection
 from ising_diffusion.augment.guard import apply_guard
+from ising_diffusion.augment.inputs import check_inputs
 from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
+from ising_diffusion.augment.potts_solver import potts_model, resolve_potts_solver
 from ising_diffusion.augment.rules import recommend, score_choice, stop_indices, variance_stops
-from ising_diffusion.augment.result import AugmentationNotRecommendedWarning, AugmentResult, host_number, unbatch
+from ising_diffusion.augment.result import (AugmentationNotRecommendedWarning, AugmentResult, final_report,
+                                            host_number, unbatch)
 from ising_diffusion.augment.score import mix_sizes
 from ising_diffusion.augment.seeds import seed_batched, seed_sharding, where_seed
+from ising_diffusion.augment.sequences import DEFAULT_THETA, SequenceData, sequence_quality
 from ising_diffusion.checkpoint import fingerprint, open_run, resume_points
-from ising_diffusion.spins import as_spins
 from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
-from ising_diffusion.ising import IsingParams, parameter_mse
-from ising_diffusion.monitor import NoCrossingWarning, StoppingCurve, moment_rms, smooth_curve
+from ising_diffusion.ising import IsingParams
+from ising_diffusion.monitor import NoCrossingWarning, StoppingCurve, smooth_curve
 
 __all__ = ["augment", "augment_seeds"]
 
@@ -46,19 +49,33 @@ def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | Non
             config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
             checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
             callback: Callable[[int, dict], None] | None = None, solver: str | None = None,
-            solver_options: dict | None = None) -> AugmentResult:
-    """Augment the training spins with a generative model, select the model and the mix by a held-out score, and
-    compare fits.
+            solver_options: dict | None = None, q: int | None = None, theta: float = DEFAULT_THETA) -> AugmentResult:
+    """Augment the training spins (or aligned sequences) with a generative model, select the model and the mix by a
+    held-out score, and compare fits.
+
+    **Alignments.** With a q-state generator (``"d3pm_categorical"``, ``"ddpm_onehot"``:
+    ``generative.Q_STATE_GENERATORS``) ``train`` and ``test`` are integer ``(M, L)`` sequences over ``q`` states and
+    the solver is weighted Potts pseudolikelihood (``dca``'s ``"plm"`` options; default ``l2="cv"``): every fit weights
+    its sequences at identity ``theta`` over the set it is given (training + generated reweighted together), and the
+    held-out score is the weighted mean log-pseudolikelihood of the test sequences
+    (:mod:`~ising_diffusion.augment.potts_solver`). Fits are ``PottsParams``; ``result.quality`` holds
+    :func:`~ising_diffusion.msa_quality.generator_quality` of the generated set; ``moment_rms`` is ``None``. The
+    energy-variance rules read the Potts energy under ``w_train`` but were designed and tested on spins only; the
+    default ``"score"`` rule is the one meant for alignments.
 
     Args:
       key: PRNG key.
-      train: ``(M, N)`` training spins in {-1, +1} (the generator and ``w_train`` see only these).
-      test: ``(Mt, N)`` held-out spins: the test energy variance of the variance rules and the held-out score.
-      generator: registry name (``"ddpm"``; ``"d3pm"``, ``"rbm"``, ``"vae"``, ``"gan"``).
+      train: ``(M, N)`` training spins in {-1, +1} (the generator and ``w_train`` see only these), or ``(M, L)``
+        integer sequences in ``[0, q)`` for a q-state generator.
+      test: ``(Mt, N)`` held-out spins (or sequences): the test energy variance of the variance rules and the
+        held-out score.
+      generator: registry name (``"ddpm"``; ``"d3pm"``, ``"rbm"``, ``"vae"``, ``"gan"``; for sequences
+        ``"d3pm_categorical"`` or ``"ddpm_onehot"``).
       n_augmented: size of the augmented set (default ``config.n_augmented`` or 10x the training size).
       config: :class:`AugmentConfig`.
       generator_config: the generator's config (``GENERATOR_CONFIGS[generator]``; defaults if ``None``).
-      true_params: the true ``IsingParams`` on synthetic data: enables the MSE curve, ``best_epoch`` and ``mse``.
+      true_params: the true ``IsingParams`` (``PottsParams`` for sequences) on synthetic data: enables the MSE curve,
+        ``best_epoch`` and ``mse``.
       checkpoint_dir: if given, the run's state is checkpointed there at every monitor point and a rerun with the
         same data and settings resumes from the last one, ending exactly as an uninterrupted run.
       progress: show a progress bar.
@@ -68,19 +85,21 @@ def augment(key, train, test, *, generator: str = "ddpm", n_augmented: int | Non
       solver_options: its options (default ``config.solver_options``, ``DEFAULT_SOLVER_OPTIONS``, or for
         ``"erasure"`` the config's erasure settings). ``l2="cv"``: the penalty is cross-validated once on the
         training data and that value is used for every monitor and score fit; the final fits cross-validate again.
+      q: sequences only: the number of states (default ``generator_config.n_states``, 21 for proteins).
+      theta: sequences only: identity threshold of the sequence weights (default 0.8, plmc's ``-t 0.2``).
 
     Returns:
       :class:`AugmentResult`.
+
+    Raises:
+      ValueError: bad data (not spins / not states in ``[0, q)``, lengths that differ), settings or options.
     """
-    train = as_spins(train, name="train")
-    test = as_spins(test, name="test", n_spins=train.shape[1])
-    truth = None
-    if true_params is not None:
-        truth = _check_truth(true_params, train.shape[1], batched=False)
-        truth = jax.tree.map(lambda a: a[None], truth)
-    res = _run(jnp.asarray(key)[None], train[None], test[None], generator=generator, n_augmented=n_augmented,
-               config=config, generator_config=generator_config, truth=truth, checkpoint_dir=checkpoint_dir,
-               progress=progress, callback=callback, solver=solver, solver_options=solver_options)
+    inp = check_inputs(train, test, true_params, generator=generator, generator_config=generator_config, q=q,
+                       theta=theta, batched=False)
+    res = _run(jnp.asarray(key)[None], inp.train, inp.test, generator=generator, n_augmented=n_augmented,
+               config=config, generator_config=inp.generator_config, truth=inp.truth, checkpoint_dir=checkpoint_dir,
+               progress=progress, callback=callback, solver=solver, solver_options=solver_options,
+               sequences=inp.sequences)
     return unbatch(res)
 
 
@@ -88,13 +107,14 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
                   config: AugmentConfig | None = None, generator_config=None, true_params: IsingParams | None = None,
                   checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
                   callback: Callable[[int, dict], None] | None = None, solver: str | None = None,
-                  solver_options: dict | None = None, validate: bool = True) -> AugmentResult:
+                  solver_options: dict | None = None, validate: bool = True, q: int | None = None,
+                  theta: float = DEFAULT_THETA) -> AugmentResult:
     """:func:`augment` for ``S`` independent seeds as one vmapped computation.
 
     Args:
       keys: ``(S,)`` PRNG keys.
-      train: ``(S, M, N)`` training spins (one set per seed).
-      test: ``(S, Mt, N)`` test spins.
+      train: ``(S, M, N)`` training spins (one set per seed; integer sequences for a q-state generator).
+      test: ``(S, Mt, N)`` test spins (or sequences).
       true_params: ``IsingParams`` with a leading ``(S,)`` axis, or ``None``.
       validate: check ``train``/``test`` with ``as_spins`` (a host round trip). ``False`` is for arrays already
         validated (e.g. the experiments' device-resident, possibly sharded data): they are used where they are.
@@ -106,37 +126,23 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
     """
     keys = jnp.asarray(keys)
     run = functools.partial(_run, generator=generator, n_augmented=n_augmented, config=config,
-                            generator_config=generator_config, checkpoint_dir=checkpoint_dir, progress=progress,
-                            callback=callback, solver=solver, solver_options=solver_options)
-    if not validate:  # trusted arrays: no host round trip, sharding kept
+                            checkpoint_dir=checkpoint_dir, progress=progress, callback=callback, solver=solver,
+                            solver_options=solver_options)
+    if not validate:  # trusted spins: no host round trip, sharding kept
         tr, te = jnp.asarray(train, jnp.float32), jnp.asarray(test, jnp.float32)
-        return run(keys, tr, te, truth=None if true_params is None else jax.tree.map(jnp.asarray, true_params))
-    train_np, test_np = np.asarray(train), np.asarray(test)
-    if train_np.ndim != 3 or test_np.ndim != 3:
-        raise ValueError(f"augment_seeds needs train (S, M, N) and test (S, Mt, N), got shapes {train_np.shape}, "
-                         f"{test_np.shape}")
-    s = train_np.shape[0]
-    if test_np.shape[0] != s or keys.shape != (s,):
-        raise ValueError(f"keys {keys.shape}, train {train_np.shape} and test {test_np.shape} must share the seed "
+        return run(keys, tr, te, truth=None if true_params is None else jax.tree.map(jnp.asarray, true_params),
+                   generator_config=generator_config, sequences=None)
+    s = np.shape(train)[0] if np.ndim(train) == 3 else None
+    if s is not None and (np.ndim(test) != 3 or np.shape(test)[0] != s or keys.shape != (s,)):
+        raise ValueError(f"keys {keys.shape}, train {np.shape(train)} and test {np.shape(test)} must share the seed "
                          f"axis S={s}")
-    tr = as_spins(train_np.reshape(-1, train_np.shape[-1]), name="train").reshape(train_np.shape)
-    te = as_spins(test_np.reshape(-1, test_np.shape[-1]), name="test", n_spins=tr.shape[-1]).reshape(test_np.shape)
-    truth = None if true_params is None else _check_truth(true_params, tr.shape[-1], batched=True, n_seeds=s)
+    inp = check_inputs(train, test, true_params, generator=generator, generator_config=generator_config, q=q,
+                       theta=theta, batched=True)
+    tr, te, truth = inp.train, inp.test, inp.truth
     sharding = seed_sharding(train)
     if sharding is not None:  # validation went through host memory: put the seeds back on their devices
         keys, tr, te, truth = jax.device_put((keys, tr, te, truth), sharding)
-    return run(keys, tr, te, truth=truth)
-
-
-def _check_truth(p, n, *, batched, n_seeds=None):
-    if not isinstance(p, IsingParams):
-        raise TypeError(f"true_params must be IsingParams, got {type(p).__name__}")
-    h, J = jnp.asarray(p.h, jnp.float32), jnp.asarray(p.J, jnp.float32)
-    want_h = (n_seeds, n) if batched else (n,)
-    if h.shape != want_h or J.shape != want_h + (n,):
-        raise ValueError(f"true_params shapes h {h.shape}, J {J.shape} do not match "
-                         f"h {want_h}, J {want_h + (n,)}")
-    return IsingParams(h, J)
+    return run(keys, tr, te, truth=truth, generator_config=inp.generator_config, sequences=inp.sequences)
 
 
 class _Plan(NamedTuple):
@@ -159,7 +165,8 @@ class _Plan(NamedTuple):
         return steps, (np.rint(epochs).astype(np.int64) if self.config.budget_unit == "epochs" else epochs)
 
 
-def _plan(train, test, truth, *, generator, n_augmented, config, generator_config, solver, solver_options) -> _Plan:
+def _plan(train, test, truth, *, generator, n_augmented, config, generator_config, solver, solver_options,
+          sequences) -> _Plan:
     config = AugmentConfig() if config is None else config
     if not isinstance(config, AugmentConfig):
         raise TypeError(f"config must be an AugmentConfig, got {type(config).__name__}")
@@ -177,8 +184,11 @@ def _plan(train, test, truth, *, generator, n_augmented, config, generator_confi
         raise ValueError(f"n_augmented must be >= 1, got {n_augmented}")
     if config.stopping == "best" and truth is None:
         raise ValueError("stopping='best' needs true_params (the MSE curve)")
-    solver, options = config.solver_spec.resolve(n_spins=n_spins, n_samples=m_train, solver=solver,
-                                                 solver_options=solver_options)
+    if sequences is not None:  # alignments: the Potts solver (the config's solver_spec is for spins)
+        solver, options = resolve_potts_solver(solver, solver_options, n_train=m_train)
+    else:
+        solver, options = config.solver_spec.resolve(n_spins=n_spins, n_samples=m_train, solver=solver,
+                                                     solver_options=solver_options)
     n_mon = n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples)
     plan = config.budget.plan(m_train, int(getattr(generator_config, "batch_size", 128)))
     return _Plan(generator, generator_config, config, solver, options, n_augmented, n_mon, *plan)
@@ -186,27 +196,30 @@ def _plan(train, test, truth, *, generator, n_augmented, config, generator_confi
 
 @functools.lru_cache(maxsize=16)
 def _compiled(generator, generator_config, solver, solver_options, selection_config, n_spins, m_train,
-              steps_per_point, n_mon, n_augmented) -> Kernel:
+              steps_per_point, n_mon, n_augmented, sequences: SequenceData | None = None) -> Kernel:
     """The seed-batched, jitted kernel, cached on the static settings so repeated calls do not recompile (the
     budget, stopping rule and solver choice are not part of ``selection_config``: changing them does not
     recompile)."""
     gen = make_generator(generator, generator_config, n_spins)
+    model = None if sequences is None else potts_model(solver_options, q=sequences.q, theta=sequences.theta)
     k = build_kernel(gen, solver=solver, solver_options=solver_options, config=selection_config,
                      steps_per_point=steps_per_point, n_monitor=n_mon, n_augmented=n_augmented, m_train=m_train,
-                     n_spins=n_spins)
+                     n_spins=n_spins, model=model)
     return seed_batched(k, solver_options)
 
 
 def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
-         callback, solver, solver_options) -> AugmentResult:
+         callback, solver, solver_options, sequences: SequenceData | None) -> AugmentResult:
+    if sequences is not None and config is not None and config.selection.guard != "none":
+        raise ValueError("the bootstrap guard draws spin replicates from an Ising fit; it does not take alignments")
     t_start = time.perf_counter()
     plan = _plan(train, test, truth, generator=generator, n_augmented=n_augmented, config=config,
-                 generator_config=generator_config, solver=solver, solver_options=solver_options)
+                 generator_config=generator_config, solver=solver, solver_options=solver_options, sequences=sequences)
     n_seeds, m_train, n_spins = train.shape
     # the kernel reads only the selection settings: the rest of the config stays out of the compile cache key
     static = AugmentConfig(selection=dataclasses.replace(plan.config.selection, stopping="last", **_NO_GUARD))
     fns = _compiled(generator, plan.generator_config, plan.solver, plan.options, static, n_spins, m_train,
-                    plan.steps_per_point, plan.n_mon, plan.n_augmented)
+                    plan.steps_per_point, plan.n_mon, plan.n_augmented, sequences)
     timing = {"solver": 0.0, "train": 0.0, "monitor": 0.0, "final": 0.0}
     t0 = time.perf_counter()
     # compile step on another thread while init compiles and runs here (XLA compiles one program on one core). Not
@@ -223,7 +236,8 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     if checkpoint_dir is not None:  # without a directory nothing is written: the candidates stay in memory
         fp = fingerprint(keys=keys, train=train, test=test, truth=truth, generator=generator,
                          generator_config=plan.generator_config, solver=plan.solver, solver_options=plan.options,
-                         static=static, n_mon=plan.n_mon, steps_per_point=plan.steps_per_point)
+                         static=static, n_mon=plan.n_mon, steps_per_point=plan.steps_per_point,
+                         **({} if sequences is None else {"sequences": tuple(sequences)}))
         ckpt = open_run(checkpoint_dir, fp, {"steps_per_epoch": plan.steps_per_epoch, "n_seeds": int(n_seeds),
                                              "n_mix": len(plan.config.mix_grid)})
     try:
@@ -242,8 +256,10 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     timing["final"] = time.perf_counter() - t0
     rec, ref = decision["recommendation"], state.ref
     chosen_fit = state.best_params if plan.config.stopping == "score" else final.params_combined
-    params_selected, mse, rms, rms_train = _report(rec.recommended, chosen_fit, ref.w_train, truth, final, train,
-                                                   test)
+    params_selected, mse, rms, rms_train = final_report(rec.recommended, chosen_fit, ref.w_train, truth, final, train,
+                                                   test, potts=sequences is not None)
+    quality = None if sequences is None else tuple(
+        sequence_quality(*xs, sequences) for xs in zip(np.asarray(final.samples), np.asarray(train), np.asarray(test)))
     if not rec.recommended.all():
         first = rec.reason[int(np.argmin(rec.recommended))]
         warnings.warn(f"augmentation not recommended for {int((~rec.recommended).sum())} of {n_seeds} seed(s): "
@@ -262,7 +278,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         timing=timing, generator=generator, solver=plan.solver, stop_step=steps[idx], solver_l2=np.asarray(ref.l2),
         moment_rms=jax.tree.map(np.asarray, rms), moment_rms_train=jax.tree.map(np.asarray, rms_train),
         params_selected=params_selected, selected=rec.selected, recommended=rec.recommended, reason=rec.reason,
-        stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score})
+        stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score}, quality=quality)
     sel = plan.config.selection
     if sel.guard == "none":
         return res
@@ -272,23 +288,9 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     rep_dir = None if checkpoint_dir is None else f"{os.fspath(checkpoint_dir).rstrip(os.sep)}-guard"
     run_rep = functools.partial(_run, generator=generator, n_augmented=plan.n_augmented, config=unguarded,
                                 generator_config=plan.generator_config, checkpoint_dir=rep_dir, progress=progress,
-                                callback=None, solver=solver, solver_options=solver_options)
+                                callback=None, solver=solver, solver_options=solver_options, sequences=None)
     return apply_guard(res, keys, train, test, n_replicates=sel.n_replicates, level=sel.guard_level,
                        max_rise=sel.guard_max_rise, run_replicates=lambda k, tr, te, t: run_rep(k, tr, te, truth=t))
-
-
-@jax.jit
-def _report(recommended, chosen_fit, w_train, truth, final, train, test):
-    """The selected fit, the MSEs against the truth (``None`` without one) and the moment RMS of the generated and
-    the training data against the test data, all seeds, as one compiled program (not dozens of eager ops)."""
-    params_selected = where_seed(recommended, chosen_fit, w_train)
-    mse = None
-    if truth is not None:
-        pm = jax.vmap(parameter_mse)
-        mse = {"train": pm(truth, w_train), "augmented": pm(truth, final.params_augmented),
-               "combined": pm(truth, final.params_combined), "selected": pm(truth, params_selected)}
-    rms = jax.vmap(moment_rms)
-    return params_selected, mse, rms(final.samples, test), rms(train, test)
 
 
 def _loop(fns: Kernel, keys, state: AugmentState, plan: _Plan, ckpt, progress, callback):

@@ -15,7 +15,6 @@ are pure, jit-able and vmap-able over seeds (the driver does both, :mod:`ising_d
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -23,9 +22,9 @@ import jax.numpy as jnp
 
 from ising_diffusion.augment.config import AugmentConfig
 from ising_diffusion.augment.rules import mix_candidates
-from ising_diffusion.augment.score import held_out_terms, mix_sizes
-from ising_diffusion.augment.solver import solver_fits
-from ising_diffusion.ising import IsingParams, energy, parameter_mse
+from ising_diffusion.augment.score import mix_sizes
+from ising_diffusion.augment.solver import DataModel, ising_model
+from ising_diffusion.ising import IsingParams
 from ising_diffusion.monitor import bootstrap_variance_band
 
 __all__ = ["AugmentState", "Reference", "StepInfo", "FinalFits", "Kernel", "build_kernel"]
@@ -39,7 +38,7 @@ class Reference(NamedTuple):
     against.
 
     Attributes:
-      train, test: ``(M, N)`` and ``(Mt, N)`` spins.
+      train, test: ``(M, N)`` and ``(Mt, N)`` spins (or int32 sequences of length ``N = L``).
       truth: the true ``IsingParams`` or ``None``.
       w_train: the solver's fit to ``train``.
       l2: the penalty of that fit (the cross-validated one for ``l2="cv"``; NaN if none); every monitor fit uses it.
@@ -129,7 +128,8 @@ class Kernel(NamedTuple):
 
 
 def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConfig, steps_per_point: int,
-                 n_monitor: int, n_augmented: int, m_train: int, n_spins: int) -> Kernel:
+                 n_monitor: int, n_augmented: int, m_train: int, n_spins: int,
+                 model: DataModel | None = None) -> Kernel:
     """The per-seed pure kernel of ``augment`` (closing over static settings; jit/vmap it at the edge).
 
     Args:
@@ -139,16 +139,18 @@ def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConf
         bootstrap settings).
       steps_per_point: optimiser steps per monitor interval.
       n_monitor, n_augmented: samples generated at each monitor point and for the final set.
-      m_train, n_spins: ``M`` and ``N``.
+      m_train, n_spins: ``M`` and ``N`` (for alignments ``N`` is the length ``L``).
+      model: the data kind's fits, held-out terms, energy and MSE (:class:`~ising_diffusion.augment.solver.DataModel`;
+        ``None``: +-1 spins with ``infer`` method ``solver``, :func:`~ising_diffusion.augment.solver.ising_model`).
 
     Returns:
       :class:`Kernel`.
     """
     sel = config.selection
-    fits = solver_fits(solver, solver_options)
-    exact = n_spins <= sel.exact_score_max_spins
+    if model is None:
+        model = ising_model(solver, solver_options, exact=n_spins <= sel.exact_score_max_spins)
+    fits, terms, energy, parameter_mse = model
     sizes = mix_sizes(sel.mix_grid, m_train, n_monitor)
-    terms = functools.partial(held_out_terms, exact=exact)
 
     def init(key, train, test, truth) -> AugmentState:
         w_train, l2, eps = fits.full(jax.random.fold_in(key, _FIT), train)

@@ -3,14 +3,17 @@ augmentation."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 
-from ising_diffusion.ising import IsingParams
-from ising_diffusion.monitor import StoppingCurve
+from ising_diffusion.augment.seeds import where_seed
+from ising_diffusion.ising import IsingParams, parameter_mse
+from ising_diffusion.monitor import StoppingCurve, moment_rms
+from ising_diffusion.potts import potts_parameter_mse
 
-__all__ = ["AugmentResult", "AugmentationNotRecommendedWarning", "unbatch", "host_number"]
+__all__ = ["AugmentResult", "AugmentationNotRecommendedWarning", "unbatch", "host_number", "final_report"]
 
 
 class AugmentationNotRecommendedWarning(UserWarning):
@@ -58,6 +61,10 @@ class AugmentResult(NamedTuple):
       guard: ``None`` unless ``Selection(guard="bootstrap")``; then the bootstrap guard's record per seed
         (:func:`ising_diffusion.augment.guard.apply_guard`: ``recommended_before``, ``kept``, ``ratios``, ``upper``,
         ``worst``, ``mse_selected_before``) and its cost ``time`` in seconds (also ``timing["guard"]``).
+      quality: alignments only (else ``None``): the :class:`~ising_diffusion.msa_quality.GeneratorQuality` of
+        ``samples`` against the test sequences relative to the training set, and their memorisation of it (every set
+        weighted at ``theta``); for :func:`augment_seeds` a tuple of one per seed. For alignments the ``params_*``
+        fits are ``PottsParams`` and ``moment_rms`` / ``moment_rms_train`` are ``None``.
     """
 
     samples: Any
@@ -87,6 +94,7 @@ class AugmentResult(NamedTuple):
     moment_rms: Any = None
     moment_rms_train: Any = None
     guard: dict | None = None
+    quality: Any = None
 
 
 def host_number(x):
@@ -114,4 +122,23 @@ def unbatch(res: AugmentResult) -> AugmentResult:
         stop_step=int(res.stop_step[0]), stop_mix=float(res.stop_mix[0]),
         score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]),
         moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train),
-        guard=None if res.guard is None else {k: (v[0] if getattr(v, "ndim", 0) else v) for k, v in res.guard.items()})
+        guard=None if res.guard is None else {k: (v[0] if getattr(v, "ndim", 0) else v)
+                                              for k, v in res.guard.items()},
+        quality=None if res.quality is None else res.quality[0])
+
+
+@functools.partial(jax.jit, static_argnames="potts")
+def final_report(recommended, chosen_fit, w_train, truth, final, train, test, potts=False):
+    """The selected fit, the MSEs against the truth (``None`` without one) and the moment RMS of the generated and
+    the training data against the test data (``None`` for alignments: ``quality`` replaces it), all seeds, as one
+    compiled program (not dozens of eager ops)."""
+    params_selected = where_seed(recommended, chosen_fit, w_train)
+    mse = None
+    if truth is not None:
+        pm = jax.vmap(potts_parameter_mse if potts else parameter_mse)
+        mse = {"train": pm(truth, w_train), "augmented": pm(truth, final.params_augmented),
+               "combined": pm(truth, final.params_combined), "selected": pm(truth, params_selected)}
+    if potts:
+        return params_selected, mse, None, None
+    rms = jax.vmap(moment_rms)
+    return params_selected, mse, rms(final.samples, test), rms(train, test)

@@ -3,17 +3,24 @@
 The kernel fits the solver many times (``w_train``, one fit per mix ratio at every monitor point, the final fits).
 The full fit runs the method as configured (``l2="cv"`` cross-validates the penalty); the monitor fits reuse the
 penalty chosen on the training data, so a cross-validated solver costs one cross-validation, not one per fit.
+
+:class:`DataModel` bundles what the kernel needs to know about the kind of data: the two fits, the per-test-sample
+held-out terms, the energy (for the variance rules) and the parameter MSE. :func:`ising_model` is the one for +-1
+spins; :func:`ising_diffusion.augment.potts_solver.potts_model` the one for alignments.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
 
+from ising_diffusion.augment.score import held_out_terms
 from ising_diffusion.inference import CV_METHODS, CV_OPTIONS, METHODS
+from ising_diffusion.ising import energy, parameter_mse
 
-__all__ = ["SolverFits", "solver_fits"]
+__all__ = ["SolverFits", "solver_fits", "DataModel", "ising_model"]
 
 
 class SolverFits(NamedTuple):
@@ -53,3 +60,27 @@ def solver_fits(solver: str, options: tuple) -> SolverFits:
         return METHODS[solver](key, x, **o)[0]
 
     return SolverFits(full, fixed)
+
+
+class DataModel(NamedTuple):
+    """The data kind as the kernel sees it (all pure and traceable).
+
+    Attributes:
+      fits: :class:`SolverFits` of the solver.
+      terms: ``terms(params, test) -> (Mt,)`` per-test-sample held-out terms; their mean is the held-out score and
+        their paired differences feed the score rule's z test.
+      energy: ``energy(params, x) -> (M,)`` (the monitored energy variance and the variance rules).
+      parameter_mse: ``parameter_mse(truth, params) -> scalar``.
+    """
+
+    fits: SolverFits
+    terms: Callable
+    energy: Callable
+    parameter_mse: Callable
+
+
+def ising_model(solver: str, options: tuple, *, exact: bool) -> DataModel:
+    """The :class:`DataModel` of +-1 spins: ``infer`` method ``solver`` with ``options``; the held-out terms are exact
+    log-likelihoods (``exact``) or log-pseudolikelihoods."""
+    return DataModel(solver_fits(solver, options), functools.partial(held_out_terms, exact=exact), energy,
+                     parameter_mse)

@@ -46,7 +46,8 @@ from ising_diffusion.inference.potts_fields import coupling_fields, flat_indices
 from ising_diffusion.potts import PottsParams, check_sequences, symmetrize_couplings, zero_sum_gauge
 
 __all__ = ["PENALTIES", "DEFAULT_LAMBDA_GRIDS", "merge_identical", "potts_pseudolikelihood",
-           "potts_log_pseudolikelihood", "potts_pseudolikelihood_cv"]
+           "potts_log_pseudolikelihood", "potts_pseudolikelihood_cv", "check_pseudolikelihood_options",
+           "traced_potts_pseudolikelihood", "traced_potts_pseudolikelihood_cv"]
 
 #: Penalty conventions (see the module docstring).
 PENALTIES = ("plmdca", "plmc")
@@ -230,7 +231,14 @@ def potts_log_pseudolikelihood(params: PottsParams, seqs: Int[Array, "M L"]) -> 
     """``sum_i log p(s_i | s_rest)`` of each sequence under ``params`` (``J`` used as given), ``(M,)``."""
     length, q = params.h.shape
     W = jnp.transpose(params.J, (0, 2, 1, 3)).reshape(length * q, length * q)
-    return _log_pl_per_sequence(_Flat(params.h, W), _encode(np.asarray(seqs), q), _mask(length, q), False)
+    return _log_pl_per_sequence(_Flat(params.h, W), flat_indices(seqs, q), _mask(length, q), False)
+
+
+def check_pseudolikelihood_options(penalty: str = "plmdca", lambda_h=0.01, lambda_J=0.01, max_iter=500,
+                                   tol=1e-4) -> None:
+    """Raise a ValueError naming the first bad option of :func:`potts_pseudolikelihood` (the traced fits check
+    nothing, so their callers check here first)."""
+    _check_options(penalty, lambda_h, lambda_J, max_iter, tol)
 
 
 def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
@@ -315,3 +323,50 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
     return _cv(_encode(seqs, q), jnp.asarray(w), jnp.float32(lambda_h), jnp.float32(tol), length=seqs.shape[1], q=q,
                grid=grid, penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule,
                max_iter=int(max_iter), memory_size=int(memory_size))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The same fits as pure functions of device arrays (inside a caller's jit / vmap: augment's kernel)
+
+
+def traced_potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array, " M"], *, q: int,
+                                  lambda_h: float = 0.01, lambda_J=0.01, penalty: str = "plmdca",
+                                  symmetric: bool = False, max_iter: int = 500, tol: float = 1e-4,
+                                  memory_size: int = 10) -> tuple[PottsParams, OptimInfo]:
+    """:func:`potts_pseudolikelihood` (no progress bar) as a pure, traceable function.
+
+    Nothing is checked or merged on the host: ``seqs`` must be valid states in ``[0, q)`` and the options valid
+    (:func:`check_pseudolikelihood_options`); identical rows are not merged (the same objective, more rows);
+    ``lambda_J`` may be a traced scalar. The normalised weights are summed in float32 on the device.
+
+    Returns:
+      ``(PottsParams symmetrised, in the zero-sum gauge; OptimInfo)``.
+    """
+    length = seqs.shape[1]
+    idx = flat_indices(seqs, q)
+    w = jnp.asarray(weights, jnp.float32)
+    total = jnp.sum(w)
+    c_h, c_J = _penalty_coefficients(penalty, jnp.float32(lambda_h), jnp.asarray(lambda_J, jnp.float32), total)
+    x = _start(idx, w, length, q)
+    state = _init_state(x, symmetric=bool(symmetric), memory_size=int(memory_size))
+    x, _, info = _advance(x, state, idx, w / total, c_h, c_J, jnp.int32(max_iter), jnp.float32(tol),
+                          symmetric=bool(symmetric), memory_size=int(memory_size))
+    return _to_params(x), info
+
+
+def traced_potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M"], *, q: int,
+                                     lambda_h: float = 0.01, penalty: str = "plmdca", lambda_grid=None,
+                                     cv_folds: int = 5, cv_rule: str = "best", symmetric: bool = False,
+                                     max_iter: int = 500, tol: float = 1e-4,
+                                     memory_size: int = 10) -> tuple[PottsParams, CVInfo]:
+    """:func:`potts_pseudolikelihood_cv` as a pure, traceable function (nothing checked on the host: valid states,
+    options and ``2 <= cv_folds <= M`` are the caller's to ensure).
+
+    Returns:
+      ``(PottsParams, CVInfo)``.
+    """
+    grid = DEFAULT_LAMBDA_GRIDS[penalty] if lambda_grid is None else lambda_grid
+    return _cv(flat_indices(seqs, q), jnp.asarray(weights, jnp.float32), jnp.float32(lambda_h), jnp.float32(tol),
+               length=seqs.shape[1], q=int(q), grid=tuple(float(g) for g in grid), penalty=penalty,
+               symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule, max_iter=int(max_iter),
+               memory_size=int(memory_size))
