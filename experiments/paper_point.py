@@ -8,7 +8,7 @@ training data alone and on augmented + training data).
 Each seed is its own run of the main job (``--seed b --seeds 1``, so seed ``b`` uses key ``fold_in(key(b), 0)``) in
 ``<out>/seed<b>``: its rows land as soon as it finishes, and a killed seed resumes from its last generator checkpoint.
 After every seed the finished rows are pooled into ``<out>/paper_point.csv`` and ``<out>/paper_point_summary.csv``
-(mean and 95% t interval over seeds; ratios paired per seed)::
+(mean and 95% t interval over seeds; ratios paired per seed) and ``<out>/paper_point.png``::
 
     python experiments/paper_point.py --out runs/paper-point --seeds 5     # run or resume; hours on 2 CPU cores
     python experiments/paper_point.py --out runs/paper-point --summary     # pool what has finished, print the table
@@ -21,6 +21,8 @@ import json
 import math
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from ising_diffusion.experiments.configs.paper import PAPER_BATCH_SIZE
 from ising_diffusion.experiments.rows import format_table, summarize
@@ -54,6 +56,27 @@ def finished_rows(out: Path) -> list[dict]:
     return rows
 
 
+#: the four fits of the figure: (column, label)
+FITS = (("mse_train", "erasure, train only"), ("mse_combined", "erasure, aug + train"),
+        ("mse_train_cv", "CV-PLM, train only"), ("mse_combined_cv", "CV-PLM, aug + train"))
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Each seed's parameter MSE for the four fits (one line per seed), the paper's comparison in the first two."""
+    from ising_diffusion.experiments.plotting import plt, save_figure
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    x = np.arange(len(FITS))
+    for r in rows:
+        ax.plot(x, [r[c] for c, _ in FITS], "o-", alpha=0.7, label=f"seed {r['seed']}")
+    ax.set_xticks(x, [label for _, label in FITS])
+    ax.set_yscale("log")
+    ax.set_ylabel("parameter MSE")
+    ax.set_title(f"paper settings: N=20, g=1, M=400, 50,000 steps ({len(rows)} seeds)")
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
 def pool(out: Path) -> str:
     """Pool the finished seeds into ``paper_point.csv`` / ``paper_point_summary.csv``; return the printed table."""
     rows = finished_rows(out)
@@ -61,6 +84,7 @@ def pool(out: Path) -> str:
         return "no seed has finished yet"
     write_csv(out / "paper_point.csv", [{k: r[k] for k in ["seed", "g", *VALUES.values(), "crossed_paper"]}
                                         for r in rows])
+    plot(rows, out / "paper_point.png")
     summary = summarize(rows, ["g"], list(VALUES.values()))
     counts = {name: f"{sum(r[col] < 1 for r in rows)} of {len(rows)}"
               for name, col in (("EM aug+train better than EM train", "ratio_combined"),
