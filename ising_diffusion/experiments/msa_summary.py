@@ -64,7 +64,7 @@ def format_msa(summary: Sequence[dict], ceiling: Sequence[dict]) -> str:
 
 def plot_msa(path: Path, summary: Sequence[dict], ceiling: Sequence[dict], column: str = "top_L2") -> Path:
     """One panel per family: ``column`` (mean and 95% interval over subsamples) against depth, one line per method,
-    the full alignment's fit as a horizontal line."""
+    the full alignment's fit as a horizontal line (intervals drawn clipped to [0, 1])."""
     from ising_diffusion.experiments.plotting import plt, save_figure
 
     families = list(dict.fromkeys(s["family"] for s in summary))
@@ -77,6 +77,7 @@ def plot_msa(path: Path, summary: Sequence[dict], ceiling: Sequence[dict], colum
             pts = sorted((s for s in rows if s["method"] == m), key=lambda s: s["depth"])
             x = np.array([s["depth"] for s in pts], float)
             y, lo, hi = (np.array([s[f"{column}_{q}"] for s in pts], float) for q in ("mean", "lo", "hi"))
+            lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)  # a precision's t interval can leave [0, 1]
             ax.errorbar(x * (1 + 0.03 * (k - (len(methods) - 1) / 2)), y, capsize=3, marker="o", color=f"C{k}",
                         yerr=np.stack([np.nan_to_num(y - lo), np.nan_to_num(hi - y)]), label=m)
         for c in ceiling:
@@ -84,7 +85,11 @@ def plot_msa(path: Path, summary: Sequence[dict], ceiling: Sequence[dict], colum
                 ax.axhline(c[column], color="0.3", ls="--", lw=1,
                            label=f"full alignment ({c['method']}, M = {c['n_seqs']})")
         n = rows[0]["n_subsamples"] if rows else 0
-        ax.set(xscale="log", xlabel="alignment depth M (random subsample)", title=f"{fam} ({n} subsamples per M)")
+        depths = sorted({s["depth"] for s in rows})
+        ax.set(xscale="log", xlabel="alignment depth M (random subsample)", title=f"{fam} ({n} subsamples per M)",
+               ylim=(0.0, 1.02))
+        ax.set_xticks(depths, [str(d) for d in depths])
+        ax.minorticks_off()
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel(f"contact precision, top {label} (|i - j| >= 5)")
     axes[0, -1].legend(fontsize="small")
