@@ -18,7 +18,7 @@ import numpy as np
 from ising_diffusion.io.alignment import PROTEIN_ALPHABET, read_alignment
 from ising_diffusion.io.contacts import contact_map, pairs_contact_map, read_contact_pairs, read_distance_table
 
-__all__ = ["MSA_ENV_VAR", "MSAFamily", "distance_matrix", "find_msa_family", "load_msa_family"]
+__all__ = ["MSA_ENV_VAR", "MSAFamily", "distance_matrix", "find_msa_family", "list_msa_families", "load_msa_family"]
 
 #: Environment variable naming the folder that holds family folders (or one family folder).
 MSA_ENV_VAR = "ISING_DIFFUSION_MSA"
@@ -64,6 +64,14 @@ def _family_files(folder: Path, name: str) -> tuple[Path, Path] | None:
     return alignment, truth
 
 
+def _search_folders(root) -> list[Path]:
+    if root is None and os.environ.get(MSA_ENV_VAR):
+        root = os.environ[MSA_ENV_VAR]
+    if root is not None:
+        return [Path(root).expanduser()]
+    return [(_REPO_ROOT / _DEFAULT_SUBDIR).resolve(), (Path.cwd() / _DEFAULT_SUBDIR).resolve()]
+
+
 def find_msa_family(name: str = "PF00014", root: str | os.PathLike | None = None) -> tuple[Path, Path]:
     """Locate a family's alignment and contact-truth files without reading them.
 
@@ -79,12 +87,8 @@ def find_msa_family(name: str = "PF00014", root: str | os.PathLike | None = None
     """
     if not name or "/" in name or name in (".", ".."):
         raise ValueError(f"bad family name {name!r}")
-    if root is None and os.environ.get(MSA_ENV_VAR):
-        root = os.environ[MSA_ENV_VAR]
-    folders = [Path(root).expanduser()] if root is not None else [(_REPO_ROOT / _DEFAULT_SUBDIR).resolve(),
-                                                                  (Path.cwd() / _DEFAULT_SUBDIR).resolve()]
     tried = []
-    for base in folders:
+    for base in _search_folders(root):
         for folder in (base / name, base):
             tried.append(str(folder))
             found = _family_files(folder, name)
@@ -93,6 +97,26 @@ def find_msa_family(name: str = "PF00014", root: str | os.PathLike | None = None
     raise FileNotFoundError(f"family {name!r} not found (looked for {name}.fasta[.gz]/.a2m/.a3m with "
                             f"{name}_struct.dat or {name}_contacts.txt in {', '.join(dict.fromkeys(tried))}). "
                             f"{_WHERE_TO_GET}")
+
+
+def list_msa_families(root: str | os.PathLike | None = None) -> list[str]:
+    """The names of the families :func:`load_msa_family` can load from ``root`` (sorted).
+
+    A family is a folder ``<name>/`` holding ``<name>``'s alignment and contact truth (see the module docstring); a
+    ``root`` that is itself such a folder gives its own name. Folders are searched in :func:`find_msa_family`'s order
+    and the first one holding any family is used.
+
+    Returns:
+      the family names; empty when there are none.
+    """
+    for base in _search_folders(root):
+        found = [d.name for d in sorted(base.iterdir()) if d.is_dir() and _family_files(d, d.name)] \
+            if base.is_dir() else []
+        if not found and base.is_dir() and _family_files(base, base.name):
+            found = [base.name]
+        if found:
+            return found
+    return []
 
 
 def distance_matrix(table: np.ndarray, length: int) -> np.ndarray:

@@ -147,7 +147,10 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     if args.estimate:
         from ising_diffusion.experiments.estimate import estimate, format_estimate
 
-        est = estimate(name, config)
+        try:
+            est = estimate(name, config)
+        except ValueError as e:
+            parser.error(str(e))
         print(format_estimate(est, preset if args.config is None else None))
         return est
     out = args.out or f"runs/{name}-{label}"

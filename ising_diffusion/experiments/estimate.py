@@ -158,6 +158,8 @@ def _augment(overrides: dict):
 def plan_work(name: str, cfg) -> list[PointWork]:
     """The sweep points of experiment ``name`` (``fig2`` .. ``fig6``, ``main``, ``map``) under ``cfg``, as
     :class:`PointWork`."""
+    if name not in ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map"):
+        raise ValueError(f"no cost model for experiment {name!r} (--estimate covers the augmentation experiments)")
     if name == "fig6":
         return _plan_fig6(cfg)
     aug = _augment(cfg.augment)

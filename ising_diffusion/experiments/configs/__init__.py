@@ -1,5 +1,5 @@
-"""Experiment configs: one module per experiment (``fig2`` .. ``fig6``, ``main``, ``map``), each with a frozen dataclass,
-``PRESETS`` and ``get_config(preset)`` (``quick``: CPU minutes; ``paper``: the paper's scale, for a GPU; ``tiny``:
+"""Experiment configs: one module per experiment (``fig2`` .. ``fig6``, ``main``, ``map``, ``msa``), each with a frozen
+dataclass, ``PRESETS`` and ``get_config(preset)`` (``quick``: CPU minutes; ``paper``: the paper's scale, for a GPU; ``tiny``:
 seconds, for smoke tests)."""
 
 import importlib

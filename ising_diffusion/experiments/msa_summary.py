@@ -1,0 +1,96 @@
+"""The ``msa`` experiment's summary (mean, 95% t interval, paired differences to CV pseudolikelihood, subsamples
+helped), its console table and its figure (top-L/2 precision against depth, one line per method, the ceiling)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ising_diffusion.experiments.rows import format_table, summarize
+
+__all__ = ["BY", "TOPS", "REFERENCE", "VALUES", "TABLE", "paired_differences", "summarize_msa", "plot_msa"]
+
+BY = ["family", "depth", "method"]
+#: the precision columns of a row: top L/5, L/2 and L pairs at separation >= 5
+TOPS = {"L/5": "top_L5", "L/2": "top_L2", "L": "top_L"}
+#: the method every other one is compared with, subsample by subsample
+REFERENCE = "plm_cv"
+VALUES = ("top_L5", "top_L2", "top_L", "diff_L5", "diff_L2", "diff_L", "M_eff", "lambda_J", "seconds")
+TABLE = {"top L/5": "top_L5", "top L/2": "top_L2", "top L": "top_L", "L/2 - plm_cv": "diff_L2", "M_eff": "M_eff",
+         "seconds": "seconds"}
+
+
+def paired_differences(rows: Sequence[dict], reference: str = REFERENCE) -> list[dict]:
+    """Copies of ``rows`` with ``diff_L5``, ``diff_L2``, ``diff_L``: the row's precision minus ``reference``'s on the
+    same family, depth and subsample (``None`` for the reference itself or where it is missing)."""
+    ref = {(r["family"], r["depth"], r["subsample"]): r for r in rows if r["method"] == reference}
+    out = []
+    for r in rows:
+        r = dict(r)
+        other = ref.get((r["family"], r["depth"], r["subsample"]))
+        for col in TOPS.values():
+            d = None if other is None or r["method"] == reference else r[col] - other[col]
+            r["diff" + col[3:]] = d
+        out.append(r)
+    return out
+
+
+def summarize_msa(rows: Sequence[dict], reference: str = REFERENCE) -> list[dict]:
+    """Per (family, depth, method): mean and 95% Student-t interval over subsamples of each precision, of the paired
+    difference to ``reference``, of ``M_eff``, the chosen ``lambda_J`` and the seconds; ``helped_L2`` / ``hurt_L2``
+    count the subsamples where top-L/2 precision is above / below the reference's."""
+    paired = paired_differences(rows, reference)
+    summary = summarize(paired, BY, VALUES)
+    for s in summary:
+        grp = [r for r in paired if all(r[b] == s[b] for b in BY)]
+        diffs = [r["diff_L2"] for r in grp if r["diff_L2"] is not None]
+        s["n_subsamples"] = s.pop("n_seeds")
+        s["helped_L2"] = sum(d > 0 for d in diffs) if diffs else None
+        s["hurt_L2"] = sum(d < 0 for d in diffs) if diffs else None
+    return summary
+
+
+def format_msa(summary: Sequence[dict], ceiling: Sequence[dict]) -> str:
+    """The console report: the summary table, the helped counts and the ceilings."""
+    table = format_table([{**s, "n_seeds": s["n_subsamples"]} for s in summary], BY, TABLE)
+    helped = [f"{s['family']} M={s['depth']} {s['method']}: top L/2 above {REFERENCE} on {s['helped_L2']}, below on "
+              f"{s['hurt_L2']} of {s['n_subsamples']} subsamples" for s in summary if s["helped_L2"] is not None]
+    ceil = [f"ceiling {c['family']} (full alignment, M = {c['n_seqs']}, M_eff = {c['M_eff']:.0f}, {c['method']}): "
+            + ", ".join(f"top {t} {c[col]:.3f}" for t, col in TOPS.items()) for c in ceiling]
+    return "\n".join([table, *helped, *ceil])
+
+
+def plot_msa(path: Path, summary: Sequence[dict], ceiling: Sequence[dict], column: str = "top_L2") -> Path:
+    """One panel per family: ``column`` (mean and 95% interval over subsamples) against depth, one line per method,
+    the full alignment's fit as a horizontal line (intervals drawn clipped to [0, 1])."""
+    from ising_diffusion.experiments.plotting import plt, save_figure
+
+    families = list(dict.fromkeys(s["family"] for s in summary))
+    fig, axes = plt.subplots(1, len(families), figsize=(5.5 * len(families), 4.2), squeeze=False, sharey=True)
+    label = next((t for t, c in TOPS.items() if c == column), column)
+    for ax, fam in zip(axes[0], families):
+        rows = [s for s in summary if s["family"] == fam]
+        methods = list(dict.fromkeys(s["method"] for s in rows))
+        for k, m in enumerate(methods):
+            pts = sorted((s for s in rows if s["method"] == m), key=lambda s: s["depth"])
+            x = np.array([s["depth"] for s in pts], float)
+            y, lo, hi = (np.array([s[f"{column}_{q}"] for s in pts], float) for q in ("mean", "lo", "hi"))
+            lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)  # a precision's t interval can leave [0, 1]
+            ax.errorbar(x * (1 + 0.03 * (k - (len(methods) - 1) / 2)), y, capsize=3, marker="o", color=f"C{k}",
+                        yerr=np.stack([np.nan_to_num(y - lo), np.nan_to_num(hi - y)]), label=m)
+        for c in ceiling:
+            if c["family"] == fam:
+                ax.axhline(c[column], color="0.3", ls="--", lw=1,
+                           label=f"full alignment ({c['method']}, M = {c['n_seqs']})")
+        n = rows[0]["n_subsamples"] if rows else 0
+        depths = sorted({s["depth"] for s in rows})
+        ax.set(xscale="log", xlabel="alignment depth M (random subsample)", title=f"{fam} ({n} subsamples per M)",
+               ylim=(0.0, 1.02))
+        ax.set_xticks(depths, [str(d) for d in depths])
+        ax.minorticks_off()
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(f"contact precision, top {label} (|i - j| >= 5)")
+    axes[0, -1].legend(fontsize="small")
+    return save_figure(fig, path)

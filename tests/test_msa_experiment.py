@@ -1,0 +1,143 @@
+"""The ``msa`` experiment (issue 23, item 4) on the committed PF00014 subsample: rows and files, resume, bad configs.
+
+The fast tests swap the pseudolikelihood fits for mean-field DCA at a method-dependent pseudocount (real fits and
+scores, seconds each), so the bookkeeping is tested without the minutes an ``l2="cv"`` path takes on a loaded CPU;
+the slow test runs the real tiny preset.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ising_diffusion.datasets.msa import list_msa_families
+from ising_diffusion.experiments import msa as msa_exp
+from ising_diffusion.experiments.configs.msa import MSAConfig, get_config
+from ising_diffusion.experiments.msa_summary import paired_differences, summarize_msa
+from ising_diffusion.experiments.registry import run_experiment
+
+DATA = Path(__file__).resolve().parent / "data" / "msa"
+PSEUDOCOUNT = {"plm": 0.3, "plm_cv": 0.5, "mf": 0.7}
+
+
+@pytest.fixture
+def fast_fits(monkeypatch):
+    """Every fit becomes mean-field DCA with a pseudocount per method (the real fit_row otherwise)."""
+    real = msa_exp.fit_row
+
+    def fake(seqs, contacts, options, theta):
+        method = "plm_cv" if options.get("l2") == "cv" else options["method"]
+        return real(seqs, contacts, {"method": "mf", "pseudocount": PSEUDOCOUNT[method]}, theta)
+
+    monkeypatch.setattr(msa_exp, "fit_row", fake)
+
+
+def _tiny(**changes) -> MSAConfig:
+    return dataclasses.replace(get_config("tiny"), **changes)
+
+
+def _rows(out: Path) -> list[dict]:
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def test_presets_cover_the_issue():
+    paper, quick, tiny = (get_config(p) for p in ("paper", "quick", "tiny"))
+    assert paper.depths == (50, 100, 200, 500, 1000) and paper.n_seeds >= 5
+    assert {"plm", "plm_cv", "mf"} <= set(paper.methods) and paper.ceiling
+    assert quick.n_seeds >= 3 and tiny.families == ("PF00014_sub300",)
+    assert list_msa_families(tiny.data_root) == ["PF00014_sub300"]
+
+
+def test_subsamples_are_seeded_distinct_and_paired():
+    a = msa_exp.subsample_rows(300, 50, 0)
+    assert np.array_equal(a, msa_exp.subsample_rows(300, 50, 0)) and len(np.unique(a)) == 50
+    assert not np.array_equal(a, msa_exp.subsample_rows(300, 50, 1))
+    assert np.all(np.diff(a) > 0) and a.max() < 300
+
+
+def test_msa_tiny_writes_rows_and_resumes_identically(fast_fits, tmp_path, capsys):
+    out = tmp_path / "msa"
+    args = ["--preset", "tiny", "--out", str(out), "--no-progress"]
+    summary = run_experiment("msa", args)
+    for f in ("config.json", "ceiling.csv", "results.csv", "summary.csv", "msa.png"):
+        assert (out / f).is_file(), f
+    first = _rows(out)
+    cfg = get_config("tiny")
+    assert len(first) == len(cfg.depths) * cfg.n_seeds * len(cfg.methods)
+    for r in first:
+        assert {"family", "depth", "subsample", "method", "top_L5", "top_L2", "top_L", "M_eff"} <= set(r)
+        assert 0.0 <= r["top_L2"] <= 1.0 and 1.0 <= r["M_eff"] <= r["depth"] == r["n_seqs"]
+    assert {s["method"] for s in summary} == set(cfg.methods)
+    cv = next(s for s in summary if s["method"] == "plm_cv")
+    assert cv["helped_L2"] is None and cv["n_subsamples"] == cfg.n_seeds
+    # delete one point's rows, rerun: only that point is fitted again, and every row comes back the same
+    saved = json.loads((out / "results.json").read_text())
+    gone = "PF00014_sub300:M=50:plm"
+    saved["rows"] = [r for r in saved["rows"] if r["point"] != gone]
+    (out / "results.json").write_text(json.dumps(saved))
+    calls = []
+    fit = msa_exp.fit_row
+    msa_exp.fit_row = lambda *a: calls.append(a[2]) or fit(*a)
+    try:
+        run_experiment("msa", args)
+    finally:
+        msa_exp.fit_row = fit
+    assert len(calls) == cfg.n_seeds  # the deleted point's subsamples only (ceiling and the rest skipped)
+    key = lambda r: (r["point"], r["seed"])  # noqa: E731
+    assert sorted(_rows(out), key=key) == sorted(first, key=key)
+    assert "ceiling PF00014_sub300" in capsys.readouterr().out
+
+
+def test_paired_differences_and_helped_counts():
+    rows = [dict(family="f", depth=50, subsample=k, seed=k, method=m, top_L5=p, top_L2=p, top_L=p, M_eff=40.0,
+                 lambda_J=None, seconds=1.0)
+            for k, (a, b) in enumerate([(0.5, 0.6), (0.7, 0.6), (0.4, 0.6)]) for m, p in (("plm_cv", b), ("mf", a))]
+    diffs = [r["diff_L2"] for r in paired_differences(rows) if r["method"] == "mf"]
+    assert np.allclose(diffs, [-0.1, 0.1, -0.2])
+    mf = next(s for s in summarize_msa(rows) if s["method"] == "mf")
+    assert mf["helped_L2"] == 1 and mf["hurt_L2"] == 2 and np.isclose(mf["diff_L2_mean"], -0.2 / 3)
+    assert mf["diff_L2_lo"] < mf["diff_L2_mean"] < mf["diff_L2_hi"]
+
+
+@pytest.mark.parametrize("changes,match", [
+    (dict(methods=("plm", "nonsense")), "unknown method 'nonsense'"),
+    (dict(depths=(50, 3)), "depths must be distinct integers >= 5"),
+    (dict(n_seeds=0), "n_seeds"),
+    (dict(theta=1.5), "theta"),
+    (dict(method_options={"plmx": {}}), "unknown method"),
+])
+def test_bad_config_values_are_named(changes, match):
+    with pytest.raises(ValueError, match=match):
+        _tiny(**changes)
+
+
+def test_depth_beyond_the_alignment_and_unknown_generator_fail_before_any_fit(tmp_path):
+    with pytest.raises(ValueError, match=r"depths \[400\] exceed family PF00014_sub300's alignment of 300"):
+        msa_exp.run_msa(_tiny(depths=(50, 400)), tmp_path / "a", progress=False)
+    with pytest.raises(ValueError, match="not q-state generators"):
+        msa_exp.run_msa(_tiny(methods=("mf", "augment:ddpm")), tmp_path / "b", progress=False)
+    with pytest.raises(NotImplementedError, match="augment"):
+        msa_exp.run_msa(_tiny(methods=("mf", "augment:d3pm_categorical")), tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="no protein family found"):
+        msa_exp.run_msa(_tiny(families=(), data_root=str(tmp_path)), tmp_path / "d", progress=False)
+    assert not (tmp_path / "a").exists()
+
+
+def test_command_line_rejects_an_unknown_method(capsys):
+    with pytest.raises(SystemExit):
+        run_experiment("msa", ["--preset", "tiny", "--set", "methods=plm,bogus", "--print-config"])
+    assert "unknown method 'bogus'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_experiment("msa", ["--preset", "tiny", "--estimate"])
+    assert "no cost model for experiment 'msa'" in capsys.readouterr().err
+    assert get_config("tiny").methods == ("plm", "plm_cv", "mf")
+
+
+@pytest.mark.slow
+def test_msa_tiny_real_fits(tmp_path):
+    summary = run_experiment("msa", ["--preset", "tiny", "--out", str(tmp_path / "msa"), "--no-progress"])
+    assert {s["method"] for s in summary} == {"plm", "plm_cv", "mf"}
+    assert all(0.0 <= s["top_L2_mean"] <= 1.0 for s in summary)
