@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ising_diffusion.experiments.estimate import PointWork, estimate, format_estimate, plan_work, point_seconds
+from ising_diffusion.experiments.estimate import ESTIMATED, PointWork, estimate, format_estimate, plan_work, point_seconds
 from ising_diffusion.experiments.configs import get_config
 from ising_diffusion.experiments.entry import figure_main
 from ising_diffusion.experiments.registry import EXPERIMENTS
@@ -22,7 +22,14 @@ def _fake_measure(p):
             "compile": 5.0}
 
 
-@pytest.mark.parametrize("name", FIGURES)
+def test_the_experiments_without_a_cost_model_say_so():
+    missing = [name for name in FIGURES if name not in ESTIMATED]
+    assert missing == ["msa"]
+    with pytest.raises(ValueError, match="no cost model for experiment 'msa'"):
+        plan_work("msa", _config("msa", "tiny"))
+
+
+@pytest.mark.parametrize("name", ESTIMATED)
 @pytest.mark.parametrize("preset", ("tiny", "quick", "paper"))
 def test_every_figure_and_preset_is_planned(name, preset):
     est = estimate(name, _config(name, preset), measure_fn=_fake_measure)

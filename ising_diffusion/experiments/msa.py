@@ -102,9 +102,9 @@ def check_augment_methods(cfg: MSAConfig) -> None:
                          f"{sorted(Q_STATE_GENERATORS)}")
     raise NotImplementedError(
         f"methods {[AUGMENT_PREFIX + g for g in gens]}: augmentation of alignments is not wired into the msa "
-        "experiment yet. It needs ising_diffusion.augment to take q-state sequences with the Potts solver (issue 23 "
-        "item 2, branch h-msa-augment) and a fit of CV pseudolikelihood on training + generated sequences per "
-        "subsample in ising_diffusion/experiments/msa.py (fit_row's place in run_msa). Remove these methods to run "
+        "experiment yet. ising_diffusion.augment takes q-state sequences (a q-state generator, the Potts solver); "
+        "what is missing is its call per subsample here (a held-out split, CV pseudolikelihood on training + "
+        "generated sequences, in fit_row's place in run_msa). Remove these methods to run "
         "the others.")
 
 
