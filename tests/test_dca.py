@@ -42,6 +42,25 @@ def test_integer_weights_equal_duplicated_rows(planted):
     assert float(np.abs(np.asarray(halved.J)).sum()) < float(np.abs(np.asarray(weighted.J)).sum())
 
 
+def test_alignments_of_similar_depth_share_one_compiled_fit(planted):
+    """Merged rows are padded (weight 0) to a bucket size: subsamples with different numbers of distinct sequences
+    compile once, and the padding changes no weighted count."""
+    from ising_diffusion.inference import potts_pseudolikelihood as module
+
+    _, _, samples = planted
+    a, b = samples[:60], samples[:70]
+    sizes = {module.merge_identical(x, np.ones(len(x)))[0].shape[0] for x in (a, b)}
+    assert len(sizes) == 2  # different distinct counts: without padding, two programs
+    padded = [module.pad_rows(*module.merge_identical(x, np.ones(len(x)))) for x in (a, b)]
+    assert len({p[0].shape[0] for p in padded}) == 1, sizes
+    np.testing.assert_allclose(padded[0][1].sum(), 60)  # the padding carries no weight
+    kw = dict(q=3, lambda_J=0.01, max_iter=20)
+    potts_pseudolikelihood(a, **kw)
+    before = module._advance._cache_size()
+    potts_pseudolikelihood(b, **kw)
+    assert module._advance._cache_size() == before
+
+
 def test_apc_frobenius_scores_equal_a_numpy_loop():
     rng = np.random.default_rng(0)
     length, q = 7, 4
