@@ -204,7 +204,20 @@ def table(rows: list[dict]) -> str:
         lines.append(f"| {stage} | {growth_exponent(ns, t):.2f} | "
                      f"{growth_exponent(ns, [float(r['rss_delta_mb']) for r in sel]):.2f} | "
                      f"{', '.join(r['case'] for r in sel)} |")
+    lines += ["", "| stage | time exponent, retina 40 -> 50 | time exponent, SK 160 -> 200 |", "|---|---:|---:|"]
+    for stage in STAGES:
+        sel = [r for r in rows if r["stage"] == stage]
+        if sel:
+            b = [growth_exponent(*_steady([r for r in sel if r["case"].startswith(kind)])) for kind in ("retina", "sk")]
+            lines.append(f"| {stage} | {b[0]:.2f} | {b[1]:.2f} |")
     return "\n".join(lines)
+
+
+def _steady(rows: list[dict]) -> tuple[list[int], list[float]]:
+    """``(N, time)`` of each row: the second call's time if timed, else the first's."""
+    times = [float(r["time_second"]) if math.isfinite(float(r["time_second"])) else float(r["time_first"])
+             for r in rows]
+    return [int(r["n_cells"]) for r in rows], times
 
 
 def main(argv=None):
