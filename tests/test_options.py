@@ -73,7 +73,11 @@ def test_registry_is_the_one_list_of_experiments():
 
 @pytest.mark.parametrize("name", list(registry.EXPERIMENTS))
 def test_top_level_config_files_agree_with_the_package_presets(name):
-    for preset in ("quick", "paper", "tiny"):
+    import importlib
+
+    presets = importlib.import_module(f"ising_diffusion.experiments.configs.{name}").PRESETS
+    assert {"quick", "paper", "tiny"} <= set(presets)
+    for preset in presets:
         assert load_config_file(f"{ROOT}/configs/{name}.py:{preset}") == package_config(name, preset)
 
 

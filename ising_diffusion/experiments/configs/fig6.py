@@ -4,8 +4,8 @@
 patterns per mask and a short diffusion training (150 epochs at learning rate 1e-3, 1x augmentation; CPU, tens of
 minutes on 2 busy cores). ``paper``: 1000 scored
 patterns, 5 seeds x 5 masks, the paper budget (configs/paper.py) at the paper's learning rate 1e-4 and 10x augmentation
-(use a GPU). ``tiny``: seconds,
-for smoke tests (point ``data_path`` at a small file).
+(use a GPU). ``all_cells``: the quick preset on every cell of the project's 50-cell file (``n_cells=50``; issue 24).
+``tiny``: seconds, for smoke tests (point ``data_path`` at a small file).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ising_diffusion.augment import AugmentConfig
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.generative.ddpm import DDPMConfig
 
-PRESETS = ("quick", "paper", "tiny")
+PRESETS = ("quick", "paper", "tiny", "all_cells")
 #: Fig. 6's solvers: the paper's erasure machine, pseudolikelihood at ``pl_l2``, and pseudolikelihood with a
 #: cross-validated penalty (the strong label-free baseline, ``infer(..., l2="cv")``).
 SOLVERS = ("erasure", "pseudolikelihood", "pseudolikelihood_cv")
@@ -83,9 +83,11 @@ class Fig6Config:
 
 
 def get_config(preset: str = "quick") -> Fig6Config:
-    """The :class:`Fig6Config` of a preset (``quick``, ``paper`` or ``tiny``)."""
+    """The :class:`Fig6Config` of a preset (``quick``, ``paper``, ``tiny`` or ``all_cells``)."""
     if preset == "quick":
         return Fig6Config()
+    if preset == "all_cells":
+        return Fig6Config(n_cells=50)
     if preset == "paper":
         return Fig6Config(n_eval=None, n_masks=5, n_seeds=5, n_augmented=None,
                           augment=AugmentConfig(**PAPER_AUGMENT, n_monitor_samples=1000),
