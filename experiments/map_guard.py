@@ -91,6 +91,9 @@ def main(argv=None):
     p.add_argument("--replicates", type=int, default=4)
     p.add_argument("--seeds", type=int, default=None, help="seeds per point (default: the preset's 6)")
     p.add_argument("--preset", default="quick", help="the map preset (tiny: a smoke test)")
+    p.add_argument("--only", default=None,
+                   help="comma-separated substrings: run only the (point, generator) ids containing one of them "
+                        "(ids look like 'd3pm:sk:N=20:g=2:M=200')")
     p.add_argument("--table-only", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
@@ -104,6 +107,8 @@ def main(argv=None):
         keys = seed_keys(cfg.seed, seeds)
         points = [(f"{gen}:" + "{}:N={}:g={:g}:M={}".format(*pt), (gen, pt)) for pt in cfg.points()
                   for gen in a.generators.split(",")]
+        if a.only:
+            points = [(pid, gp) for pid, gp in points if any(o in pid for o in a.only.split(","))]
         rows = run_sweep(points, lambda pid, gp: point_rows(run, cfg, keys, gp[0], gp[1], not a.no_progress),
                          run.table("results"), seeds, progress=not a.no_progress, desc="map guard")
     table = summary_table(rows)

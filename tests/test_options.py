@@ -77,6 +77,7 @@ def test_top_level_config_files_agree_with_the_package_presets(name):
 
     presets = importlib.import_module(f"ising_diffusion.experiments.configs.{name}").PRESETS
     assert {"quick", "paper", "tiny"} <= set(presets)
+    assert registry.PRESETS[name] == presets  # the command line reads its arguments from the registry's copy
     for preset in presets:
         assert load_config_file(f"{ROOT}/configs/{name}.py:{preset}") == package_config(name, preset)
 

@@ -11,7 +11,7 @@ import importlib
 from types import ModuleType
 from typing import Any, Sequence
 
-__all__ = ["EXPERIMENTS", "FIGURES", "experiment_module", "run_experiment"]
+__all__ = ["EXPERIMENTS", "FIGURES", "PRESETS", "DATA_OPTION", "experiment_module", "run_experiment"]
 
 #: name -> what it computes (in ``ising-diffusion run --help``)
 EXPERIMENTS = {
@@ -24,6 +24,11 @@ EXPERIMENTS = {
     "map": "issue 14: truth kind x g x M x generator",
     "msa": "issue 23: DCA contact precision on shallow subsamples of protein families",
 }
+#: name -> its presets (``PRESETS`` of ``ising_diffusion.experiments.configs.<name>``; a test keeps them equal), so
+#: ``--help`` and a usage error answer without importing JAX
+PRESETS = {name: ("quick", "paper", "tiny") for name in EXPERIMENTS} | {"fig6": ("quick", "paper", "tiny", "all_cells")}
+#: the experiments with a ``--data PATH`` option
+DATA_OPTION = frozenset({"fig6"})
 #: the experiments run as ``ising-diffusion run NAME`` (``main`` has a command of its own)
 FIGURES = tuple(name for name in EXPERIMENTS if name != "main")
 
@@ -41,4 +46,10 @@ def run_experiment(name: str, argv: Sequence[str]) -> Any:
     Returns:
       what its ``main(argv)`` returns (the summary rows, ``None`` with ``--print-config``, ...).
     """
+    from ising_diffusion.experiments.parser import figure_parser
+
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose from {tuple(EXPERIMENTS)}")
+    # read the arguments first: --help and usage errors answer before JAX is imported
+    figure_parser(name, EXPERIMENTS[name], PRESETS[name], data_option=name in DATA_OPTION).parse_args(list(argv))
     return experiment_module(name).main(list(argv))
