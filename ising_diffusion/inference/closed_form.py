@@ -19,6 +19,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ising_diffusion.inference import lapack
 from ising_diffusion.ising import IsingParams, moments, symmetrize
 
 __all__ = ["DEFAULT_CLIP", "DEFAULT_RIDGE", "ClosedFormInfo", "clip_magnetisation", "connected_correlations",
@@ -89,7 +90,7 @@ def independent_exact(spins: Float[Array, "M N"], *, clip: float = DEFAULT_CLIP)
 def _inverse_correlations(spins, ridge):
     m, c = connected_correlations(spins)
     n = m.shape[0]
-    c_inv = jnp.linalg.inv(c + ridge * jnp.eye(n, dtype=c.dtype))
+    c_inv = lapack.inv(c + ridge * jnp.eye(n, dtype=c.dtype))  # one matrix per LAPACK call (lapack.py)
     return m, symmetrize(c_inv)
 
 

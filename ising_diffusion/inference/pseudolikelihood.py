@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ising_diffusion.inference import lapack
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_minimize
 from ising_diffusion.ising import IsingParams, symmetrize
 
@@ -72,7 +73,7 @@ def whitening(spins: Float[Array, "M N"], weights: Float[Array, " M"] | None = N
     w = jnp.full((m,), 1.0 / m, spins.dtype) if weights is None else normalized(weights)
     mu = w @ spins
     cov = (spins * w[:, None]).T @ spins - jnp.outer(mu, mu)
-    ev, u = jnp.linalg.eigh(cov)
+    ev, u = lapack.eigh(cov)  # one matrix per LAPACK call: a batched call can hang XLA's CPU pool (lapack.py)
     ev = jnp.where(ev > 1e-5 * jnp.maximum(ev[-1], 1.0), jnp.maximum(ev, 1e-3 * ev[-1]), 1.0)
     return mu, (u * ev[None, :]**-0.5) @ u.T, (u * ev[None, :]**0.5) @ u.T
 
