@@ -57,6 +57,15 @@ def test_guard_settings():
             Selection(**bad)
 
 
+def test_auto_guard_runs_only_for_the_score_rule_on_spins():
+    auto = Selection(guard="auto")
+    assert auto.active_guard() == "bootstrap"
+    assert auto.active_guard(alignment=True) == "none"  # no spin replicates of an alignment
+    assert Selection(guard="auto", stopping="robust").active_guard() == "none"
+    assert Selection(guard="bootstrap", stopping="robust").active_guard() == "bootstrap"  # an explicit choice stands
+    assert Selection(guard="none").active_guard() == "none"
+
+
 def test_replicates_are_samples_of_the_stand_in_truth():
     truth = sk_params(jax.random.key(0), 5, 1.0)
     keys, train, test = draw_replicates(jax.random.key(1), truth, n_replicates=3, m_train=7, m_test=4)

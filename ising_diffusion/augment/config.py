@@ -31,7 +31,7 @@ DEFAULT_SOLVER = "pseudolikelihood"
 #: Its options (``l2="cv"`` cross-validates the penalty once on the training data; see ``augment``).
 DEFAULT_SOLVER_OPTIONS = {"l2": "cv"}
 #: The guards ``Selection.guard`` accepts (:mod:`ising_diffusion.augment.guard`).
-GUARDS = ("none", "bootstrap")
+GUARDS = ("none", "bootstrap", "auto")
 #: The default training budget in optimiser steps and the steps between monitor points (docs/augmentation.md).
 DEFAULT_N_STEPS = 4000
 DEFAULT_MONITOR_STEPS = 200
@@ -172,6 +172,14 @@ class Selection:
     guard_level: float = dataclasses.field(default=0.95, repr=False)
     guard_max_rise: float = dataclasses.field(default=0.05, repr=False)
     guard_score_z: float = dataclasses.field(default=0.0, repr=False)
+
+    def active_guard(self, alignment: bool = False) -> str:
+        """The guard that runs: ``"auto"`` is ``"bootstrap"`` for spin data under the ``"score"`` rule (the rule whose
+        recommendations the map found harmful) and ``"none"`` otherwise (alignments; the variance rules, which
+        return the fit of one stopping point rather than recommend a mix)."""
+        if self.guard == "auto":
+            return "bootstrap" if self.stopping == "score" and not alignment else "none"
+        return self.guard
 
     def __post_init__(self):
         if self.guard not in GUARDS:

@@ -210,7 +210,7 @@ def _compiled(generator, generator_config, solver, solver_options, selection_con
 
 def _run(keys, train, test, *, generator, n_augmented, config, generator_config, truth, checkpoint_dir, progress,
          callback, solver, solver_options, sequences: SequenceData | None) -> AugmentResult:
-    if sequences is not None and config is not None and config.selection.guard != "none":
+    if sequences is not None and config is not None and config.selection.guard == "bootstrap":
         raise ValueError("the bootstrap guard draws spin replicates from an Ising fit; it does not take alignments")
     t_start = time.perf_counter()
     plan = _plan(train, test, truth, generator=generator, n_augmented=n_augmented, config=config,
@@ -280,7 +280,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         params_selected=params_selected, selected=rec.selected, recommended=rec.recommended, reason=rec.reason,
         stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score}, quality=quality)
     sel = plan.config.selection
-    if sel.guard == "none":
+    if sel.active_guard(alignment=sequences is not None) == "none":
         return res
     # the same pipeline, unguarded, on the replicates (their checkpoints beside the run's, so a rerun resumes); the
     # score rule's margin there is guard_score_z: the question is whether its best-scoring mix lowers the MSE
