@@ -61,6 +61,29 @@ def point_rows(run, cfg, keys, gen, point, progress):
     return rows
 
 
+def rows_from_map(path, have) -> list[dict]:
+    """Rows for the (point, generator) pairs of the map's results (``map_quick_results.csv``) that this run did not
+    repeat, when the score rule recommended on none of their seeds: the guard only checks recommendations, so there
+    the new rule returns what the old one did (ratio 1, the training-only fit). Pairs with a recommendation must
+    be run (ValueError)."""
+    import csv
+
+    key = lambda r: (r["truth"], int(r["n_spins"]), float(r["g"]), int(r["n_train"]), r["generator"])  # noqa: E731
+    done = {key(r) for r in have}
+    out = []
+    for r in csv.DictReader(open(path)):
+        if key(r) in done or int(r["n_spins"]) != 20:
+            continue
+        if float(r["recommended"]) > 0:
+            raise ValueError(f"{key(r)} seed {r['seed']}: the old rule recommended here; run this point")
+        out.append(dict(truth=r["truth"], n_spins=int(r["n_spins"]), g=float(r["g"]), n_train=int(r["n_train"]),
+                        generator=r["generator"], seed=int(r["seed"]), mse_train=float(r["mse_train"]),
+                        recommended_old=0.0, recommended_new=0.0, ratio_old=1.0, ratio_new=1.0, guard_ratios="",
+                        guard_upper=float("nan"), guard_worst=float("nan"), stop_mix_new=0.0,
+                        time_total=float(r["time_total"]), time_guard=0.0))
+    return out
+
+
 def summary_table(rows) -> str:
     """Per truth kind: seeds, recommendations and harmful ones (ratio > 1.05), helpful ones (ratio < 1), old rule
     against new, and the time with the guard."""
@@ -95,10 +118,15 @@ def main(argv=None):
                    help="comma-separated substrings: run only the (point, generator) ids containing one of them "
                         "(ids look like 'd3pm:sk:N=20:g=2:M=200')")
     p.add_argument("--table-only", action="store_true")
+    p.add_argument("--with-map", default=None, metavar="CSV",
+                   help="with --table-only: add the map's rows (docs/figures/map_quick_results.csv) of the pairs not "
+                        "run here where the old rule recommended nothing (the guard cannot change them)")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     if a.table_only:
         rows = ResultStore.load(a.out).rows
+        if a.with_map:
+            rows = list(rows) + rows_from_map(a.with_map, rows)
     else:
         truths = a.truths.split(",")
         cfg = guard_config(a.replicates, truths, a.seeds, a.preset)

@@ -128,7 +128,7 @@ def test_guard_declines_when_the_replicates_show_harm(planted):
     jax.tree.map(np.testing.assert_array_equal, r.params_selected, r.params_train)
 
 
-def test_map_guard_table_counts_harm_per_truth():
+def test_map_guard_table_counts_harm_per_truth(tmp_path):
     """experiments/map_guard.py's table on planted rows: a recommendation is harmful when its ratio exceeds 1.05."""
     import importlib.util
     from pathlib import Path
@@ -146,3 +146,19 @@ def test_map_guard_table_counts_harm_per_truth():
     # truth, generator, cases, rec old, harmful old, helped old, rec new, harmful new, helped new
     assert cells[:9] == ["hopfield", "ddpm", "4", "3", "1", "1", "2", "0", "1"]
     assert lines[3].split("|")[2].strip() == "all"
+
+    # the map's pairs not rerun: kept only where the old rule recommended nothing (the guard cannot change them)
+    import csv
+    fields = ["truth", "n_spins", "g", "n_train", "generator", "seed", "mse_train", "recommended", "time_total"]
+    old = [dict(zip(fields, ["sk", 20, 1.0, 200, "ddpm", s, 0.01, 0.0, 90.0])) for s in range(2)]
+    table = tmp_path / "map_rows.csv"
+    with open(table, "w", newline="") as f:
+        csv.DictWriter(f, fields).writeheader()
+        csv.DictWriter(f, fields).writerows(old)
+    added = mg.rows_from_map(table, rows)
+    assert len(added) == 2 and all(r["ratio_new"] == r["ratio_old"] == 1.0 for r in added)
+    assert mg.rows_from_map(table, added) == []  # pairs already present are not added twice
+    with open(table, "a", newline="") as f:
+        csv.DictWriter(f, fields).writerow(dict(zip(fields, ["sk", 20, 2.0, 200, "d3pm", 0, 0.1, 1.0, 90.0])))
+    with pytest.raises(ValueError, match="recommended here"):
+        mg.rows_from_map(table, rows)
