@@ -41,8 +41,9 @@ def _mf(seqs, theta):
 
 
 class FakeSequenceAugment:
-    """``augment``'s stand-in for alignments: its "generator" draws uniform random sequences (seeded by the key), every
-    fit is :func:`_mf` (pair correlations), and it recommends the first nonzero mix when ``recommend`` (else declines)."""
+    """``augment``'s stand-in for alignments: its "generator" draws uniform random sequences (seeded by the key),
+    every fit is :func:`_mf` (pair correlations), and it recommends the first nonzero mix when ``recommend`` (else
+    declines)."""
 
     def __init__(self, recommend: bool):
         self.recommend, self.calls = recommend, []
@@ -57,12 +58,14 @@ class FakeSequenceAugment:
         grid = config.selection.mix_grid
         sizes = mix_sizes(grid, m, config.n_monitor_samples or n_aug)
         p_train = _mf(train, theta)
+        gain = 0.1 if self.recommend else -0.05  # the best monitored score of a mix, over the training fit's
         selected = _mf(np.concatenate([train, samples[:sizes[1]]]), theta) if self.recommend else p_train
+        scores = np.array([[-1.0] + [-1.2] * (len(grid) - 1), [-1.0] + [gain - 1.0] * (len(grid) - 1)])  # (P, R)
         return SimpleNamespace(
             samples=samples, params_selected=selected, params_combined=_mf(np.concatenate([samples, train]), theta),
             recommended=self.recommend, stop_mix=grid[1] if self.recommend else 0.0, solver_l2=0.05,
-            score={"train": -1.0, "selected": -0.9 if self.recommend else -1.2}, timing={"total": 0.01},
-            curve=SimpleNamespace(mix_sizes=np.asarray(sizes)),
+            score={"train": -1.0, "selected": gain - 1.0 if self.recommend else -np.inf}, timing={"total": 0.01},
+            curve=SimpleNamespace(mix_sizes=np.asarray(sizes), score=scores),
             quality=sequence_quality(samples, train, test, SequenceData(q, theta)))
 
 
@@ -106,6 +109,7 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
             for col in ("top_L5", "top_L2", "top_L", "n_seqs", "M_eff", "lambda_J"):
                 assert ans[col] == cv[col], (g, k, col)
             assert ans["recommended"] == 0 and ans["mix"] == 0.0 and ans["n_seqs"] == 50
+            assert ans["score_gain"] == mix["score_gain"] == pytest.approx(-0.05)
             # (b) the mix row: the fit to training + every generated sequence, with the quality columns
             assert mix["n_train"] == 40 and mix["n_heldout"] == 10 and mix["n_seqs"] == 40 + mix["n_generated"] == 80
             assert set(QUALITY_COLUMNS) <= set(mix) and set(QUALITY_COLUMNS) <= set(ans)
@@ -189,7 +193,8 @@ def test_summary_counts_augment_rows():
             for m, p in (("plm_cv", b), ("augment:g", a), ("augment:g:mix", a))]
     s = {x["method"]: x for x in summarize_msa(rows)}
     assert s["augment:g"]["helped_L2"] == 1 and s["augment:g"]["hurt_L2"] == 1
-    assert np.isclose(s["augment:g"]["recommended_mean"], 1 / 3) and s["augment:g:mix"]["quality_pair_ratio_mean"] == 1.5
+    assert np.isclose(s["augment:g"]["recommended_mean"], 1 / 3)
+    assert s["augment:g:mix"]["quality_pair_ratio_mean"] == 1.5
     assert np.isnan(s["plm_cv"]["recommended_mean"])
 
 
@@ -204,5 +209,6 @@ def test_msa_augment_real_call(tmp_path):
     ans, mix, cvrow = (_by(rows, m, 0) for m in ("augment:d3pm_categorical", "augment:d3pm_categorical:mix", "plm_cv"))
     assert mix["n_train"] == 16 and mix["n_heldout"] == 4 and mix["n_seqs"] == 16 + 40
     assert all(np.isfinite(mix[c]) for c in QUALITY_COLUMNS) and 0.0 <= mix["top_L2"] <= 1.0
+    assert np.isfinite(mix["score_gain"]) and (mix["score_gain"] > 0 or not ans["recommended"])
     if not ans["recommended"]:
         assert all(ans[c] == cvrow[c] for c in ("top_L5", "top_L2", "top_L"))

@@ -83,11 +83,13 @@ def fit_row(seqs: np.ndarray, contacts: np.ndarray, options: dict, theta: float)
 
 def check_augment_methods(cfg: MSAConfig) -> None:
     """The ``"augment:<generator>"`` methods' settings, checked before any fit: each generator (and each key of
-    ``generator_options``) is a q-state generator and its ``generator_options`` build its config, ``cfg.augment`` builds an ``AugmentConfig`` without the
-    bootstrap guard (it draws spins), and ``plm_cv``'s options are the Potts solver's.
+    ``generator_options``) is a q-state generator and its ``generator_options`` build its config, ``cfg.augment``
+    builds an ``AugmentConfig`` without the bootstrap guard (it draws spins), and ``plm_cv``'s options are the Potts
+    solver's.
 
     Raises:
-      ValueError: a generator that is not a q-state generator (``generative.Q_STATE_GENERATORS``), or a bad ``augment`` / generator / solver setting (named).
+      ValueError: a generator that is not a q-state generator (``generative.Q_STATE_GENERATORS``), or a bad
+        ``augment`` / generator / solver setting (named).
     """
     gens = cfg.augment_methods()
     if not gens:

@@ -14,7 +14,8 @@ the training sequences) and scores every fit by the weighted pseudo-log-likeliho
   ``lambda_J`` cross-validated again over that set), whatever ``augment`` decided.
 
 Both rows carry ``recommended`` (0/1), ``mix`` (the chosen ratio of generated to training sequences, 0 when declined),
-the split's sizes, ``score_gain`` (best monitored held-out score with generated sequences minus the training fit's)
+the split's sizes, ``score_gain`` (the best monitored held-out score of a fit with generated sequences minus the
+training fit's; the score rule recommends only a gain beyond ``score_z`` standard errors)
 and the generator's quality (:func:`quality_columns`).
 """
 
@@ -111,16 +112,19 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
     mix_w = np.asarray(sequence_weights(np.concatenate([samples, train]), cfg.theta))
     seconds = time.perf_counter() - t0  # the call and the weights (compilation included)
     recommended = bool(res.recommended)
+    grid = np.asarray(config.selection.mix_grid)
+    # the best monitored fit with generated sequences against the training fit (res.score["selected"] is -inf
+    # when no fit cleared the score rule's margin)
+    best_gain = float(np.max(np.asarray(res.curve.score)[:, grid > 0]) - res.score["train"])
     common = {"recommended": int(recommended), "mix": float(res.stop_mix), "n_train": int(train.shape[0]),
               "n_heldout": int(test.shape[0]), "n_generated": int(samples.shape[0]),
-              "score_gain": float(res.score["selected"] - res.score["train"]), **quality_columns(res.quality)}
+              "score_gain": best_gain, **quality_columns(res.quality)}
 
     def scored(params) -> dict:
         return precision_columns(contact_scores(params, gap_state=0), contacts)
 
     if recommended:
-        grid = list(config.selection.mix_grid)
-        n_gen = int(np.asarray(res.curve.mix_sizes)[grid.index(float(res.stop_mix))])
+        n_gen = int(np.asarray(res.curve.mix_sizes)[list(grid).index(float(res.stop_mix))])
         # M_eff: the training sequences' (the generated ones of the selected fit are not returned)
         answer = {"n_seqs": int(train.shape[0]) + n_gen, "M_eff": effective_count(train_w),
                   **scored(res.params_selected), "lambda_J": float(res.solver_l2), "seconds": seconds}
