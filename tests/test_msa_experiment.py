@@ -118,9 +118,7 @@ def test_depth_beyond_the_alignment_and_unknown_generator_fail_before_any_fit(tm
     with pytest.raises(ValueError, match=r"depths \[400\] exceed family PF00014_sub300's alignment of 300"):
         msa_exp.run_msa(_tiny(depths=(50, 400)), tmp_path / "a", progress=False)
     with pytest.raises(ValueError, match="not q-state generators"):
-        msa_exp.run_msa(_tiny(methods=("mf", "augment:ddpm")), tmp_path / "b", progress=False)
-    with pytest.raises(NotImplementedError, match="augment"):
-        msa_exp.run_msa(_tiny(methods=("mf", "augment:d3pm_categorical")), tmp_path / "c", progress=False)
+        msa_exp.run_msa(_tiny(methods=("plm_cv", "augment:ddpm")), tmp_path / "b", progress=False)
     with pytest.raises(ValueError, match="no protein family found"):
         msa_exp.run_msa(_tiny(families=(), data_root=str(tmp_path)), tmp_path / "d", progress=False)
     assert not (tmp_path / "a").exists()

@@ -3,8 +3,9 @@
 Usage: ``ising-diffusion run msa --preset quick --out runs/msa`` (families from ``$ISING_DIFFUSION_MSA`` or
 ``../shared/data/msa``). Outputs in the run folder: ``ceiling.csv`` (the full alignment's fixed-penalty fit, once per
 family), ``results.csv`` (one row per family, depth, subsample and method: top-L/5, L/2, L precision, ``M_eff``,
-seconds), ``summary.csv`` (mean and 95% t interval over subsamples, paired difference to CV pseudolikelihood, subsamples
-helped) and ``msa.png``. Rerunning with the same ``--out`` skips finished rows.
+seconds; an ``augment:<generator>`` method writes two rows, see :mod:`~ising_diffusion.experiments.msa_augment`),
+``summary.csv`` (mean and 95% t interval over subsamples, paired difference to CV pseudolikelihood, subsamples helped,
+generator quality) and ``msa.png``. Rerunning with the same ``--out`` skips finished rows.
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ising_diffusion.contacts import DEFAULT_TOPS, contact_precision
 from ising_diffusion.datasets.msa import MSAFamily, list_msa_families, load_msa_family
-from ising_diffusion.experiments.configs.msa import AUGMENT_PREFIX, PRESETS, MSAConfig, get_config
+from ising_diffusion.experiments.configs.msa import (AUGMENT_PREFIX, BASE_METHODS, MIX_SUFFIX, PRESETS, Q, MSAConfig,
+                                                     get_config)
 from ising_diffusion.experiments.entry import figure_main
-from ising_diffusion.experiments.msa_summary import TOPS, format_msa, plot_msa, summarize_msa
+from ising_diffusion.experiments.msa_augment import augment_rows
+from ising_diffusion.experiments.msa_summary import format_msa, plot_msa, precision_columns, summarize_msa
 from ising_diffusion.experiments.rows import write_summary
 from ising_diffusion.experiments.runner import open_run, run_sweep
 
 __all__ = ["run_msa", "load_families", "subsample_rows", "fit_row", "check_augment_methods", "main"]
-
-#: the alphabet size of protein alignments (20 amino acids + gap)
-Q = 21
 
 
 def load_families(cfg: MSAConfig) -> list[MSAFamily]:
@@ -74,50 +73,80 @@ def fit_row(seqs: np.ndarray, contacts: np.ndarray, options: dict, theta: float)
     res = dca(seqs, weights, q=Q, progress=False, **opts)
     scores = np.asarray(res.scores)
     seconds = time.perf_counter() - t0
-    prec = contact_precision(scores, contacts, top=DEFAULT_TOPS)
     if opts.get("l2") == "cv":
         lam = float(res.info.l2)
     else:
         lam = float(opts.get("lambda_J", 0.01)) if opts["method"] == "plm" else None
     return {"n_seqs": int(seqs.shape[0]), "M_eff": float(effective_count(weights)),
-            **{col: float(prec[t]) for t, col in TOPS.items()}, "lambda_J": lam, "seconds": float(seconds)}
+            **precision_columns(scores, contacts), "lambda_J": lam, "seconds": float(seconds)}
 
 
 def check_augment_methods(cfg: MSAConfig) -> None:
-    """The hook for ``"augment:<generator>"`` methods, checked before any fit.
+    """The ``"augment:<generator>"`` methods' settings, checked before any fit: each generator (and each key of
+    ``generator_options``) is a q-state generator and its ``generator_options`` build its config, ``cfg.augment``
+    builds an ``AugmentConfig`` without the bootstrap guard (it draws spins), and ``plm_cv``'s options are the Potts
+    solver's.
 
     Raises:
-      ValueError: a generator that is not a q-state generator (``generative.Q_STATE_GENERATORS``).
-      NotImplementedError: any ``augment:`` method: the call of ``augment`` on a subsample (training sequences, a
-        held-out split, the Potts solver, CV pseudolikelihood on training + generated) is not written yet.
+      ValueError: a generator that is not a q-state generator (``generative.Q_STATE_GENERATORS``), or a bad
+        ``augment`` / generator / solver setting (named).
     """
     gens = cfg.augment_methods()
     if not gens:
         return
-    from ising_diffusion.generative import Q_STATE_GENERATORS
+    from ising_diffusion.augment import AugmentConfig
+    from ising_diffusion.augment.potts_solver import resolve_potts_solver
+    from ising_diffusion.generative import Q_STATE_GENERATORS, make_generator_config
 
     bad = [g for g in gens if g not in Q_STATE_GENERATORS]
     if bad:
         raise ValueError(f"methods {[AUGMENT_PREFIX + g for g in bad]}: not q-state generators; choose from "
                          f"{sorted(Q_STATE_GENERATORS)}")
-    raise NotImplementedError(
-        f"methods {[AUGMENT_PREFIX + g for g in gens]}: augmentation of alignments is not wired into the msa "
-        "experiment yet. ising_diffusion.augment takes q-state sequences (a q-state generator, the Potts solver); "
-        "what is missing is its call per subsample here (a held-out split, CV pseudolikelihood on training + "
-        "generated sequences, in fit_row's place in run_msa). Remove these methods to run "
-        "the others.")
+    extra = sorted(set(cfg.generator_options) - Q_STATE_GENERATORS)
+    if extra:
+        raise ValueError(f"generator_options for {extra}: not q-state generators; choose from "
+                         f"{sorted(Q_STATE_GENERATORS)}")
+    try:
+        config = AugmentConfig(**cfg.augment)
+        for g in gens:
+            make_generator_config(g, {"n_states": Q, **cfg.generator_options.get(g, {})})
+        resolve_potts_solver(None, cfg.augment_solver_options(), n_train=min(cfg.depths) - cfg.heldout_size(
+            min(cfg.depths)))
+    except TypeError as e:
+        raise ValueError(f"augment / generator_options: {e}") from None
+    if config.selection.active_guard(alignment=True) == "bootstrap":
+        raise ValueError("augment: guard='bootstrap' draws spin replicates from an Ising fit; it does not take "
+                         "alignments (use 'none' or 'auto')")
 
 
 def _pid(family: str, depth: int, method: str) -> str:
     return f"{family}:M={depth}:{method}"
 
 
+def _augment_point(run, results, cfg: MSAConfig, fam: MSAFamily, info: dict, rows, generator: str, progress):
+    """The two rows of ``"augment:<generator>"`` on one subsample (:func:`msa_augment.augment_rows`), unless both are
+    saved already; ``augment`` checkpoints in the run folder, so an interrupted call resumes."""
+    depth, k = info["depth"], info["subsample"]
+    method = AUGMENT_PREFIX + generator
+    pids = [_pid(fam.name, depth, m) for m in (method, method + MIX_SUFFIX)]
+    if all(results.is_done(p, [k]) for p in pids):
+        return
+
+    def safe_row():
+        return next(r for r in results.point_rows(_pid(fam.name, depth, "plm_cv")) if r["seed"] == k)
+
+    out = augment_rows(fam.seqs[rows], fam.contacts, cfg, generator, depth, k, safe_row,
+                       checkpoint_dir=run.checkpoint_dir(f"{pids[0]}#{k}"), progress=progress)
+    results.add([{**info, **r, "point": pid} for pid, r in zip(pids, out)])
+
+
 def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[dict]:
     """The ``msa`` experiment: per family, depth, subsample and method, contact precision of the fit.
 
-    Every bad setting (unknown family, a depth beyond an alignment, an ``augment:`` method this build cannot run) is
-    reported before any fit. Each (family, depth, method) point saves its subsamples' rows as they finish; a rerun in
-    the same folder skips the rows it has.
+    Every bad setting (unknown family, a depth beyond an alignment, a bad ``augment:`` method or setting) is reported
+    before any fit. Each (family, depth, method) point saves its subsamples' rows as they finish; a rerun in the same
+    folder skips the rows it has. Per subsample the ``dca`` methods run first, then each ``augment:`` method (two rows,
+    :mod:`~ising_diffusion.experiments.msa_augment`).
 
     Args:
       cfg: :class:`MSAConfig`.
@@ -139,20 +168,23 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
         run_sweep([(f"{f.name}:full", f) for f in families], ceiling_point, ceiling, [0], progress=progress,
                   desc="msa ceiling (full alignments)")
     results = run.table("results")
+    base = [m for m in cfg.methods if m in BASE_METHODS]  # first: plm_cv's row is the augment: methods' safe answer
     for fam in families:
         for depth in cfg.depths:
             for k in range(cfg.n_seeds):
                 rows = subsample_rows(fam.seqs.shape[0], depth, k, cfg.seed)
+                info = {"family": fam.name, "L": fam.length, "depth": depth, "subsample": k, "seed": k}
 
-                def point(pid, method, fam=fam, depth=depth, k=k, rows=rows):
+                def point(pid, method, fam=fam, rows=rows, info=info):
                     row = fit_row(fam.seqs[rows], fam.contacts, cfg.dca_options(method), cfg.theta)
-                    return [{"family": fam.name, "L": fam.length, "depth": depth, "subsample": k, "seed": k,
-                             "method": method, **row}]
+                    return [{**info, "method": method, **row}]
 
-                run_sweep([(_pid(fam.name, depth, m), m) for m in cfg.methods], point, results, [k],
+                run_sweep([(_pid(fam.name, depth, m), m) for m in base], point, results, [k],
                           progress=progress, desc=f"msa {fam.name} M={depth} #{k}")
+                for gen in cfg.augment_methods():
+                    _augment_point(run, results, cfg, fam, info, rows, gen, progress)
     order = {_pid(f.name, d, m): i for i, (f, d, m) in enumerate(
-        (f, d, m) for f in families for d in cfg.depths for m in cfg.methods)}
+        (f, d, m) for f in families for d in cfg.depths for m in cfg.row_methods())}
     rows = sorted((r for r in results.rows if r["point"] in order and r["seed"] < cfg.n_seeds),
                   key=lambda r: (order[r["point"]], r["seed"]))
     ceil = [r for r in ceiling.rows if r["family"] in {f.name for f in families}] if cfg.ceiling else []

@@ -1,5 +1,6 @@
-"""The ``msa`` experiment's summary (mean, 95% t interval, paired differences to CV pseudolikelihood, subsamples
-helped), its console table and its figure (top-L/2 precision against depth, one line per method, the ceiling)."""
+"""The ``msa`` experiment's precision columns and summary (mean, 95% t interval, paired differences to CV
+pseudolikelihood, subsamples helped, the ``augment:`` rows' recommendations and generator quality), its console table
+and its figure (top-L/2 precision against depth, one line per method, the ceiling)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,31 @@ import numpy as np
 
 from ising_diffusion.experiments.rows import format_table, summarize
 
-__all__ = ["BY", "TOPS", "REFERENCE", "VALUES", "TABLE", "paired_differences", "summarize_msa", "plot_msa"]
+__all__ = ["BY", "TOPS", "REFERENCE", "VALUES", "AUGMENT_VALUES", "TABLE", "precision_columns", "paired_differences",
+           "summarize_msa", "format_msa", "plot_msa"]
 
 BY = ["family", "depth", "method"]
 #: the precision columns of a row: top L/5, L/2 and L pairs at separation >= 5
 TOPS = {"L/5": "top_L5", "L/2": "top_L2", "L": "top_L"}
 #: the method every other one is compared with, subsample by subsample
 REFERENCE = "plm_cv"
-VALUES = ("top_L5", "top_L2", "top_L", "diff_L5", "diff_L2", "diff_L", "M_eff", "lambda_J", "seconds")
+#: the columns only ``augment:`` rows have (their means are ``None`` / NaN for the other methods): the share of
+#: subsamples where ``augment`` recommended augmentation, the chosen mix, the held-out score gain, generator quality
+AUGMENT_VALUES = ("recommended", "mix", "score_gain", "quality_single_ratio", "quality_pair_ratio", "quality_identical",
+                  "quality_heldout_identical", "quality_median_distance", "quality_heldout_median_distance")
+VALUES = ("top_L5", "top_L2", "top_L", "diff_L5", "diff_L2", "diff_L", "M_eff", "lambda_J", "seconds",
+          *AUGMENT_VALUES)
 TABLE = {"top L/5": "top_L5", "top L/2": "top_L2", "top L": "top_L", "L/2 - plm_cv": "diff_L2", "M_eff": "M_eff",
-         "seconds": "seconds"}
+         "seconds": "seconds", "recommended": "recommended", "pair ratio": "quality_pair_ratio"}
+
+
+def precision_columns(scores, contacts) -> dict:
+    """``{"top_L5", "top_L2", "top_L"}``: ``contacts.contact_precision`` of the ``(L, L)`` contact scores against the
+    ``(L, L)`` bool contact map (top L/5, L/2, L pairs at separation >= 5), as host floats."""
+    from ising_diffusion.contacts import contact_precision
+
+    prec = contact_precision(np.asarray(scores), contacts, top=tuple(TOPS))
+    return {col: float(prec[t]) for t, col in TOPS.items()}
 
 
 def paired_differences(rows: Sequence[dict], reference: str = REFERENCE) -> list[dict]:
@@ -53,10 +69,18 @@ def summarize_msa(rows: Sequence[dict], reference: str = REFERENCE) -> list[dict
 
 
 def format_msa(summary: Sequence[dict], ceiling: Sequence[dict]) -> str:
-    """The console report: the summary table, the helped counts and the ceilings."""
+    """The console report: the summary table, the helped counts, the ``augment:`` rows' generator quality and the
+    ceilings."""
     table = format_table([{**s, "n_seeds": s["n_subsamples"]} for s in summary], BY, TABLE)
     helped = [f"{s['family']} M={s['depth']} {s['method']}: top L/2 above {REFERENCE} on {s['helped_L2']}, below on "
               f"{s['hurt_L2']} of {s['n_subsamples']} subsamples" for s in summary if s["helped_L2"] is not None]
+    helped += [f"{s['family']} M={s['depth']} {s['method']}: recommended on {s['recommended_mean']:.2f} of subsamples; "
+               f"generated vs held-out over training vs held-out RMS: single-site {s['quality_single_ratio_mean']:.3f}"
+               f", pairs {s['quality_pair_ratio_mean']:.3f}; identical to a training sequence "
+               f"{s['quality_identical_mean']:.3f} (held-out {s['quality_heldout_identical_mean']:.3f}); median "
+               f"distance to the nearest {s['quality_median_distance_mean']:.1f} (held-out "
+               f"{s['quality_heldout_median_distance_mean']:.1f}), means over subsamples"
+               for s in summary if not np.isnan(s["quality_pair_ratio_mean"]) and s["method"].endswith(":mix")]
     ceil = [f"ceiling {c['family']} (full alignment, M = {c['n_seqs']}, M_eff = {c['M_eff']:.0f}, {c['method']}): "
             + ", ".join(f"top {t} {c[col]:.3f}" for t, col in TOPS.items()) for c in ceiling]
     return "\n".join([table, *helped, *ceil])

@@ -2,8 +2,9 @@
 
 Per family (each one found under ``data_root``), depth ``M`` and seeded random subsample: pseudolikelihood at plmDCA's
 fixed penalties (``"plm"``), with the coupling penalty chosen by cross-validation (``"plm_cv"``), mean-field DCA
-(``"mf"``), and, once augmentation takes alignments, ``"augment:<generator>"``; the full alignment's fixed-penalty fit
-is the ceiling.
+(``"mf"``), and ``"augment:<generator>"`` (:mod:`ising_diffusion.experiments.msa_augment`: ``augment`` with a
+q-state generator on a held-out split of the subsample, two rows); the full alignment's fixed-penalty fit is the
+ceiling.
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["AUGMENT_PREFIX", "BASE_METHODS", "PRESETS", "MSAConfig", "get_config", "TINY_DATA_ROOT"]
+__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "PRESETS", "MSAConfig", "get_config",
+           "TINY_DATA_ROOT"]
 
 PRESETS = ("quick", "paper", "tiny")
+#: the alphabet size of protein alignments (20 amino acids + gap, the gap state 0)
+Q = 21
 
 #: method name -> the ``dca`` call it makes (besides the config's per-method options): plmDCA's fixed penalties
 #: (``lambda_h = lambda_J = 0.01``), the same objective with ``lambda_J`` by 5-fold cross-validation, mean-field DCA.
 BASE_METHODS = {"plm": {"method": "plm"}, "plm_cv": {"method": "plm", "l2": "cv"}, "mf": {"method": "mf"}}
-#: ``"augment:<generator>"``: CV pseudolikelihood on training + generated sequences (a q-state generator).
+#: ``"augment:<generator>"``: the fit ``augment`` answers with (a q-state generator); its companion row
+#: ``"augment:<generator>:mix"`` is CV pseudolikelihood on training + generated sequences whatever ``augment`` decided.
 AUGMENT_PREFIX = "augment:"
+MIX_SUFFIX = ":mix"
+#: the fewest held-out sequences of an ``augment:`` split (their weighted pseudolikelihood is the held-out score)
+MIN_HELDOUT = 4
 #: the committed 300-sequence subsample of PF00014 (a checkout's ``tests/data/msa``; not installed with the package)
 TINY_DATA_ROOT = str(Path(__file__).resolve().parents[3] / "tests" / "data" / "msa")
 
@@ -40,7 +48,15 @@ class MSAConfig:
       ceiling: fit the full alignment with ``"plm"`` once per family (the horizontal line of the figure).
       ceiling_options: extra ``dca`` options of the ceiling's fit, over ``"plm"``'s (e.g. an iteration cap: the full
         PF00014 alignment has 8,871 distinct sequences).
-      method_options: method name -> extra ``dca`` options (e.g. ``{"plm_cv": {"cv_folds": 3}}``).
+      method_options: method name -> extra ``dca`` options (e.g. ``{"plm_cv": {"cv_folds": 3}}``); the
+        ``augment:`` methods fit with ``"plm_cv"``'s.
+      augment: ``AugmentConfig`` keywords of the ``augment:`` methods (the flat names of
+        ``ising_diffusion.augment.FLAT_FIELDS``: budget and selection, e.g. ``{"n_steps": 2000, "mix_grid": (0, 1)}``);
+        ``{}``: ``augment``'s defaults.
+      generator_options: generator name -> its config's fields (e.g. ``{"d3pm_categorical": {"n_timesteps": 50}}``);
+        ``n_states`` is always 21.
+      heldout_fraction: the share of each subsample ``augment`` holds out (at least :data:`MIN_HELDOUT` sequences,
+        :meth:`heldout_size`): its held-out score decides; the generator and the fits see the rest.
     """
 
     families: tuple = ()
@@ -53,6 +69,9 @@ class MSAConfig:
     ceiling: bool = True
     ceiling_options: dict = dataclasses.field(default_factory=dict)
     method_options: dict = dataclasses.field(default_factory=dict)
+    augment: dict = dataclasses.field(default_factory=dict)
+    generator_options: dict = dataclasses.field(default_factory=dict)
+    heldout_fraction: float = 0.2
 
     def __post_init__(self):
         for name in ("families", "methods"):  # "a,b" from --set methods=a,b (a comma-free word stays one name)
@@ -83,6 +102,22 @@ class MSAConfig:
         if not isinstance(self.ceiling_options, dict) or any(
                 not isinstance(v, dict) for v in self.method_options.values()):
             raise ValueError(f"method_options values must be dicts of dca options, got {self.method_options!r}")
+        if not isinstance(self.augment, dict) or not isinstance(self.generator_options, dict) or any(
+                not isinstance(v, dict) for v in self.generator_options.values()):
+            raise ValueError(f"augment must be a dict of AugmentConfig keywords and generator_options a dict of "
+                             f"dicts, got {self.augment!r} and {self.generator_options!r}")
+        if not 0.0 < self.heldout_fraction < 0.5:
+            raise ValueError(f"heldout_fraction must be in (0, 0.5), got {self.heldout_fraction}")
+        if self.augment_methods():
+            if "plm_cv" not in self.methods:
+                raise ValueError("the augment: methods need 'plm_cv' among the methods: its fit on the whole subsample "
+                                 "is their answer when augment declines, and the reference of every paired difference")
+            folds = int(self.method_options.get("plm_cv", {}).get("cv_folds", 5))
+            short = [d for d in self.depths if d - self.heldout_size(d) < max(folds, 2)]
+            if short:
+                raise ValueError(f"depths {short} leave fewer than {max(folds, 2)} training sequences (cv_folds) "
+                                 f"after holding out {self.heldout_fraction:g} (at least {MIN_HELDOUT}); choose "
+                                 "larger depths for the augment: methods")
 
     def dca_options(self, method: str) -> dict:
         """The ``dca`` keyword arguments of a base method (``q`` and the weights are added by the experiment)."""
@@ -98,20 +133,50 @@ class MSAConfig:
         """The generators of the ``"augment:<generator>"`` entries of :attr:`methods`."""
         return tuple(m[len(AUGMENT_PREFIX):] for m in self.methods if m.startswith(AUGMENT_PREFIX))
 
+    def row_methods(self) -> tuple:
+        """The methods of the rows: :attr:`methods`, each ``"augment:<generator>"`` followed by its
+        ``"augment:<generator>:mix"``."""
+        return tuple(n for m in self.methods for n in ((m, m + MIX_SUFFIX) if m.startswith(AUGMENT_PREFIX) else (m,)))
+
+    def heldout_size(self, depth: int) -> int:
+        """Sequences held out of a subsample of ``depth`` by the ``augment:`` methods:
+        ``max(MIN_HELDOUT, round(heldout_fraction * depth))``."""
+        return max(MIN_HELDOUT, int(round(self.heldout_fraction * depth)))
+
+    def augment_solver_options(self) -> dict:
+        """The Potts solver options of the ``augment:`` methods: ``"plm_cv"``'s ``dca`` options less ``method``."""
+        return {k: v for k, v in self.dca_options("plm_cv").items() if k != "method"}
+
 
 def get_config(preset: str = "quick") -> MSAConfig:
     """``quick``: depths {50, 100}, 3 subsamples, plm / plm_cv / mf, the ceiling at most 100 L-BFGS iterations (plmc's
-    ``-m 100``): under an hour on 2 loaded CPU cores, where one ``l2="cv"`` fit at M = 50 took 220-310 s.
-    ``paper``: depths {50, 100, 200, 500, 1000}, 5 subsamples, the ceiling fitted to convergence. ``tiny``: the committed 300-sequence subsample of
-    PF00014 (a checkout's ``tests/data/msa``), depth 50, 2 subsamples, short fits: a smoke test of a minute."""
+    ``-m 100``): under an hour on 2 loaded CPU cores, where one ``l2="cv"`` fit at M = 50 took 220-310 s; its
+    ``augment`` budget (2,000 steps, a point every 200, 400 generated sequences) is there for ``--set
+    methods=...,augment:<generator>`` and is not in that hour.
+    ``paper``: depths {50, 100, 200, 500, 1000}, 5 subsamples, the ceiling fitted to convergence, and
+    ``augment:d3pm_categorical`` and ``augment:ddpm_onehot`` at ``augment``'s default budget (4,000 steps, a point
+    every 200, 1,000 monitor samples, 10x the training size generated at the end; an accelerator's job).
+    ``tiny``: the committed 300-sequence subsample of PF00014 (a checkout's ``tests/data/msa``), depth 50, 2
+    subsamples, short fits: a smoke test of a minute; its ``augment`` budget (4 steps, 40 sequences, small networks)
+    only checks that the ``augment:`` methods run."""
     if preset == "quick":
-        return MSAConfig(depths=(50, 100), ceiling_options={"max_iter": 100})
+        return MSAConfig(depths=(50, 100), ceiling_options={"max_iter": 100},
+                         augment={"n_steps": 2000, "monitor_steps": 200, "n_monitor_samples": 400,
+                                  "n_augmented": 400, "mix_grid": (0.0, 0.5, 1.0, 2.0)})
     if preset == "paper":
-        return MSAConfig(depths=(50, 100, 200, 500, 1000), n_seeds=5)
+        return MSAConfig(depths=(50, 100, 200, 500, 1000), n_seeds=5,
+                         methods=("plm", "plm_cv", "mf", "augment:d3pm_categorical", "augment:ddpm_onehot"),
+                         augment={"n_steps": 4000, "monitor_steps": 200, "n_monitor_samples": 1000,
+                                  "mix_grid": (0.0, 0.5, 1.0, 2.0, 4.0)})
     if preset == "tiny":
         short = {"max_iter": 50}
+        small_net = {"widths": (32, 32), "time_embed_dim": 8, "n_timesteps": 10, "batch_size": 32}
         return MSAConfig(families=("PF00014_sub300",), data_root=TINY_DATA_ROOT, depths=(50,), n_seeds=2,
                          ceiling_options=short,
                          method_options={"plm": short, "plm_cv": {**short, "cv_folds": 3,
-                                                                  "lambda_grid": (1e-3, 1e-2, 0.1)}})
+                                                                  "lambda_grid": (1e-3, 1e-2, 0.1)}},
+                         augment={"n_steps": 4, "monitor_steps": 2, "n_monitor_samples": 40, "n_augmented": 40,
+                                  "n_bootstrap": 20, "mix_grid": (0.0, 1.0)},
+                         generator_options={"d3pm_categorical": small_net,
+                                            "ddpm_onehot": {**small_net, "ddim_steps": 5}})
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")
