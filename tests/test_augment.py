@@ -29,8 +29,10 @@ GCFG = DDPMConfig(widths=(16, 32), time_embed_dim=8, n_timesteps=100, ddim_steps
 # an epoch budget (6 epochs of ceil(60 / 32) = 2 steps, a point every 2 epochs); 60 monitor samples = 1x the
 # training size, so the score's mix fit at ratio 1 is also the monitor's combined fit. Most tests use the closed-form
 # mean-field solver (compiles in a blink); the score-rule test uses the default pseudolikelihood.
+# guard="none": these tests check the score rule's own recommendation (the default guard is tested in
+# test_augment_guard.py)
 CFG = AugmentConfig(n_epochs=6, monitor_every=2, n_monitor_samples=60, n_bootstrap=50, erasure_n_iter=40,
-                    eps_grid=(0.5, 0.7), mix_grid=(0, 1))
+                    eps_grid=(0.5, 0.7), mix_grid=(0, 1), guard="none")
 KW = dict(config=CFG, generator_config=GCFG, n_augmented=100, progress=False, solver="mean_field")
 
 

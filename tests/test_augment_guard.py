@@ -48,7 +48,9 @@ def test_guard_settings():
     c = AugmentConfig(guard="bootstrap", n_replicates=3, guard_max_rise=0.1)  # flat keywords, like the others
     assert (c.selection.guard, c.n_replicates, c.guard_max_rise, c.guard_level) == ("bootstrap", 3, 0.1, 0.95)
     assert dataclasses.replace(c, guard="none").guard == "none"
-    assert AugmentConfig().guard == "none"  # off by default
+    assert AugmentConfig().guard == "auto"  # on by default for spins under the score rule
+    assert AugmentConfig().selection.active_guard() == "bootstrap"
+    assert AugmentConfig.paper().selection.active_guard() == "none"  # the paper's variance rule: no guard
     # the guard is not part of the kernel's static settings: checkpoint fingerprints (by repr) are unchanged
     assert repr(Selection(guard="bootstrap")) == repr(Selection())
     for bad in ({"guard": "jackknife"}, {"n_replicates": 1}, {"guard_level": 1.0}, {"guard_max_rise": -0.1},

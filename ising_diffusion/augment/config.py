@@ -148,10 +148,13 @@ class Selection:
         of a false recommendation near 10% over the default 20 points x 4 mixes even if they were independent.
       smooth_window: running-median width over monitor points for the robust rule (odd).
       n_bootstrap, band_level: bootstrap resamples and coverage of the reported band of the test variance.
-      guard: ``"none"`` (default) or ``"bootstrap"``: check every recommendation on ``n_replicates`` synthetic data
-        sets drawn from the training-only fit, where the parameter MSE is known, and keep it only when the replicates
-        resolve a gain (:mod:`ising_diffusion.augment.guard`; costs about ``n_replicates`` times the run for the
-        seeds that recommended). For data whose couplings matter (not only the fitted distribution).
+      guard: ``"auto"`` (default), ``"bootstrap"`` or ``"none"``. ``"bootstrap"`` checks every recommendation on
+        ``n_replicates`` synthetic data sets drawn from the training-only fit, where the parameter MSE is known, and
+        keeps it only when the replicates resolve a gain (:mod:`ising_diffusion.augment.guard`; costs about
+        ``n_replicates`` times the run for the seeds that recommended, nothing for the others). ``"auto"`` runs it
+        for spin data under the ``"score"`` rule (on the map it removed every harmful recommendation of that rule;
+        docs/map.md) and not for alignments or the variance rules (:meth:`active_guard`). ``"none"``: the score
+        rule's recommendation as it stands (cheaper; enough when only the fitted distribution matters).
       n_replicates: replicates per recommended seed (>= 2).
       guard_level: confidence of the guard's one-sided upper bound on the mean log MSE ratio.
       guard_max_rise: the largest MSE rise tolerated on any replicate (0.05: 5%).
@@ -167,7 +170,7 @@ class Selection:
     n_bootstrap: int = 200
     band_level: float = 0.68
     # repr=False: the kernel's static settings (and so the checkpoint fingerprints) are unchanged by the guard
-    guard: str = dataclasses.field(default="none", repr=False)
+    guard: str = dataclasses.field(default="auto", repr=False)
     n_replicates: int = dataclasses.field(default=4, repr=False)
     guard_level: float = dataclasses.field(default=0.95, repr=False)
     guard_max_rise: float = dataclasses.field(default=0.05, repr=False)
