@@ -61,7 +61,7 @@ def path_iterations(spins, folds: int, grid=DEFAULT_L2_GRID, max_iter: int = 500
     x = [IsingParams(jnp.zeros(n), jnp.zeros((n, n))) for _ in range(folds)]
     out, best, n_worse = [], -np.inf, 0
     for l2 in sorted(grid, reverse=True):
-        if n_worse >= PATIENCE:
+        if PATIENCE is not None and n_worse >= PATIENCE:
             break
         its, scores = [], []
         for f in range(folds):

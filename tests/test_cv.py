@@ -201,3 +201,28 @@ def test_cv_only_for_supported_methods():
     spins = np.where(np.random.default_rng(0).random((40, 6)) < 0.5, -1.0, 1.0)
     with pytest.raises(ValueError, match="l2='cv' is available for methods"):
         infer(spins, "mle_mcmc", key=jax.random.key(0), l2="cv")
+
+
+def test_path_finds_the_second_peak_of_a_two_peaked_score():
+    """A planted held-out score with a local peak at l2 = 0.3 and the global one at 1e-4 (the shape the retina's 50
+    cells gave): the default path fits every penalty and picks 1e-4; the old early stop (patience 2) picks 0.3."""
+    from ising_diffusion.inference.cv import cross_validate_path
+
+    grid = (1e-5, 1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1.0)
+    planted = {1e-5: -7.0, 1e-4: -6.8, 1e-3: -7.1, 1e-2: -7.3, 0.03: -7.25, 0.1: -7.2, 0.3: -7.1, 1.0: -7.4}
+    table = jnp.asarray([planted[g] for g in grid])
+    folds = 3
+
+    def fit_fold(train_arg, l2, x, active):
+        return jnp.where(active, l2, x), None  # the "fit" is its penalty; 0 iterations when inactive
+
+    def score_fold(fit, test_arg):
+        return table[jnp.argmin(jnp.abs(jnp.log(jnp.asarray(grid)) - jnp.log(jnp.maximum(fit, 1e-12))))] + test_arg
+
+    refit = lambda l2, start: (l2, None)  # noqa: E731
+    x0, args = jnp.ones(folds), jnp.zeros(folds)
+    tests = jnp.asarray([0.01, -0.01, 0.0])
+    l2, info = cross_validate_path(fit_fold, score_fold, x0, refit, grid, args, tests)
+    assert float(l2) == pytest.approx(1e-4) and np.isfinite(np.asarray(info.score_mean)).all()
+    l2_stop, info_stop = cross_validate_path(fit_fold, score_fold, x0, refit, grid, args, tests, patience=2)
+    assert float(l2_stop) == pytest.approx(0.3) and np.isinf(np.asarray(info_stop.score_mean)).sum() == 4

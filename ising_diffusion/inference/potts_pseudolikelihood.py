@@ -300,7 +300,9 @@ def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds,
         return _to_params(x), info
 
     x0 = jax.vmap(lambda wf: _start(idx, wf, length, q))(train_w)
-    return cross_validate_path(fit_fold, score_fold, x0, refit, grid, train_w, test_w, cv_rule)
+    # patience 2: the Potts fits are the costly ones (minutes per path at M = 50-100 on 2 cores); whether their
+    # held-out score can have two peaks, as the Ising one did on the retina (cv.py), is not checked yet
+    return cross_validate_path(fit_fold, score_fold, x0, refit, grid, train_w, test_w, cv_rule, patience=2)
 
 
 def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M"] | None = None, *,
