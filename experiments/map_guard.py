@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ising_diffusion.experiments.configs.map import get_config
-from ising_diffusion.experiments.map import map_task
+from ising_diffusion.experiments.map import map_task, point_id
 from ising_diffusion.experiments.rows import n_augmented
 from ising_diffusion.experiments.runner import ResultStore, open_run, run_sweep, seed_keys
 from ising_diffusion.experiments.synthetic import augment_point
@@ -42,7 +42,7 @@ def guard_config(n_replicates: int, truths=TRUTH_ORDER, n_seeds: int | None = No
 def point_rows(run, cfg, keys, gen, point, progress):
     """One (point, generator): the real run, the guard on every recommended seed, a row per seed."""
     tk = map_task(cfg, point, keys=keys)
-    pid = f"{gen}:" + "{}:N={}:g={:g}:M={}".format(*point)
+    pid = f"{gen}:{point_id(point)}"
     res = augment_point(run, pid, cfg, keys, tk, n_augmented=n_augmented(cfg, point[3]), generator=gen,
                         generator_overrides=cfg.generator_configs.get(gen, {}), progress=progress,
                         solver="pseudolikelihood", solver_options=cfg.solver_options, baseline=False)
@@ -133,7 +133,7 @@ def main(argv=None):
         run = open_run(a.out, "map_guard", cfg)
         seeds = list(range(cfg.n_seeds))
         keys = seed_keys(cfg.seed, seeds)
-        points = [(f"{gen}:" + "{}:N={}:g={:g}:M={}".format(*pt), (gen, pt)) for pt in cfg.points()
+        points = [(f"{gen}:{point_id(pt)}", (gen, pt)) for pt in cfg.points()
                   for gen in a.generators.split(",")]
         if a.only:
             points = [(pid, gp) for pid, gp in points if any(o in pid for o in a.only.split(","))]

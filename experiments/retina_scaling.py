@@ -76,15 +76,6 @@ def _data(out: Path, case: str):
     return x[:N_TRAIN], x[N_TRAIN:]
 
 
-def _block(tree):
-    import jax
-
-    for leaf in jax.tree.leaves(tree):
-        if isinstance(leaf, jax.Array):
-            leaf.block_until_ready()
-    return tree
-
-
 def _model(out: Path, case: str):
     from ising_diffusion.ising import IsingParams
 
@@ -137,12 +128,12 @@ def worker(out: Path, stage: str, case: str, repeat_below: float) -> dict:
                            progress=False, solver="pseudolikelihood", solver_options={"l2": 1e-4})
     base = _rss_mb()
     t0 = time.perf_counter()
-    result = _block(call())
+    result = jax.block_until_ready(call())
     first = time.perf_counter() - t0
     second = math.nan
     if first < repeat_below:
         t0 = time.perf_counter()
-        _block(call())
+        jax.block_until_ready(call())
         second = time.perf_counter() - t0
     peak = _rss_mb()
     if stage in ("erasure", "cv_pl", "pl_fixed"):
@@ -163,15 +154,10 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def append_row(path: Path, row: dict) -> None:
-    """Rewrite ``results.csv`` with ``row`` added (atomic: a temporary file, then ``os.replace``)."""
-    rows = read_rows(path) + [{k: str(v) for k, v in row.items()}]
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns, restval="", lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
+    """Rewrite ``results.csv`` with ``row`` added (atomically, :func:`~ising_diffusion.experiments.runner.write_csv`)."""
+    from ising_diffusion.experiments.runner import write_csv
+
+    write_csv(path, read_rows(path) + [{k: str(v) for k, v in row.items()}])
 
 
 def growth_exponent(ns, times) -> float:
@@ -198,9 +184,7 @@ def table(rows: list[dict]) -> str:
         sel = [r for r in rows if r["stage"] == stage]
         if not sel:
             continue
-        t = [float(r["time_second"]) if math.isfinite(float(r["time_second"])) else float(r["time_first"])
-             for r in sel]
-        ns = [int(r["n_cells"]) for r in sel]
+        ns, t = _steady(sel)
         lines.append(f"| {stage} | {growth_exponent(ns, t):.2f} | "
                      f"{growth_exponent(ns, [float(r['rss_delta_mb']) for r in sel]):.2f} | "
                      f"{', '.join(r['case'] for r in sel)} |")

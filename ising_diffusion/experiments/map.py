@@ -23,7 +23,7 @@ from ising_diffusion.experiments.synthetic import augment_point, infer_seeds_bat
 from ising_diffusion.monitor import moment_rms
 from ising_diffusion.synthetic import observed_samples
 
-__all__ = ["run_map", "map_task", "plot_map", "main"]
+__all__ = ["run_map", "map_task", "point_id", "plot_map", "main"]
 
 BY = ["truth", "n_spins", "g", "n_train", "generator"]
 VALUES = ("mse_train", "mse_selected", "mse_combined", "mse_oracle", "ratio_selected", "ratio_combined",
@@ -48,7 +48,8 @@ def map_task(cfg: MapConfig, point, keys=None):
                           truth_options=cfg.truth_options(truth), shard=cfg.shard, seed_batch=cfg.seed_batch)
 
 
-def _pid(point) -> str:
+def point_id(point) -> str:
+    """The id of a sweep point ``(truth, N, g, M)`` in the run's tables, e.g. ``"sk:N=20:g=2:M=200"``."""
     return "{}:N={}:g={:g}:M={}".format(*point)
 
 
@@ -83,7 +84,7 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
         return [dict(zip(BY, point), seed=s, n_oracle=n_fresh, mse_oracle=float(mse[i])) for i, s in enumerate(seeds)]
 
     oracle = run.table("oracle")  # first: one fit per point and seed, shared by the generators
-    run_sweep([(_pid(p), p) for p in cfg.points()], oracle_point, oracle, seeds, progress=progress, desc="map oracle")
+    run_sweep([(point_id(p), p) for p in cfg.points()], oracle_point, oracle, seeds, progress=progress, desc="map oracle")
 
     def map_point(pid, gp):
         gen, point = gp
@@ -92,7 +93,7 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
                             generator_overrides=cfg.generator_configs.get(gen, {}), progress=progress,
                             solver="pseudolikelihood", solver_options=cfg.solver_options, baseline=False)
         rms, floor = jax.vmap(moment_rms)(res.samples, tk.test), jax.vmap(moment_rms)(tk.train, tk.test)
-        orc = {r["seed"]: r["mse_oracle"] for r in oracle.point_rows(_pid(point))}
+        orc = {r["seed"]: r["mse_oracle"] for r in oracle.point_rows(point_id(point))}
         rows = []
         for i, s in enumerate(seeds):
             mse = {k: float(v[i]) for k, v in res.mse.items()}
@@ -110,7 +111,7 @@ def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[d
             rows.append(row)
         return rows
 
-    points = [(f"{gen}:{_pid(p)}", (gen, p)) for p in cfg.points() for gen in generators]
+    points = [(f"{gen}:{point_id(p)}", (gen, p)) for p in cfg.points() for gen in generators]
     rows = run_sweep(points, map_point, run.table("results"), seeds, progress=progress, desc="map")
     summary = summarize(rows, BY, VALUES)
     write_summary(run, summary)

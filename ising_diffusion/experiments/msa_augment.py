@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from ising_diffusion.experiments.configs.msa import MIX_SUFFIX, Q, MSAConfig
-from ising_diffusion.experiments.msa_summary import precision_columns
+from ising_diffusion.experiments.msa_summary import TOPS, precision_columns
 
 __all__ = ["QUALITY_COLUMNS", "heldout_split", "quality_columns", "augment_rows"]
 
@@ -130,7 +130,7 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
                   **scored(res.params_selected), "lambda_J": float(res.solver_l2), "seconds": seconds}
     else:
         safe = safe_row()
-        answer = {c: safe[c] for c in ("n_seqs", "M_eff", "top_L5", "top_L2", "top_L", "lambda_J")}
+        answer = {c: safe[c] for c in ("n_seqs", "M_eff", *TOPS.values(), "lambda_J")}
         answer["seconds"] = seconds + float(safe["seconds"])
     name = f"augment:{generator}"
     mix = {"n_seqs": int(train.shape[0] + samples.shape[0]), "M_eff": effective_count(mix_w),

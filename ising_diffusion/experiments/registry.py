@@ -33,10 +33,14 @@ DATA_OPTION = frozenset({"fig6"})
 FIGURES = tuple(name for name in EXPERIMENTS if name != "main")
 
 
-def experiment_module(name: str) -> ModuleType:
-    """The entry-point module of experiment ``name`` (one of :data:`EXPERIMENTS`)."""
+def _check(name: str) -> None:
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose from {tuple(EXPERIMENTS)}")
+
+
+def experiment_module(name: str) -> ModuleType:
+    """The entry-point module of experiment ``name`` (one of :data:`EXPERIMENTS`)."""
+    _check(name)
     return importlib.import_module(f"ising_diffusion.experiments.{name}")
 
 
@@ -48,8 +52,7 @@ def run_experiment(name: str, argv: Sequence[str]) -> Any:
     """
     from ising_diffusion.experiments.parser import figure_parser
 
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose from {tuple(EXPERIMENTS)}")
+    _check(name)
     # read the arguments first: --help and usage errors answer before JAX is imported
     figure_parser(name, EXPERIMENTS[name], PRESETS[name], data_option=name in DATA_OPTION).parse_args(list(argv))
     return experiment_module(name).main(list(argv))
