@@ -26,6 +26,8 @@ from ising_diffusion.experiments.configs.map import get_config
 from ising_diffusion.experiments.map import map_task, point_id
 from ising_diffusion.experiments.rows import n_augmented
 from ising_diffusion.experiments.runner import ResultStore, open_run, run_sweep, seed_keys
+from ising_diffusion.augment import Selection
+from ising_diffusion.augment.guard import guard_decision
 from ising_diffusion.experiments.synthetic import augment_point
 
 HARM = 1.05  # a recommendation is harmful when it raises the MSE by more than 5% (issue 24)
@@ -84,6 +86,37 @@ def rows_from_map(path, have) -> list[dict]:
     return out
 
 
+def redecide(rows, level: float, max_rise: float) -> list[dict]:
+    """The rows as the guard with ``level`` and ``max_rise`` would have decided them, from the replicates' MSE ratios
+    each row stores (the replicates do not depend on the decision rule): a kept recommendation returns the score rule's
+    fit (``ratio_new = ratio_old``), a declined one the training-only fit (ratio 1)."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        reps = [float(x) for x in str(r.get("guard_ratios") or "").split()]
+        if float(r["recommended_old"]) > 0 and len(reps) >= 2:
+            keep = bool(guard_decision(np.asarray([reps]), np.ones((1, len(reps))), level=level,
+                                       max_rise=max_rise).keep[0])
+            r["recommended_new"], r["ratio_new"] = float(keep), float(r["ratio_old"]) if keep else 1.0
+        out.append(r)
+    return out
+
+
+def operating_table(rows, levels=(0.55, 0.75, 0.9, 0.95), max_rises=(0.05, 0.1, 0.25, 1.0)) -> str:
+    """The guard's decisions on the same replicates for a grid of (level, max_rise): recommendations kept, helpful
+    (ratio < 1) and harmful (ratio > 1.05) among them, out of the old rule's."""
+    old = [r for r in rows if float(r["recommended_old"]) > 0]
+    n_help, n_harm = sum(float(r["ratio_old"]) < 1 for r in old), sum(float(r["ratio_old"]) > HARM for r in old)
+    out = [f"Old rule: {len(old)} recommendations, {n_help} helpful, {n_harm} harmful.", "",
+           "| guard_level | guard_max_rise | kept | helpful kept | harmful kept |", "|---|---|---|---|---|"]
+    for level in levels:
+        for rise in max_rises:
+            new = [r for r in redecide(old, level, rise) if float(r["recommended_new"]) > 0]
+            out.append(f"| {level:g} | {rise:g} | {len(new)} | {sum(float(r['ratio_new']) < 1 for r in new)} | "
+                       f"{sum(float(r['ratio_new']) > HARM for r in new)} |")
+    return "\n".join(out)
+
+
 def summary_table(rows) -> str:
     """Per truth kind: seeds, recommendations and harmful ones (ratio > 1.05), helpful ones (ratio < 1), old rule
     against new, and the time with the guard."""
@@ -121,12 +154,20 @@ def main(argv=None):
     p.add_argument("--with-map", default=None, metavar="CSV",
                    help="with --table-only: add the map's rows (docs/figures/map_quick_results.csv) of the pairs not "
                         "run here where the old rule recommended nothing (the guard cannot change them)")
+    p.add_argument("--level", type=float, default=Selection.guard_level,
+                   help="with --table-only: decide with this guard_level from the stored replicates (default: the "
+                        "library's)")
+    p.add_argument("--max-rise", type=float, default=Selection.guard_max_rise,
+                   help="with --table-only: decide with this guard_max_rise (default: the library's)")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     if a.table_only:
         rows = ResultStore.load(a.out).rows
         if a.with_map:
             rows = list(rows) + rows_from_map(a.with_map, rows)
+        rows = redecide(rows, a.level, a.max_rise)
+        Path(a.out, "guard_operating.md").write_text(operating_table(rows) + "\n")
+        print(operating_table(rows), end="\n\n")
     else:
         truths = a.truths.split(",")
         cfg = guard_config(a.replicates, truths, a.seeds, a.preset)

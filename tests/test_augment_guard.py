@@ -25,16 +25,19 @@ def test_decision_on_planted_ratios():
                       [0.50, 1.50, 0.70, 0.90],   # mixed, one replicate 50% worse: declined
                       [0.60, 0.99, 1.00, 0.98],   # gains but noisy: the t bound is not below 1
                       [1.00, 1.00, 1.00, 1.00]])  # the rule declined on every replicate: no resolved gain
-    d = guard_decision(ratio * train, train)
+    d = guard_decision(ratio * train, train, level=0.95, max_rise=0.05)
     np.testing.assert_array_equal(d.keep, [True, False, False, False, False])
     np.testing.assert_allclose(d.ratio, ratio)
     assert d.upper[0] < 0 < d.upper[3] and d.upper[4] == 0 and d.worst[2] == 1.5
     assert "kept" in d.reason[0] and "0.8, 0.85" in d.reason[0]
     assert all("declined" in r and "training-only fit" in r for r in d.reason[1:])
     assert "rose by more than 5%" in d.reason[2] and "not resolved" in d.reason[3]
+    # the defaults (level 0.75, max_rise 0.25) keep the noisy gain of row 3 and still decline rows 1, 2 and 4
+    np.testing.assert_array_equal(guard_decision(ratio * train, train).keep, [True, False, False, True, False])
     # one harmful replicate vetoes a gain on average; a small rise is tolerated
-    assert not guard_decision([[0.5, 0.5, 0.5, 1.06]], [[1, 1, 1, 1]]).keep[0]
-    assert guard_decision([[0.5, 0.5, 0.5, 1.04]], [[1, 1, 1, 1]], level=0.9).keep[0]
+    assert not guard_decision([[0.5, 0.5, 0.5, 1.06]], [[1, 1, 1, 1]], max_rise=0.05).keep[0]
+    assert guard_decision([[0.5, 0.5, 0.5, 1.04]], [[1, 1, 1, 1]], level=0.9, max_rise=0.05).keep[0]
+    assert not guard_decision([[0.5, 0.5, 0.5, 1.3]], [[1, 1, 1, 1]]).keep[0]
     # non-finite MSEs are harm
     assert not guard_decision([[0.5, np.nan, 0.5]], [[1, 1, 1]]).keep[0]
     assert not guard_decision([[0.5, 0.5, 0.5]], [[1, 0, 1]]).keep[0]
@@ -46,7 +49,7 @@ def test_decision_on_planted_ratios():
 
 def test_guard_settings():
     c = AugmentConfig(guard="bootstrap", n_replicates=3, guard_max_rise=0.1)  # flat keywords, like the others
-    assert (c.selection.guard, c.n_replicates, c.guard_max_rise, c.guard_level) == ("bootstrap", 3, 0.1, 0.95)
+    assert (c.selection.guard, c.n_replicates, c.guard_max_rise, c.guard_level) == ("bootstrap", 3, 0.1, 0.75)
     assert dataclasses.replace(c, guard="none").guard == "none"
     assert AugmentConfig().guard == "auto"  # on by default for spins under the score rule
     assert AugmentConfig().selection.active_guard() == "bootstrap"
@@ -148,6 +151,16 @@ def test_map_guard_table_counts_harm_per_truth(tmp_path):
     # truth, generator, cases, rec old, harmful old, helped old, rec new, harmful new, helped new
     assert cells[:9] == ["hopfield", "ddpm", "4", "3", "1", "1", "2", "0", "1"]
     assert lines[3].split("|")[2].strip() == "all"
+
+    # decisions redone from the stored replicate ratios: a stricter level declines the noisy gain, the defaults keep it
+    noisy = base | dict(recommended_old=1.0, ratio_old=0.8, recommended_new=0.0, ratio_new=1.0,
+                        guard_ratios="0.6 0.99 1 0.98")
+    assert mg.redecide([noisy], 0.75, 0.25)[0]["ratio_new"] == 0.8
+    assert mg.redecide([noisy], 0.95, 0.25)[0]["ratio_new"] == 1.0
+    assert mg.redecide(rows[3:], 0.75, 0.25) == rows[3:]  # no recommendation: nothing to decide
+    op = mg.operating_table([noisy], levels=(0.75, 0.95), max_rises=(0.25,)).splitlines()
+    assert op[0].startswith("Old rule: 1 recommendations, 1 helpful, 0 harmful")
+    assert op[-2:] == ["| 0.75 | 0.25 | 1 | 1 | 0 |", "| 0.95 | 0.25 | 0 | 0 | 0 |"]
 
     # the map's pairs not rerun: kept only where the old rule recommended nothing (the guard cannot change them)
     import csv

@@ -58,7 +58,7 @@ class GuardDecision(NamedTuple):
     reason: np.ndarray
 
 
-def guard_decision(mse_selected, mse_train, *, level: float = 0.95, max_rise: float = 0.05) -> GuardDecision:
+def guard_decision(mse_selected, mse_train, *, level: float = 0.75, max_rise: float = 0.25) -> GuardDecision:
     """Keep a recommendation only where the replicates show a gain they resolve.
 
     Both must hold: the one-sided ``level`` Student-t upper bound of the mean log MSE ratio (paired per replicate) is
@@ -73,7 +73,7 @@ def guard_decision(mse_selected, mse_train, *, level: float = 0.95, max_rise: fl
       mse_selected: ``(S, R)`` parameter MSE of the fit the selection returns on each replicate.
       mse_train: ``(S, R)`` parameter MSE of each replicate's training-only fit.
       level: confidence of the upper bound, in (0.5, 1).
-      max_rise: the largest tolerated per-replicate rise (0.05: 5%).
+      max_rise: the largest tolerated per-replicate rise (0.25: 25%; the defaults are Selection's).
 
     Returns:
       :class:`GuardDecision`.
