@@ -158,7 +158,13 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
     run = open_run(out, "map", cfg)
     seeds = list(range(cfg.n_seeds))
     keys = seed_keys(cfg.seed, seeds)
-    task = partial(potts_task, cfg, keys=keys)
+    tasks = {}
+
+    def task(point):  # drawn once per point, shared by the oracle and the generators
+        if point not in tasks:
+            tasks[point] = potts_task(cfg, point, keys)
+        return tasks[point]
+
     batching = dict(shard=cfg.shard, seed_batch=cfg.seed_batch)
 
     def oracle_point(pid, point):
