@@ -51,7 +51,10 @@ class FakeSeedsAugment:
         mse = {k: np.array([float(potts_parameter_mse(jax.tree.map(lambda a: a[i], true_params),
                                                       jax.tree.map(lambda a: a[i], p))) for i in range(s)])
                for k, p in (("train", p_train), ("combined", p_comb), ("selected", p_sel))}
+        n_mix = len(config.selection.mix_grid)  # a made-up held-out score per (seed, point, mix): mixes gain 0.1
+        curve = SimpleNamespace(score=np.broadcast_to(np.r_[-1.0, np.full(n_mix - 1, -0.9)], (s, 3, n_mix)))
         return SimpleNamespace(samples=samples, params_train=p_train, params_combined=p_comb, params_selected=p_sel,
+                               curve=curve, score={"train": np.full(s, -1.0)},
                                mse=mse, recommended=rec, stop_mix=np.where(rec, 1.0, 0.0), solver_l2=np.full(s, 0.05),
                                quality=tuple(SimpleNamespace(pair_ratio=1.5) for _ in range(s)),
                                timing={"total": 0.01})
@@ -84,7 +87,7 @@ def test_tiny_preset_runs_end_to_end_and_resumes_to_identical_rows(fake, tmp_pat
             assert np.isfinite(r[c]) and (0 <= r[c] <= 1 if c.startswith("prec") else r[c] > 0), (c, r[c])
         # the stand-in recommends seed 0 only: seed 1's selected fit is the training fit, paired ratio exactly 1
         assert (r["ratio_selected"] == 1.0) == (r["seed"] == 1) and r["recommended"] == (r["seed"] == 0)
-        assert r["dprec_selected"] == r["prec_selected"] - r["prec_train"]
+        assert r["dprec_selected"] == r["prec_selected"] - r["prec_train"] and np.isclose(r["score_gain"], 0.1)
     first = {(r["point"], r["seed"]): r for r in rows}
     assert first[("ddpm_onehot:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"] == \
         first[("d3pm_categorical:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"]  # paired: same data and fit

@@ -39,7 +39,8 @@ FITS = ("train", "selected", "combined")
 VALUES = ("mse_train", "mse_selected", "mse_combined", "mse_oracle", "ratio_selected", "ratio_combined",
           "ratio_oracle", *(f"prec{t}_{p}" for t in ("", "_L2") for p in (*FITS, "oracle")),
           *(f"dprec{t}_{p}" for t in ("", "_L2") for p in ("selected", "combined")), "recommended", "stop_mix",
-          "helped", "prec_helped", "prec_L2_lowered", "m_eff_fraction", "quality_pair_ratio", "time_total")
+          "helped", "prec_helped", "prec_L2_lowered", "score_gain", "m_eff_fraction", "quality_pair_ratio",
+          "time_total")
 MSE_TABLE = {"MSE train only": "mse_train", "selected/train": "ratio_selected", "combined/train": "ratio_combined",
              "oracle/train": "ratio_oracle", "recommended": "recommended"}
 PREC_TABLE = {"prec train": "prec_train", "prec selected": "prec_selected", "prec combined": "prec_combined",
@@ -147,7 +148,7 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
     Returns:
       the summary rows (per truth, L, q, g, M and generator).
     """
-    from ising_diffusion.augment import AugmentationNotRecommendedWarning
+    from ising_diffusion.augment import AugmentationNotRecommendedWarning, AugmentConfig
     from ising_diffusion.generative import Q_STATE_GENERATORS, make_generator_config
     from ising_diffusion.msa import effective_count, sequence_weights
 
@@ -200,6 +201,10 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
 
         res = run_seeds(call, generator_keys(keys), tk.train, tk.test, tk.truth, pass_batch=True, **batching)
         orc = {r["seed"]: r for r in oracle.point_rows(potts_point_id(point))}
+        # the best monitored held-out score of a fit with generated sequences over the training fit's (the score rule
+        # recommends only a gain beyond score_z standard errors)
+        grid = np.asarray((aug_cfg or AugmentConfig()).selection.mix_grid)
+        gain = np.asarray(res.curve.score)[:, :, grid > 0].max(axis=(1, 2)) - np.asarray(res.score["train"])
         rows = []
         for i, s in enumerate(seeds):
             row = dict(zip(BY, (*point, gen)), seed=s, n_edges=int(np.triu(tk.graph[i], 1).sum()),
@@ -207,6 +212,7 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
                        **{f"mse_{p}": float(np.asarray(res.mse[p])[i]) for p in FITS},
                        mse_oracle=orc[s]["mse_oracle"], recommended=float(np.asarray(res.recommended)[i]),
                        stop_mix=float(np.asarray(res.stop_mix)[i]), solver_l2=float(np.asarray(res.solver_l2)[i]),
+                       score_train=float(np.asarray(res.score["train"])[i]), score_gain=float(gain[i]),
                        m_eff_fraction=effective_count(sequence_weights(tk.train[i], cfg.theta)) / m,
                        quality_pair_ratio=float(res.quality[i].pair_ratio),
                        **{f"time_{k}": float(np.max(v)) for k, v in res.timing.items()})  # per call, all seeds
@@ -238,10 +244,10 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
     print(format_table(summary, BY, PREC_TABLE))
     print()
     print("seeds (of n) where the selected fit lowered MSE / raised top-|E| precision / lowered top-L/2 precision "
-          "below the training-only fit's; recommended:")
+          "below the training-only fit's; recommended; best held-out score gain of a mix (mean):")
     for r in summary:
         print(f"  {r['generator']} L={r['length']} q={r['q']} g={r['g']:g} M={r['n_train']}: "
-              + " / ".join(str(r[f"n_{c}"]) for c in COUNTS) + f" of {r['n_seeds']}")
+              + " / ".join(str(r[f"n_{c}"]) for c in COUNTS) + f" of {r['n_seeds']}; {r['score_gain_mean']:.4g}")
     print(f"[map] figure: {run.path / 'potts_map.png'}")
     return summary
 
