@@ -58,7 +58,7 @@ def config_file_presets(module: ModuleType) -> dict[str, Any]:
             if not k.startswith("_") and dataclasses.is_dataclass(v) and not isinstance(v, type)}
 
 
-def load_config_file(spec: str, expected: type | None = None) -> Any:
+def load_config_file(spec: str, expected: type | tuple[type, ...] | None = None) -> Any:
     """The config named by ``spec`` = ``PATH[:NAME]``.
 
     ``NAME`` is a module-level preset of the file, or else what its ``get_config(NAME)`` returns. Without ``NAME``:
@@ -66,7 +66,7 @@ def load_config_file(spec: str, expected: type | None = None) -> Any:
 
     Args:
       spec: e.g. ``"configs/fig3.py:paper"``, ``"my_run.py"``.
-      expected: the config class the experiment needs; another type is refused.
+      expected: the config class the experiment needs (or a tuple of those it accepts); another type is refused.
 
     Returns:
       the config (a dataclass instance).
@@ -100,6 +100,6 @@ def load_config_file(spec: str, expected: type | None = None) -> Any:
         raise ValueError(f"--config {spec}: {path} has no preset {name!r}; it defines {sorted(presets)} and no "
                          "get_config(name)")
     if expected is not None and not isinstance(config, expected):
-        raise ValueError(f"--config {spec} gives a {type(config).__name__}; this experiment needs a "
-                         f"{expected.__name__}")
+        names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+        raise ValueError(f"--config {spec} gives a {type(config).__name__}; this experiment needs a {names}")
     return config

@@ -77,10 +77,12 @@ def apply_overrides(config: Any, assignments: Sequence[str]) -> Any:
 
 
 def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str], Any], run: Callable[..., Any],
-                presets: Sequence[str], description: str, *, data_option: bool = False):
+                presets: Sequence[str], description: str, *, data_option: bool = False,
+                config_types: tuple[type, ...] | None = None):
     """Parse ``argv``, build the config from the preset and overrides, and run the experiment.
 
     ``data_option`` adds ``--data PATH``, which sets the config's ``data_path`` (Fig. 6's recording).
+    ``config_types``: the config classes a ``--config`` file may give (default: the class of ``presets[0]``'s).
 
     Returns:
       what ``run(config, out, progress=...)`` returns (the summary rows), ``None`` with ``--print-config``, or the
@@ -93,7 +95,7 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     preset = args.preset or "quick"
     try:
         if args.config is not None:  # checked against the class of the package's own presets
-            config = load_config_file(args.config, expected=type(get_config(presets[0])))
+            config = load_config_file(args.config, expected=config_types or type(get_config(presets[0])))
             path, config_name = split_config_spec(args.config)
             label = f"{path.stem}-{config_name}" if config_name else path.stem
         else:

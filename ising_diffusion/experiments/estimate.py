@@ -203,6 +203,8 @@ def plan_work(name: str, cfg) -> list[PointWork]:
 
 
 def _plan_map(cfg) -> list[PointWork]:
+    if not hasattr(cfg, "truths"):  # the planted Potts rows: their cost is the Potts fits' (as msa's)
+        raise ValueError("no cost model for the map's planted Potts rows (presets potts_*)")
     # one augment call per (point, generator) with the map's pseudolikelihood solver; the oracle's one fit per point
     # and seed on oracle_factor x M fresh samples is counted once, with the first generator
     from ising_diffusion import GENERATOR_CONFIGS

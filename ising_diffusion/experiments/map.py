@@ -15,7 +15,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ising_diffusion.experiments.configs.map import PRESETS, MapConfig, get_config
+from ising_diffusion.experiments.configs.map import CONFIG_TYPES, PRESETS, MapConfig, PottsMapConfig, get_config
 from ising_diffusion.experiments.entry import figure_main
 from ising_diffusion.experiments.rows import format_table, n_augmented, n_test, summarize, write_summary
 from ising_diffusion.experiments.runner import open_run, run_seeds, run_sweep, seed_keys
@@ -53,19 +53,25 @@ def point_id(point) -> str:
     return "{}:N={}:g={:g}:M={}".format(*point)
 
 
-def run_map(cfg: MapConfig, out: str | Path, *, progress: bool = True) -> list[dict]:
+def run_map(cfg: MapConfig | PottsMapConfig, out: str | Path, *, progress: bool = True) -> list[dict]:
     """The map: per (truth, N, g, M) and seed, the MSE of the training-only fit, of the fit ``augment`` recommends
     (``params_selected``, the score rule) and of the combined fit, per generator; the oracle fit to fresh samples;
     the generator's moment RMS against the test set.
 
     Args:
-      cfg: :class:`MapConfig`; generators not registered in this build are skipped with a warning.
+      cfg: :class:`MapConfig`; generators not registered in this build are skipped with a warning. A
+        :class:`PottsMapConfig` (presets ``potts_*``) runs the planted Potts rows instead
+        (:func:`~ising_diffusion.experiments.potts_map.run_potts_map`).
       out: the run folder (reused: resume).
       progress: progress bars.
 
     Returns:
       the summary rows (per truth, N, g, M and generator).
     """
+    if isinstance(cfg, PottsMapConfig):  # the planted Potts rows (presets potts_*)
+        from ising_diffusion.experiments.potts_map import run_potts_map
+
+        return run_potts_map(cfg, out, progress=progress)
     from ising_diffusion import GENERATOR_CONFIGS
     generators = [g for g in cfg.generators if g in GENERATOR_CONFIGS]
     if len(generators) < len(cfg.generators):
@@ -152,7 +158,7 @@ def plot_map(path: Path, summary: list[dict], generators, cfg: MapConfig) -> Pat
 
 def main(argv=None):
     """Run the map with the command-line arguments ``argv`` (default: ``sys.argv[1:]``)."""
-    return figure_main("map", argv, get_config, run_map, PRESETS, __doc__.splitlines()[0])
+    return figure_main("map", argv, get_config, run_map, PRESETS, __doc__.splitlines()[0], config_types=CONFIG_TYPES)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,14 @@ EXPERIMENTS = {
     "fig5": "generators",
     "fig6": "retina",
     "main": "the paper's core result on synthetic data (CPU, minutes)",
-    "map": "issue 14: truth kind x g x M x generator",
+    "map": "issue 14: truth kind x g x M x generator (potts_* presets: planted Potts truths, issue 23)",
     "msa": "issue 23: DCA contact precision on shallow subsamples of protein families",
 }
 #: name -> its presets (``PRESETS`` of ``ising_diffusion.experiments.configs.<name>``; a test keeps them equal), so
 #: ``--help`` and a usage error answer without importing JAX
-PRESETS = {name: ("quick", "paper", "tiny") for name in EXPERIMENTS} | {"fig6": ("quick", "paper", "tiny", "all_cells")}
+PRESETS = {name: ("quick", "paper", "tiny") for name in EXPERIMENTS} | {
+    "fig6": ("quick", "paper", "tiny", "all_cells"),
+    "map": ("quick", "paper", "tiny", "potts_quick", "potts_paper", "potts_tiny")}
 #: the experiments with a ``--data PATH`` option
 DATA_OPTION = frozenset({"fig6"})
 #: the experiments run as ``ising-diffusion run NAME`` (``main`` has a command of its own)

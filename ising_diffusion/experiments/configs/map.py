@@ -13,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.potts_map import POTTS_PRESETS, PottsMapConfig, get_potts_config
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
 from ising_diffusion.synthetic import TRUTH_KINDS
 
-__all__ = ["MAP_SOLVER_OPTIONS", "PRESETS", "MapConfig", "get_config"]
+__all__ = ["MAP_SOLVER_OPTIONS", "PRESETS", "CONFIG_TYPES", "MapConfig", "PottsMapConfig", "get_config"]
 
-PRESETS = ("quick", "paper", "tiny")
+#: the Ising presets, then the planted Potts rows (:mod:`~ising_diffusion.experiments.configs.potts_map`)
+PRESETS = ("quick", "paper", "tiny") + POTTS_PRESETS
 
 #: The pseudolikelihood options of every fit in the map: the penalty is cross-validated (``l2="cv"``), the strong
 #: label-free baseline.
@@ -92,10 +94,17 @@ class MapConfig(ExperimentConfig):
         return {"sparse": {"degree": self.degree}, "hopfield": {"n_patterns": self.n_patterns}}.get(truth, {})
 
 
-def get_config(preset: str = "quick") -> MapConfig:
+#: the config classes the map runs: the Ising map's and the planted Potts rows' (a ``--config`` file may give either)
+CONFIG_TYPES = (MapConfig, PottsMapConfig)
+
+
+def get_config(preset: str = "quick") -> MapConfig | PottsMapConfig:
     """``quick``: {SK, sparse, Hopfield} x g {1, 2} x M {200, 800} at N = 20 plus (SK, N = 40, g = 1, M = 1000), DDPM
     and D3PM, 6 seeds, two hours on 2 CPU cores. ``paper``: 10 seeds, DDPM, D3PM and RBM with the library's default
-    budget (for a GPU). ``tiny``: seconds."""
+    budget (for a GPU). ``tiny``: seconds. ``potts_quick``, ``potts_paper``, ``potts_tiny``: the planted Potts rows
+    (:func:`~ising_diffusion.experiments.configs.potts_map.get_potts_config`)."""
+    if preset in POTTS_PRESETS:
+        return get_potts_config(preset)
     if preset == "quick":
         return MapConfig(n_seeds=6, augment=QUICK_MAP_AUGMENT, generator_configs=QUICK_MAP_GENERATORS)
     if preset == "paper":
