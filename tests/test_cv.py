@@ -101,9 +101,10 @@ def test_one_call_path_equals_plain_loop(method):
 
 
 def test_one_se_rule_picks_a_larger_or_equal_l2():
+    # the data, grid and folds of test_one_call_path_equals_plain_loop: its compiled "best" path is reused
     _, spins = _planted(jnp.arange(1), 8, 150)
-    best = cross_validate_l2(spins[0], l2_grid=GRID, cv_rule="best")
-    one_se = cross_validate_l2(spins[0], l2_grid=GRID, cv_rule="1se")
+    best = cross_validate_l2(spins[0], l2_grid=GRID, cv_folds=3, cv_rule="best")
+    one_se = cross_validate_l2(spins[0], l2_grid=GRID, cv_folds=3, cv_rule="1se")
     assert float(one_se.l2) >= float(best.l2)
     i = int(np.argmax(np.asarray(best.score_mean)))
     j = int(np.searchsorted(np.asarray(one_se.l2_grid), float(one_se.l2)))
