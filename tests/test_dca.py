@@ -104,6 +104,16 @@ def test_cross_validation_picks_a_sensible_penalty(planted):
     assert float(info.l2) < 0.1
     strong, _ = potts_pseudolikelihood(samples[:300], q=3, lambda_J=1.0, lambda_h=1e-3)
     assert float(potts.potts_parameter_mse(params, est)) < 0.5 * float(potts.potts_parameter_mse(params, strong))
+    # patience=1 stops one penalty past the best (1e-2 here): 1e-4 is never fitted; the full path (None) scores every
+    # penalty and chooses the best of them
+    grid5 = (1e-4, *grid)
+    fits = {p: potts_pseudolikelihood_cv(samples[:300], q=3, lambda_grid=grid5, lambda_h=1e-3, cv_folds=3,
+                                         patience=p)[1] for p in (1, None)}
+    short, full = (np.asarray(fits[p].score_mean) for p in (1, None))
+    assert np.isneginf(short[0]) and np.isfinite(short[1:]).all() and np.isfinite(full).all()
+    assert float(fits[None].l2) == np.float32(grid5[int(np.argmax(full))]) == float(fits[1].l2)
+    with pytest.raises(ValueError, match="patience"):
+        potts_pseudolikelihood_cv(samples[:300], q=3, lambda_grid=grid, cv_folds=3, patience=0)
 
 
 def test_mean_field_dca_finds_a_planted_chain():

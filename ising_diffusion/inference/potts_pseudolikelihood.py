@@ -274,9 +274,16 @@ def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
 # Cross-validated lambda_J
 
 
+#: ``patience`` of the Potts CV paths: stop 2 penalties past the best held-out score (the fits are the costly ones:
+#: minutes per path at M = 50-100 on 2 cores). ``patience=None`` fits every penalty (the Ising default: cv.py); whether
+#: the Potts held-out score has two peaks is measured by experiments/potts_cv_peaks.py (docs/potts.md).
+POTTS_PATIENCE = 2
+
+
 @partial(jax.jit, static_argnames=("length", "q", "grid", "penalty", "symmetric", "cv_folds", "cv_rule",
-                                   "max_iter", "memory_size"))
-def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter, memory_size):
+                                   "max_iter", "memory_size", "patience"))
+def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter, memory_size,
+        patience=POTTS_PATIENCE):
     mask = _mask(length, q)
     train_ind, test_ind = fold_weights(idx.shape[0], cv_folds)
     train_w, test_w = train_ind * w[None, :], test_ind * w[None, :]
@@ -300,16 +307,15 @@ def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds,
         return _to_params(x), info
 
     x0 = jax.vmap(lambda wf: _start(idx, wf, length, q))(train_w)
-    # patience 2: the Potts fits are the costly ones (minutes per path at M = 50-100 on 2 cores); whether their
-    # held-out score can have two peaks, as the Ising one did on the retina (cv.py), is not checked yet
-    return cross_validate_path(fit_fold, score_fold, x0, refit, grid, train_w, test_w, cv_rule, patience=2)
+    return cross_validate_path(fit_fold, score_fold, x0, refit, grid, train_w, test_w, cv_rule, patience=patience)
 
 
 def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M"] | None = None, *,
                               q: int | None = None, lambda_h: float = 0.01, penalty: str = "plmdca",
                               lambda_grid=None, cv_folds: int = 5, cv_rule: str = "best",
                               symmetric: bool = False, max_iter: int = 500, tol: float = 1e-4,
-                              memory_size: int = 10) -> tuple[PottsParams, CVInfo]:
+                              memory_size: int = 10, patience: int | None = POTTS_PATIENCE
+                              ) -> tuple[PottsParams, CVInfo]:
     """Pseudolikelihood with ``lambda_J`` chosen by ``cv_folds``-fold cross-validation (``l2="cv"``).
 
     Sequence ``m`` is held out in fold ``m % cv_folds``; a fold's training objective and held-out score use the
@@ -322,6 +328,8 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
       lambda_grid: candidate ``lambda_J`` in ``penalty``'s units (default ``DEFAULT_LAMBDA_GRIDS[penalty]``).
       cv_folds: ``2 <= cv_folds <= M``.
       cv_rule: ``"best"`` or ``"1se"``.
+      patience: stop the path this many penalties past the best held-out score (:data:`POTTS_PATIENCE`); ``None``
+        fits every penalty of the grid.
 
     Returns:
       ``(PottsParams, CVInfo)``; ``CVInfo.l2`` is the chosen ``lambda_J`` and ``CVInfo.l2_grid`` the grid.
@@ -336,9 +344,12 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
         raise ValueError(f"cv_folds must be an integer in [2, M={seqs.shape[0]}], got {cv_folds!r}")
     if cv_rule not in CV_RULES:
         raise ValueError(f"cv_rule must be one of {CV_RULES}, got {cv_rule!r}")
+    if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
+        raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
     return _cv(_encode(seqs, q), jnp.asarray(w), jnp.float32(lambda_h), jnp.float32(tol), length=seqs.shape[1], q=q,
                grid=grid, penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule,
-               max_iter=int(max_iter), memory_size=int(memory_size))
+               max_iter=int(max_iter), memory_size=int(memory_size),
+               patience=None if patience is None else int(patience))
 
 
 # ----------------------------------------------------------------------------------------------------------------------
