@@ -11,8 +11,8 @@ held-out score of each penalty on the full path and its local maxima:
 Planted data: the map's ``potts_quick`` points (L = 20, q = 4, g = 1, M 100 and 400, 3 seeds; the same truths and
 training sequences as ``ising-diffusion run map --preset potts_quick``), weights at theta 1.0 as there. PF00014
 (``--msa``): the ``msa`` experiment's subsamples ``default_rng([0, M, k])``, k = 0, 1, 2, weights at theta 0.8.
-Rows (``results.csv`` in ``--out``, appended per data set, so a rerun resumes): data set, chosen ``lambda_J`` with
-patience 2 and with the full path, the full path's scores per penalty, the number of local maxima.
+Rows (``results.csv`` in ``--out``, rewritten atomically per data set, so a rerun resumes): data set, chosen
+``lambda_J`` with patience 2 and with the full path, the full path's scores per penalty, the number of local maxima.
 """
 
 from __future__ import annotations
@@ -27,12 +27,9 @@ import numpy as np
 
 from ising_diffusion.experiments.configs.potts_map import get_potts_config
 from ising_diffusion.experiments.potts_map import potts_task
+from ising_diffusion.experiments.runner import write_csv
 from ising_diffusion.inference.potts_pseudolikelihood import POTTS_PATIENCE, potts_pseudolikelihood_cv
 from ising_diffusion.msa import sequence_weights
-
-FIELDS = ["data", "l2_patience", "l2_full", "same", "n_local_maxima", "score_best_patience", "score_best_full",
-          "grid", "scores_full", "time_patience", "time_full"]
-
 
 def local_maxima(scores) -> int:
     """Local maxima of a score over the grid (finite entries only; a plateau counts once)."""
@@ -88,12 +85,8 @@ def main(argv=None):
         if name in done:
             continue
         row = compare(name, seqs, q, theta)
-        new = not path.exists()
-        with open(path, "a", newline="") as f:  # one whole line per data set
-            w = csv.DictWriter(f, FIELDS)
-            if new:
-                w.writeheader()
-            w.writerow(row)
+        old = list(csv.DictReader(open(path))) if path.exists() else []
+        write_csv(path, old + [row])  # atomically, the finished rows kept
         print(f"{name}: l2 patience {row['l2_patience']:g}, full {row['l2_full']:g}, local maxima "
               f"{row['n_local_maxima']}, {row['time_patience']} s / {row['time_full']} s", flush=True)
     rows = list(csv.DictReader(open(path)))

@@ -24,7 +24,8 @@ from ising_diffusion.ising import MAX_ENUMERATION_SPINS
 from ising_diffusion.monitor import STOPPING_RULES
 
 __all__ = ["AugmentConfig", "Budget", "Selection", "SolverSpec", "FLAT_FIELDS", "DEFAULT_SOLVER",
-           "DEFAULT_SOLVER_OPTIONS", "DEFAULT_N_STEPS", "DEFAULT_MONITOR_STEPS", "PAPER_AUGMENT"]
+           "GUARD_LEVEL", "GUARD_MAX_RISE", "DEFAULT_SOLVER_OPTIONS", "DEFAULT_N_STEPS", "DEFAULT_MONITOR_STEPS",
+           "PAPER_AUGMENT"]
 
 #: The solver ``augment`` uses for ``w_train``, the monitor fits, the score and the final fits (any ``infer`` method).
 DEFAULT_SOLVER = "pseudolikelihood"
@@ -32,6 +33,9 @@ DEFAULT_SOLVER = "pseudolikelihood"
 DEFAULT_SOLVER_OPTIONS = {"l2": "cv"}
 #: The guards ``Selection.guard`` accepts (:mod:`ising_diffusion.augment.guard`).
 GUARDS = ("none", "bootstrap", "auto")
+#: the guard's default decision rule (:func:`~ising_diffusion.augment.guard.guard_decision`): one-sided confidence of
+#: the upper bound on the mean log MSE ratio, and the largest rise tolerated on any replicate (docs/map.md)
+GUARD_LEVEL, GUARD_MAX_RISE = 0.75, 0.25
 #: The default training budget in optimiser steps and the steps between monitor points (docs/augmentation.md).
 DEFAULT_N_STEPS = 4000
 DEFAULT_MONITOR_STEPS = 200
@@ -175,8 +179,8 @@ class Selection:
     # repr=False: the kernel's static settings (and so the checkpoint fingerprints) are unchanged by the guard
     guard: str = dataclasses.field(default="auto", repr=False)
     n_replicates: int = dataclasses.field(default=4, repr=False)
-    guard_level: float = dataclasses.field(default=0.75, repr=False)
-    guard_max_rise: float = dataclasses.field(default=0.25, repr=False)
+    guard_level: float = dataclasses.field(default=GUARD_LEVEL, repr=False)
+    guard_max_rise: float = dataclasses.field(default=GUARD_MAX_RISE, repr=False)
     guard_score_z: float = dataclasses.field(default=0.0, repr=False)
 
     def active_guard(self, alignment: bool = False) -> str:

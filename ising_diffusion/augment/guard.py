@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
+from ising_diffusion.augment.config import GUARD_LEVEL, GUARD_MAX_RISE
 from ising_diffusion.augment.result import AugmentationNotRecommendedWarning, AugmentResult
 from ising_diffusion.augment.seeds import where_seed
 from ising_diffusion.ising import IsingParams
@@ -58,7 +59,8 @@ class GuardDecision(NamedTuple):
     reason: np.ndarray
 
 
-def guard_decision(mse_selected, mse_train, *, level: float = 0.75, max_rise: float = 0.25) -> GuardDecision:
+def guard_decision(mse_selected, mse_train, *, level: float = GUARD_LEVEL,
+                   max_rise: float = GUARD_MAX_RISE) -> GuardDecision:
     """Keep a recommendation only where the replicates show a gain they resolve.
 
     Both must hold: the one-sided ``level`` Student-t upper bound of the mean log MSE ratio (paired per replicate) is

@@ -17,7 +17,7 @@ import numpy as np
 
 from ising_diffusion.experiments.configs.map import CONFIG_TYPES, PRESETS, MapConfig, PottsMapConfig, get_config
 from ising_diffusion.experiments.entry import figure_main
-from ising_diffusion.experiments.rows import format_table, n_augmented, n_test, summarize, write_summary
+from ising_diffusion.experiments.rows import format_table, map_ratios, n_augmented, n_test, summarize, write_summary
 from ising_diffusion.experiments.runner import open_run, run_seeds, run_sweep, seed_keys
 from ising_diffusion.experiments.synthetic import augment_point, infer_seeds_batch, mse_seeds, synthetic_task
 from ising_diffusion.monitor import moment_rms
@@ -111,9 +111,7 @@ def run_map(cfg: MapConfig | PottsMapConfig, out: str | Path, *, progress: bool 
                        **{f"time_{k}": float(np.max(v)) for k, v in res.timing.items()},  # per call, all seeds
                        **{f"moment_rms{w}_{o}": float(getattr(r, o)[i]) for w, r in (("", rms), ("_train", floor))
                           for o in ("first", "second")})
-            for part in ("selected", "combined", "oracle"):  # paired per seed: the seeds' own truths differ a lot
-                row[f"ratio_{part}"] = row[f"mse_{part}"] / mse["train"]
-            row["helped"] = float(row["ratio_selected"] < 1.0)
+            map_ratios(row)
             rows.append(row)
         return rows
 

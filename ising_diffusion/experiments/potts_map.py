@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ising_diffusion.experiments.configs.potts_map import PottsMapConfig
-from ising_diffusion.experiments.rows import format_table, summarize, write_summary
+from ising_diffusion.experiments.rows import format_table, map_ratios, n_augmented, summarize, write_summary
 from ising_diffusion.experiments.runner import open_run, run_seeds, run_sweep, seed_keys
 from ising_diffusion.experiments.synthetic import generator_keys, make_augment_config
 from ising_diffusion.potts import PottsParams, potts_parameter_mse, potts_sparse_params
@@ -194,7 +194,7 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
         def call(k, train, test, truth, batch):
             with warnings.catch_warnings():  # a decline is an outcome here, recorded in the rows
                 warnings.simplefilter("ignore", AugmentationNotRecommendedWarning)
-                return augment_seeds(k, train, test, generator=gen, n_augmented=cfg.n_augmented(m), config=aug_cfg,
+                return augment_seeds(k, train, test, generator=gen, n_augmented=n_augmented(cfg, m), config=aug_cfg,
                                      generator_config=gen_cfg, true_params=truth, progress=progress,
                                      checkpoint_dir=str(ckpt / f"seeds{batch[0]}-{batch[1]}"),
                                      solver_options=dict(cfg.solver_options), q=q, theta=cfg.theta)
@@ -220,12 +220,10 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
                 prec = true_graph_precision(_seed(getattr(res, f"params_{part}"), i), tk.graph[i])
                 row[f"prec_{part}"], row[f"prec_L2_{part}"] = prec["prec"], prec["prec_L2"]
             row["prec_oracle"], row["prec_L2_oracle"] = orc[s]["prec_oracle"], orc[s]["prec_L2_oracle"]
-            for part in ("selected", "combined", "oracle"):  # paired per seed: the seeds' truths differ
-                row[f"ratio_{part}"] = row[f"mse_{part}"] / row["mse_train"]
+            map_ratios(row)
             for t in ("", "_L2"):
                 for part in ("selected", "combined"):
                     row[f"dprec{t}_{part}"] = row[f"prec{t}_{part}"] - row[f"prec{t}_train"]
-            row["helped"] = float(row["ratio_selected"] < 1.0)
             row["prec_helped"] = float(row["dprec_selected"] > 0.0)
             row["prec_L2_lowered"] = float(row["dprec_L2_selected"] < 0.0)
             rows.append(row)

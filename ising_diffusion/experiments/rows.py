@@ -15,7 +15,7 @@ import numpy as np
 from ising_diffusion.experiments.runner import RunDir, write_csv
 
 __all__ = ["MSE_COLUMNS", "SUMMARY_VALUES", "TABLE_COLUMNS", "result_rows", "curve_rows", "ratio_columns",
-           "write_summary", "format_table", "n_augmented", "n_test", "value_at", "mean_ci", "summarize"]
+           "write_summary", "format_table", "n_augmented", "n_test", "map_ratios", "value_at", "mean_ci", "summarize"]
 
 MSE_COLUMNS = ("mse_train", "mse_augmented", "mse_combined")
 MSE_PARTS = ("train", "augmented", "combined")  # always in a row; "selected", "train_cv", "combined_cv" when known
@@ -146,6 +146,15 @@ def format_table(summary: Sequence[dict], by: Sequence[str], values: dict[str, s
     out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def map_ratios(row: dict) -> None:
+    """Add the map's paired per-seed ratios to ``row`` in place: ``ratio_{selected,combined,oracle}`` (each fit's
+    MSE over ``mse_train``: the seeds' own truths differ a lot, so ratios are taken per seed) and ``helped`` (1.0
+    where the selected fit's MSE is below the training-only fit's)."""
+    for part in ("selected", "combined", "oracle"):
+        row[f"ratio_{part}"] = row[f"mse_{part}"] / row["mse_train"]
+    row["helped"] = float(row["ratio_selected"] < 1.0)
 
 
 def ratio_columns(rows: list[dict]) -> None:

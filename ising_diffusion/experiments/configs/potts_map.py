@@ -102,10 +102,6 @@ class PottsMapConfig:
         """Held-out sequences of a point: ``test_fraction`` x ``M``, at least 4 (the score rule's paired test)."""
         return max(4, int(round(self.test_fraction * n_train)))
 
-    def n_augmented(self, n_train: int) -> int:
-        """Generated sequences of the combined fit: ``n_augmented_factor`` x ``M``."""
-        return max(1, int(round(self.n_augmented_factor * n_train)))
-
 
 #: potts_quick's budget: timed on this machine at L = 20, q = 4, M = 100, 3 seeds (one augment call about 3 min on a
 #: loaded CPU core, most of it the final CV fits), so the preset runs in about half an hour on one core.
