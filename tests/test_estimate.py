@@ -152,3 +152,26 @@ def test_paper_estimate_prices_every_stage_from_small_warmups(monkeypatch, capsy
         assert set(s) == {"init", "train", "monitor", "final", "compile"}
         assert s["train"] == pytest.approx(p.n_steps * 1e-3 * p.calls)
         assert all(v > 0 for k, v in s.items() if k != "compile")
+
+
+def test_same_network_at_another_n_is_priced_by_flops_without_a_compile(monkeypatch):
+    """The warm-up measures a network once per seed batch: at another N its step and sample times are the measured
+    ones scaled by the lowered programs' flop counts, and nothing is compiled for it (the solver part is, per N)."""
+    from ising_diffusion.experiments import warmup
+    from ising_diffusion.experiments.configs.tiny import TINY_DDPM
+    from ising_diffusion.generative import DDPMConfig
+
+    monkeypatch.setattr(warmup, "_PARTS", {})
+    cfg = DDPMConfig(**TINY_DDPM)
+    solver = ("pseudolikelihood", (("l2", 0.01),), False)
+    small = warmup.unit_costs("ddpm", cfg, 4, 2, *solver, n_test=8, fit_rows=16)
+    compiled = []
+    real_compile = warmup._compile_all
+    monkeypatch.setattr(warmup, "_compile_all", lambda low: compiled.append(sorted(low)) or real_compile(low))
+    large = warmup.unit_costs("ddpm", cfg, 12, 2, *solver, n_test=8, fit_rows=16)
+    assert compiled == [[("sol", "fits"), ("sol", "terms")]]  # the solver's programs only
+    ref, new = warmup._PARTS[warmup._gen_key("ddpm", cfg, 4, 2)], warmup._PARTS[warmup._gen_key("ddpm", cfg, 12, 2)]
+    for unit, piece in (("step", "train"), ("sample", "sample")):
+        assert new["flops"][piece] > ref["flops"][piece]  # wider input and output layers
+        assert large[unit] / small[unit] == pytest.approx(new["flops"][piece] / ref["flops"][piece])
+    assert large["save"] == small["save"] and large["compile"] != small["compile"]

@@ -2,12 +2,14 @@
 
 :func:`plan_work` lists the augmentation runs a figure's config asks for (one per sweep point: generator, sizes,
 training steps, monitor points, solver fits) and :func:`estimate` prices each from unit costs (one optimiser step,
-one generated sample, one data row of a solver fit, one held-out score, a save) measured on small fixed sizes once
-per generator / ``N`` / seed batch / solver (:func:`unit_costs`, vmapped over the seeds as ``augment`` runs them):
+one generated sample, one data row of a solver fit, one held-out score, a save) measured on small fixed sizes
+(:func:`unit_costs`): a generator network once per seed batch (vmapped over the seeds as ``augment`` runs them; at
+another ``N`` scaled by the flop counts of its programs), a solver once per ``N``:
 
 ``time = compiles + init + steps x step + points x (monitor point + save) + final``
 
-An estimate of a paper preset takes seconds to a minute: it never runs a paper-size monitor point or fit.
+An estimate takes under a minute on a quiet 2-core CPU for every preset with a cost model (docs/experiments.md): it
+never runs a paper-size monitor point or fit.
 Data generation, plotting and, for Fig. 6, the reconstruction itself are not included.
 """
 

@@ -4,10 +4,8 @@ sweep point's pieces priced from them (:mod:`ising_diffusion.experiments.estimat
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import jax
@@ -17,12 +15,15 @@ import numpy as np
 __all__ = ["WARM_STEPS", "SAMPLE_SIZE", "FIT_ROWS", "unit_costs", "measure"]
 
 
-def _best(fn, repeats):
-    best = math.inf
-    for _ in range(repeats):
+def _best(fn, repeats, budget: float = 0.3):
+    """The shortest of ``repeats`` timed calls of ``fn``, more (up to 10) while they add up to under ``budget``
+    seconds: millisecond pieces vary by 2x from call to call on a CPU."""
+    best, spent, n = math.inf, 0.0, 0
+    while n < repeats or (spent < budget and n < 10):
         t = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - t)
+        dt = time.perf_counter() - t
+        best, spent, n = min(best, dt), spent + dt, n + 1
     return best
 
 
@@ -39,14 +40,95 @@ def _first_and_best(fn, repeats=2):
 WARM_STEPS, SAMPLE_SIZE, FIT_ROWS = 3, 64, 128
 
 
-def _compile_all(pieces: dict) -> tuple[dict, float]:
-    """Compile every ``name -> (jitted function, args)`` ahead of time, side by side (XLA compiles one program per
-    core, outside the GIL); returns the compiled callables and the wall time of the whole compile."""
+def _compile_all(lowered: dict) -> tuple[dict, dict, float]:
+    """Compile every lowered program ahead of time; returns the compiled callables, each program's flop count (XLA's
+    cost analysis) and the wall time of the compiles. One after the other: XLA's CPU compiler already keeps both
+    cores of a 2-core machine busy (two threads side by side took as long as the two compiles in turn, measured)."""
     t = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, min(len(pieces), os.cpu_count() or 1))) as pool:
-        futures = {name: pool.submit(lambda f, a: f.lower(*a).compile(), f, a) for name, (f, a) in pieces.items()}
-        compiled = {name: fut.result() for name, fut in futures.items()}
-    return compiled, time.perf_counter() - t
+    flops = {name: _flops(low) for name, low in lowered.items()}
+    compiled = {name: low.compile() for name, low in lowered.items()}
+    return compiled, flops, time.perf_counter() - t
+
+
+def _flops(lowered) -> float:
+    return float((lowered.cost_analysis() or {}).get("flops", math.nan))
+
+
+def _random_spins(seed: int, shape) -> jax.Array:
+    """Random +-1 spins of ``shape`` made with NumPy (random data without a compile of its own)."""
+    return jnp.asarray(np.random.default_rng(seed).choice(np.float32([-1.0, 1.0]), size=shape))
+
+
+def _generator_pieces(generator: str, generator_config, n_spins: int, seeds: int, warm_steps: int,
+                      sample_size: int) -> tuple[dict, tuple]:
+    """The generator's programs, lowered (each traced once): ``warm_steps`` optimiser steps from a fresh state (the
+    init inside the same program, so it needs no compile of its own; it is milliseconds beside the steps) and
+    ``sample_size`` samples."""
+    from ising_diffusion.generative import make_generator
+
+    gen = make_generator(generator, generator_config, n_spins)
+    keys = jax.random.split(jax.random.key(0), seeds)
+    train = _random_spins(1, (seeds, FIT_ROWS, n_spins))
+    first = jax.jit(jax.vmap(lambda k, x: gen.train(k, gen.init(k, x), x, warm_steps)[0])).lower(keys, train)
+    sample = jax.jit(jax.vmap(lambda k, st: gen.sample(k, st, sample_size))).lower(keys, first.out_info)
+    return {"train": first, "sample": sample}, (keys, train)
+
+
+def _solver_pieces(solver: str, options: tuple, n_spins: int, seeds: int, exact: bool, n_test: int,
+                   fit_rows: int) -> tuple[dict, tuple]:
+    """The solver's programs, lowered: ``fits(full, key, x)``, one seed's full fit (the solver as configured, e.g. a
+    cross-validated path) or, with ``full`` false, its fixed-penalty fit (as the monitor runs them), in one program
+    (a ``lax.cond``: compiling the two together took 3/4 of compiling them apart, measured); and the held-out terms
+    of all seeds (their cost does not depend on the parameters' values, so zeros do)."""
+    from ising_diffusion.augment.score import held_out_terms
+    from ising_diffusion.augment.solver import solver_fits
+
+    fits = solver_fits(solver, options)
+    key = jax.random.key(0)
+    rows, test = _random_spins(2, (fit_rows, n_spins)), _random_spins(3, (seeds, max(n_test, 2), n_spins))
+    l2 = jnp.float32(0.01)
+
+    def one_fit(full, key, x):
+        return jax.lax.cond(full, lambda: fits.full(key, x)[0], lambda: fits.fixed(key, x, l2))
+
+    low = jax.jit(one_fit).lower(True, key, rows)
+    params = jax.tree.map(lambda a: jnp.zeros((seeds, *a.shape), a.dtype), low.out_info)
+    terms = jax.jit(jax.vmap(lambda p, t: held_out_terms(p, t, exact=exact))).lower(params, test)
+    return {"fits": low, "terms": terms}, (key, rows, params, test)
+
+
+def _generator_costs(c: dict, data: tuple, warm_steps: int, sample_size: int) -> dict:
+    from ising_diffusion.checkpoint import Checkpointer
+
+    keys, train = data
+    run = lambda f, *a: (lambda: jax.block_until_ready(f(*a)))  # noqa: E731
+    state = jax.block_until_ready(c["train"](keys, train))  # the first call, untimed (the next ones are faster)
+    t_train = _best(run(c["train"], keys, train), 2)
+    t_sample = _best(run(c["sample"], keys, state), 2)
+    with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
+        counter = iter(range(1, 100))
+        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), {"gen": state}), 1)
+    return {"step": t_train / warm_steps, "sample": t_sample / sample_size, "save": t_save, "save_compile": c_save}
+
+
+def _solver_costs(c: dict, data: tuple, seeds: int, fit_rows: int) -> dict:
+    """Seconds per row of the two fits, for all ``seeds`` (one seed's time times ``seeds``: ``augment`` runs the seeds
+    of a call side by side), and of one held-out score."""
+    key, rows, params, test = data
+    run = lambda f, *a: (lambda: jax.block_until_ready(f(*a)))  # noqa: E731
+    t_fixed = _best(run(c["fits"], False, key, rows), 2)
+    t_full = _best(run(c["fits"], True, key, rows), 1)  # the longest piece: one run (compiled ahead)
+    t_terms = _best(run(c["terms"], params, test), 2)
+    return {"fixed_row": seeds * t_fixed / fit_rows, "full_row": seeds * t_full / fit_rows, "score": t_terms}
+
+
+#: measured parts, once per process: generator part by (generator, config, N, seeds, sizes) (and the last one
+#: measured by network, without N), solver part by (solver, options, N, seeds, exact, sizes)
+_PARTS: dict = {}
+
+
+def _gen_key(generator, generator_config, n_spins, seeds, warm_steps=WARM_STEPS, sample_size=SAMPLE_SIZE) -> tuple:
+    return ("generator", generator, generator_config, n_spins, seeds, warm_steps, sample_size)
 
 
 def unit_costs(generator: str, generator_config, n_spins: int, seeds: int, solver: str, options: tuple,
@@ -55,53 +137,54 @@ def unit_costs(generator: str, generator_config, n_spins: int, seeds: int, solve
     """Seconds per unit of work of one generator / solver at ``N = n_spins``, all ``seeds`` vmapped, on random data
     of small fixed sizes (none of them the experiment's): one optimiser step (a ``warm_steps`` chunk), one generated
     sample (``sample_size`` drawn), one data row of a fixed-penalty fit and of a full fit (the solver as configured,
-    e.g. cross-validated; ``fit_rows`` rows), one held-out score of ``n_test`` samples (``exact``: by enumeration),
-    and a checkpoint save of the generator state; ``compile`` is the wall time of compiling the pieces (side by
-    side, ahead of time) plus the first save's overhead.
+    e.g. cross-validated; ``fit_rows`` rows; timed on one seed and multiplied by ``seeds``: on random data the seeds
+    run side by side can cost more, up to 6x at N = 40 with a CV path whose slowest seed sets the pace, but the map's
+    own calls took about what this predicts), one held-out score of
+    ``n_test`` samples (``exact``: by enumeration), and a checkpoint save of the generator state; ``compile`` is the
+    wall time of compiling the pieces (side by side, ahead of time) plus the first save's overhead.
 
     Every piece is linear in its unit (a step's batch does not depend on ``M``; sampling, the erasure machine's
     iterations and pseudolikelihood's per-iteration cost are linear in the rows), which is the cost model
     :func:`measure` extrapolates by. Iteration counts of early-stopped solvers (L-BFGS, a CV path) depend on the data:
-    the estimate takes them from the small fit.
+    the estimate takes them from the small fit (random data, so rather more iterations than real data need). The
+    generator part and the solver part are measured once per process each, so settings that share one pay it once;
+    the same network (generator, config, seed batch) at another ``N`` is not compiled again: its step and sample
+    times are the measured ones scaled by the flop counts of the lowered programs (the input and output layers are
+    all that change), and its compile time is taken to be the measured one.
     """
-    from ising_diffusion.augment.score import held_out_terms
-    from ising_diffusion.augment.solver import solver_fits
-    from ising_diffusion.checkpoint import Checkpointer
-    from ising_diffusion.generative import make_generator
-
-    s, n = seeds, n_spins
-    gen = make_generator(generator, generator_config, n)
-    fits = solver_fits(solver, options)
-    keys = jax.random.split(jax.random.key(0), s)
-    def spins(k, m):  # NumPy: random data without a compile of its own
-        return jnp.asarray(np.random.default_rng(k).choice(np.float32([-1.0, 1.0]), size=(s, m, n)))
-
-    train, rows, test = spins(1, max(fit_rows, 2)), spins(2, fit_rows), spins(3, max(n_test, 2))
-    init_fn = jax.jit(jax.vmap(gen.init))
-    state = jax.eval_shape(init_fn, keys, train)
-    l2 = jnp.float32(0.01)
-    fixed_fn = jax.jit(jax.vmap(lambda k, x: fits.fixed(k, x, l2)))
-    params = jax.eval_shape(fixed_fn, keys, rows)
-    c, c_pieces = _compile_all({
-        "init": (init_fn, (keys, train)),
-        "train": (jax.jit(jax.vmap(lambda k, st, x: gen.train(k, st, x, warm_steps))), (keys, state, train)),
-        "sample": (jax.jit(jax.vmap(lambda k, st: gen.sample(k, st, sample_size))), (keys, state)),
-        "fixed": (fixed_fn, (keys, rows)),
-        "full": (jax.jit(jax.vmap(lambda k, x: fits.full(k, x)[0])), (keys, rows)),
-        "terms": (jax.jit(jax.vmap(lambda p, t: held_out_terms(p, t, exact=exact))), (params, test)),
-    })
-    state = c["init"](keys, train)
-    run = lambda f, *a: (lambda: jax.block_until_ready(f(*a)))  # noqa: E731
-    t_train = _best(run(c["train"], keys, state, train), 2)
-    t_sample = _best(run(c["sample"], keys, state), 2)
-    t_fixed = _best(run(c["fixed"], keys, rows), 2)
-    t_full = _best(run(c["full"], keys, rows), 2)
-    t_terms = _best(run(c["terms"], c["fixed"](keys, rows), test), 2)
-    with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
-        counter = iter(range(1, 100))
-        c_save, t_save = _first_and_best(lambda: ck.save(next(counter), {"gen": state}), 1)
-    return {"step": t_train / warm_steps, "sample": t_sample / sample_size, "fixed_row": t_fixed / fit_rows,
-            "full_row": t_full / fit_rows, "score": t_terms, "save": t_save, "compile": c_pieces + c_save}
+    gen_key = _gen_key(generator, generator_config, n_spins, seeds, warm_steps, sample_size)
+    net_key = ("network", generator, generator_config, seeds, warm_steps, sample_size)
+    sol_key = ("solver", solver, options, n_spins, seeds, exact, n_test, fit_rows)
+    pieces, data = {}, {}
+    if gen_key not in _PARTS and net_key in _PARTS:
+        # the same network at another N: the measured times scaled by the programs' flops (lowered, not compiled)
+        ref = _PARTS[net_key]
+        p, _ = _generator_pieces(generator, generator_config, n_spins, seeds, warm_steps, sample_size)
+        flops = {k: _flops(low) for k, low in p.items()}
+        _PARTS[gen_key] = {**ref, "step": ref["step"] * flops["train"] / ref["flops"]["train"],
+                           "sample": ref["sample"] * flops["sample"] / ref["flops"]["sample"], "flops": flops}
+    if gen_key not in _PARTS:
+        p, data["gen"] = _generator_pieces(generator, generator_config, n_spins, seeds, warm_steps, sample_size)
+        pieces.update({("gen", k): v for k, v in p.items()})
+    if sol_key not in _PARTS:
+        p, data["sol"] = _solver_pieces(solver, options, n_spins, seeds, exact, n_test, fit_rows)
+        pieces.update({("sol", k): v for k, v in p.items()})
+    if pieces:
+        c, flops, t_compile = _compile_all(pieces)
+        share = t_compile / len(pieces)  # the wall time of the compiles, split by piece count
+        if "gen" in data:
+            g = _generator_costs({k: f for (part, k), f in c.items() if part == "gen"}, data["gen"], warm_steps,
+                                 sample_size)
+            g["compile"] = share * sum(part == "gen" for part, _ in c) + g.pop("save_compile")
+            g["flops"] = {k: v for (part, k), v in flops.items() if part == "gen"}
+            _PARTS[gen_key] = _PARTS[net_key] = g
+        if "sol" in data:
+            s = _solver_costs({k: f for (part, k), f in c.items() if part == "sol"}, data["sol"], seeds, fit_rows)
+            s["compile"] = share * sum(part == "sol" for part, _ in c)
+            _PARTS[sol_key] = s
+    g, s = _PARTS[gen_key], _PARTS[sol_key]
+    return {"step": g["step"], "sample": g["sample"], "fixed_row": s["fixed_row"], "full_row": s["full_row"],
+            "score": s["score"], "save": g["save"], "compile": g["compile"] + s["compile"]}
 
 
 _UNIT_COSTS: dict = {}
