@@ -158,20 +158,19 @@ def test_same_network_at_another_n_is_priced_by_flops_without_a_compile(monkeypa
     """The warm-up measures a network once per seed batch: at another N its step and sample times are the measured
     ones scaled by the lowered programs' flop counts, and nothing is compiled for it (the solver part is, per N)."""
     from ising_diffusion.experiments import warmup
-    from ising_diffusion.experiments.configs.tiny import TINY_DDPM
-    from ising_diffusion.generative import DDPMConfig
+    from ising_diffusion.generative.rbm import RBMConfig
 
     monkeypatch.setattr(warmup, "_PARTS", {})
-    cfg = DDPMConfig(**TINY_DDPM)
+    cfg = RBMConfig(burn_in=10, sample_chains=16)  # the cheapest network to compile
     solver = ("pseudolikelihood", (("l2", 0.01),), False)
-    small = warmup.unit_costs("ddpm", cfg, 4, 2, *solver, n_test=8, fit_rows=16)
+    small = warmup.unit_costs("rbm", cfg, 4, 2, *solver, n_test=8, fit_rows=16)
     compiled = []
     real_compile = warmup._compile_all
     monkeypatch.setattr(warmup, "_compile_all", lambda low: compiled.append(sorted(low)) or real_compile(low))
-    large = warmup.unit_costs("ddpm", cfg, 12, 2, *solver, n_test=8, fit_rows=16)
+    large = warmup.unit_costs("rbm", cfg, 12, 2, *solver, n_test=8, fit_rows=16)
     assert compiled == [[("sol", "fits"), ("sol", "terms")]]  # the solver's programs only
-    ref, new = warmup._PARTS[warmup._gen_key("ddpm", cfg, 4, 2)], warmup._PARTS[warmup._gen_key("ddpm", cfg, 12, 2)]
+    ref, new = warmup._PARTS[warmup._gen_key("rbm", cfg, 4, 2)], warmup._PARTS[warmup._gen_key("rbm", cfg, 12, 2)]
     for unit, piece in (("step", "train"), ("sample", "sample")):
-        assert new["flops"][piece] > ref["flops"][piece]  # wider input and output layers
+        assert new["flops"][piece] > ref["flops"][piece]  # a wider visible layer
         assert large[unit] / small[unit] == pytest.approx(new["flops"][piece] / ref["flops"][piece])
     assert large["save"] == small["save"] and large["compile"] != small["compile"]
