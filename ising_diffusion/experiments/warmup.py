@@ -138,10 +138,11 @@ def unit_costs(generator: str, generator_config, n_spins: int, seeds: int, solve
     of small fixed sizes (none of them the experiment's): one optimiser step (a ``warm_steps`` chunk), one generated
     sample (``sample_size`` drawn), one data row of a fixed-penalty fit and of a full fit (the solver as configured,
     e.g. cross-validated; ``fit_rows`` rows; timed on one seed and multiplied by ``seeds``: on random data the seeds
-    run side by side can cost more, up to 6x at N = 40 with a CV path whose slowest seed sets the pace, but the map's
-    own calls took about what this predicts), one held-out score of
-    ``n_test`` samples (``exact``: by enumeration), and a checkpoint save of the generator state; ``compile`` is the
-    wall time of compiling the pieces (side by side, ahead of time) plus the first save's overhead.
+    run side by side can cost more, up to 6x at N = 40 with a CV path whose slowest seed sets the pace; the map's
+    quick preset, whose 26 calls took 68 minutes in sum (``docs/figures/map_quick_results.csv``), is estimated at 45-68
+    minutes on this machine), one held-out score of ``n_test`` samples (``exact``: by enumeration), and a checkpoint
+    save of the generator state; ``compile`` is the wall time of compiling the pieces (ahead of time, one after the
+    other; split among them by count) plus the first save's overhead.
 
     Every piece is linear in its unit (a step's batch does not depend on ``M``; sampling, the erasure machine's
     iterations and pseudolikelihood's per-iteration cost are linear in the rows), which is the cost model
