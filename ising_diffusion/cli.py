@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the main job (ising_diffusion.experiments.main); the remaining options are "
                                    "passed to it. See 'ising-diffusion main --help'.")
     p.add_argument("args", nargs=argparse.REMAINDER, help="options of the main job (--preset, --out, --seeds, ...)")
-    p = sub.add_parser("run", help="run a figure's experiment (fig2 .. fig6, map)",
+    p = sub.add_parser("run", help=f"run a figure's experiment ({', '.join(FIGURES)})",
                        description="Run one figure's experiment; options after the figure name go to it "
                                    "(e.g. 'ising-diffusion run fig3 --help').")
     p.add_argument("figure", choices=FIGURES, help="which figure: " + ", ".join(f"{k} ({EXPERIMENTS[k]})"
