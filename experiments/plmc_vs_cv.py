@@ -22,11 +22,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
-
 from benchmarks.plmc import precision_at, run_plmc
 from ising_diffusion.datasets.msa import load_msa_family
 from ising_diffusion.experiments.msa import subsample_rows
+from ising_diffusion.experiments.rows import mean_ci
 from ising_diffusion.experiments.runner import write_csv
 from ising_diffusion.io.alignment import write_alignment
 
@@ -39,10 +38,8 @@ def _cv_rows(path: str) -> list[dict]:
 
 
 def _interval(d: np.ndarray) -> str:
-    if d.size < 2:
-        return f"{d.mean():+.3f}"
-    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-    return f"{d.mean():+.3f} [{d.mean() - half:+.3f}, {d.mean() + half:+.3f}]"
+    mean, low, high = mean_ci(d)
+    return f"{mean:+.3f}" if d.size < 2 else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 def main(argv=None):

@@ -80,17 +80,20 @@ def main(argv=None):
     a = p.parse_args(argv)
     path = Path(a.out, "results.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    done = {r["data"] for r in csv.DictReader(open(path))} if path.exists() else set()
+    rows = []
+    if path.exists():
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    done = {r["data"] for r in rows}
     for name, seqs, q, theta in datasets(a.msa):
         if name in done:
             continue
         row = compare(name, seqs, q, theta)
-        old = list(csv.DictReader(open(path))) if path.exists() else []
-        write_csv(path, old + [row])  # atomically, the finished rows kept
+        rows.append(row)
+        write_csv(path, rows)  # atomically, the finished rows kept
         print(f"{name}: l2 patience {row['l2_patience']:g}, full {row['l2_full']:g}, local maxima "
               f"{row['n_local_maxima']}, {row['time_patience']} s / {row['time_full']} s", flush=True)
-    rows = list(csv.DictReader(open(path)))
-    print(f"[potts_cv_peaks] {sum(r['same'] == 'True' for r in rows)} of {len(rows)} data sets: same lambda_J; "
+    print(f"[potts_cv_peaks] {sum(str(r['same']) == 'True' for r in rows)} of {len(rows)} data sets: same lambda_J; "
           f"{sum(int(r['n_local_maxima']) > 1 for r in rows)} with more than one local maximum. Rows: {path}")
 
 

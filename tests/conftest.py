@@ -5,7 +5,8 @@ from pathlib import Path
 # suite's time. With most of XLA's optimisations off (LLVM at -O0; the same HLO, so the same operations in the same
 # order) the default suite took 274 s instead of 392 s on a 2-core machine, run one after the other within ten
 # minutes (`python -m pytest -q -n 2`, 549 passed both ways; user CPU 524 s vs 758 s). Set in the environment so that
-# the command-line tests' subprocesses inherit it. ISING_DIFFUSION_TEST_OPTIMIZED=1 runs the suite on fully optimised programs, as users run them.
+# the command-line tests' subprocesses inherit it. ISING_DIFFUSION_TEST_OPTIMIZED=1 runs the suite on fully optimised
+# programs, as users run them.
 if os.environ.get("ISING_DIFFUSION_TEST_OPTIMIZED", "0") == "0":
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 

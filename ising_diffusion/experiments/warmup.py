@@ -27,6 +27,11 @@ def _best(fn, repeats, budget: float = 0.3):
     return best
 
 
+def _run(f, *args):
+    """A call of ``f(*args)`` that waits for its result (for :func:`_best`)."""
+    return lambda: jax.block_until_ready(f(*args))
+
+
 def _first_and_best(fn, repeats=2):
     t = time.perf_counter()
     fn()
@@ -101,10 +106,9 @@ def _generator_costs(c: dict, data: tuple, warm_steps: int, sample_size: int) ->
     from ising_diffusion.checkpoint import Checkpointer
 
     keys, train = data
-    run = lambda f, *a: (lambda: jax.block_until_ready(f(*a)))  # noqa: E731
     state = jax.block_until_ready(c["train"](keys, train))  # the first call, untimed (the next ones are faster)
-    t_train = _best(run(c["train"], keys, train), 2)
-    t_sample = _best(run(c["sample"], keys, state), 2)
+    t_train = _best(_run(c["train"], keys, train), 2)
+    t_sample = _best(_run(c["sample"], keys, state), 2)
     with tempfile.TemporaryDirectory() as d, Checkpointer(d) as ck:
         counter = iter(range(1, 100))
         c_save, t_save = _first_and_best(lambda: ck.save(next(counter), {"gen": state}), 1)
@@ -115,15 +119,15 @@ def _solver_costs(c: dict, data: tuple, seeds: int, fit_rows: int) -> dict:
     """Seconds per row of the two fits, for all ``seeds`` (one seed's time times ``seeds``: ``augment`` runs the seeds
     of a call side by side), and of one held-out score."""
     key, rows, params, test = data
-    run = lambda f, *a: (lambda: jax.block_until_ready(f(*a)))  # noqa: E731
-    t_fixed = _best(run(c["fits"], False, key, rows), 2)
-    t_full = _best(run(c["fits"], True, key, rows), 1)  # the longest piece: one run (compiled ahead)
-    t_terms = _best(run(c["terms"], params, test), 2)
+    t_fixed = _best(_run(c["fits"], False, key, rows), 2)
+    t_full = _best(_run(c["fits"], True, key, rows), 1)  # the longest piece: one run (compiled ahead)
+    t_terms = _best(_run(c["terms"], params, test), 2)
     return {"fixed_row": seeds * t_fixed / fit_rows, "full_row": seeds * t_full / fit_rows, "score": t_terms}
 
 
-#: measured parts, once per process: generator part by (generator, config, N, seeds, sizes) (and the last one
-#: measured by network, without N), solver part by (solver, options, N, seeds, exact, sizes)
+#: measured parts, once per process: generator part by (generator, config, N, seeds, sizes) (and, without N, the
+#: first one measured of each network: the reference other N are scaled from), solver part by (solver, options, N,
+#: seeds, exact, sizes)
 _PARTS: dict = {}
 
 
