@@ -20,8 +20,9 @@ Weights: plmc's saved weights and its printed ``Effective number of samples`` ar
 :func:`ising_diffusion.msa.sequence_weights` at ``theta = 1 - t`` (plmc's ``-t`` is a divergence) for ``t`` in
 ``--weight-thetas`` (default 0.2 and 0.8; the extra ``t`` runs plmc with ``-m 1`` since only its weights are used).
 
-Ours: :func:`ours` runs ``ising_diffusion.dca`` on plmc's objective at the same lambdas, theta and iteration cap
-(weights + fit + scores per call; first call with compilation reported apart, warm best of ``--repeats``);
+Ours: :func:`ours` runs ``ising_diffusion.dca`` on plmc's objective at the same lambdas, theta, iteration cap and
+L-BFGS memory (``--memory``, default 6: plmc calls libLBFGS with its default ``m = 6``; the library's own default is
+10) (weights + fit + scores per call; first call with compilation reported apart, warm best of ``--repeats``);
 :func:`ours_cv` runs ``l2="cv"`` on the sizes of ``--cv-sizes``. Threads: run with
 ``XLA_FLAGS="--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads=2" OMP_NUM_THREADS=2``.
 """
@@ -74,7 +75,7 @@ def precision_at(scores: np.ndarray, contacts: np.ndarray, top: int, min_separat
     return float(contacts[i[order], j[order]].mean())
 
 
-def ours(seqs: np.ndarray, theta: float, lambdas: dict, *, iterations: int, repeats: int) -> dict:
+def ours(seqs: np.ndarray, theta: float, lambdas: dict, *, iterations: int, repeats: int, memory: int) -> dict:
     """Our pseudolikelihood DCA on plmc's objective (``penalty="plmc"``, ``symmetric=True``, equal lambdas).
 
     Each timed call does what the plmc process does: sequence weights at ``theta`` and the fit, at most
@@ -91,7 +92,7 @@ def ours(seqs: np.ndarray, theta: float, lambdas: dict, *, iterations: int, repe
     def once():
         w = sequence_weights(seqs, theta)
         res = dca(seqs, weights=w, method="plm", penalty="plmc", symmetric=True, lambda_J=lambdas["lambda_e"],
-                  lambda_h=lambdas["lambda_h"], max_iter=iterations, progress=False)
+                  lambda_h=lambdas["lambda_h"], max_iter=iterations, memory_size=memory, progress=False)
         return np.asarray(res.scores), int(res.info.n_iter), res.params
 
     t0 = time.perf_counter()
@@ -131,6 +132,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iterations", type=int, default=100)
+    ap.add_argument("--memory", type=int, default=6,
+                    help="our L-BFGS memory (default 6: plmc's, libLBFGS's default m; the library's default is 10)")
     ap.add_argument("--lambda-e", type=float, default=16.0)
     ap.add_argument("--lambda-h", type=float, default=0.01)
     ap.add_argument("--theta", type=float, default=0.2, help="plmc -t (divergence); ours uses 1 - t")
@@ -176,7 +179,8 @@ def main(argv=None):
                 row["plmc"] = {k: precision_at(best["scores"], family.contacts, n) for k, n in tops.items()}
                 row["command"] = best["command"].replace(tmp, "$TMP")
             if not args.no_ours:
-                got = ours(seqs, 1.0 - args.theta, lambdas, iterations=args.iterations, repeats=args.repeats)
+                got = ours(seqs, 1.0 - args.theta, lambdas, iterations=args.iterations, repeats=args.repeats,
+                           memory=args.memory)
                 row.update(ours_s=got["warm_s"], ours_first=got["first_s"], ours_iter=got["n_iter"])
                 row["ours"] = {k: precision_at(got["scores"], family.contacts, n) for k, n in tops.items()}
                 row["ours_gap"] = {k: precision_at(got["scores_gap"], family.contacts, n) for k, n in tops.items()}
@@ -189,7 +193,8 @@ def main(argv=None):
             print(f"# done M = {seqs.shape[0]}: {shown}", file=sys.stderr, flush=True)
 
     print(f"\n| M | M_eff (theta {1 - args.theta:.1f}) | plmc s (best of {args.repeats}, {args.threads} threads) "
-          f"| plmc L/5 | L/2 | L | ours first s | ours warm s (best of {args.repeats}) | ours iterations "
+          f"| plmc L/5 | L/2 | L | ours first s | ours warm s (best of {args.repeats}, L-BFGS memory {args.memory}) "
+          "| ours iterations "
           "| ours L/5 | L/2 | L | ours, gap kept as plmc: L/5 | L/2 | L |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -1,11 +1,9 @@
 """Weighted pseudolikelihood for Potts models (plmDCA), all sites as one batched problem, and its CV path.
 
 Each site's conditional ``p(s_i = a | s_rest) = softmax_a(h_i(a) + sum_{j != i} J_ij(a, s_j))`` is a softmax regression
-on the one-hot encoding of the other sites. With the sequences one-hot encoded as ``X (M, L q)`` and the couplings laid
-out as ``W[(i, a), (j, b)] = J[i, j, a, b]``, the logits of all sites are ``h + X W^T``, computed without forming ``X``:
-``potts_fields.coupling_fields`` adds the ``L`` rows of ``W^T`` each sequence picks and differentiates by segment sums
-(``q`` times fewer operations than the dense products). Identical sequences are merged into one row with the sum of
-their weights before a fit (the objective is unchanged).
+on the one-hot encoding of the other sites. The objective, its parameter layout and why no evaluation transposes the
+couplings are in :mod:`~ising_diffusion.inference.potts_objective`. Identical sequences are merged into one row with the
+sum of their weights before a fit (the objective is unchanged).
 
 Objective (``-log PL`` over sequences with weights ``w_m``, ``W_sum = sum_m w_m``)::
 
@@ -31,8 +29,6 @@ folds by position, the grid walked from the largest penalty down with warm start
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,8 +38,10 @@ from jaxtyping import Array, Float, Int
 
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_minimize
 from ising_diffusion.inference.cv import CV_RULES, CVInfo, cross_validate_path, fold_weights
-from ising_diffusion.inference.potts_fields import coupling_fields, flat_indices
-from ising_diffusion.potts import PottsParams, check_sequences, symmetrize_couplings, zero_sum_gauge
+from ising_diffusion.inference.potts_fields import flat_indices
+from ising_diffusion.inference.potts_objective import (FlatParams, coupling_mask, log_pl_per_sequence, objective,
+                                                       penalty_coefficients, start_point, symmetrized, to_params)
+from ising_diffusion.potts import PottsParams, check_sequences
 
 __all__ = ["PENALTIES", "DEFAULT_LAMBDA_GRIDS", "merge_identical", "pad_rows", "potts_pseudolikelihood",
            "potts_log_pseudolikelihood", "potts_pseudolikelihood_cv", "check_pseudolikelihood_options",
@@ -55,59 +53,6 @@ PENALTIES = ("plmdca", "plmc")
 DEFAULT_LAMBDA_GRIDS = {"plmdca": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3),
                         "plmc": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)}
 _PROGRESS_CHUNK = 10  # L-BFGS iterations per compiled call when a progress bar is shown
-
-
-class _Flat(NamedTuple):
-    h: Array  # (L, q)
-    W: Array  # (Lq, Lq), W[(i, a), (j, b)] = J[i, j, a, b]
-
-
-def _to_params(x: _Flat) -> PottsParams:
-    """Symmetrised, zero-sum-gauged ``PottsParams`` from the flat fit."""
-    length, q = x.h.shape
-    J = jnp.transpose(x.W.reshape(length, q, length, q), (0, 2, 1, 3))
-    return zero_sum_gauge(PottsParams(x.h, symmetrize_couplings(J)))
-
-
-def _mask(length: int, q: int) -> Array:
-    """``(Lq, Lq)`` float mask, zero on the ``q x q`` diagonal blocks."""
-    return jnp.asarray(np.kron(1.0 - np.eye(length), np.ones((q, q))), jnp.float32)
-
-
-def _coupling_matrix(W: Array, mask: Array, symmetric: bool) -> Array:
-    W = 0.5 * (W + W.T) if symmetric else W
-    return W * mask
-
-
-def _log_pl_per_sequence(x: _Flat, idx: Array, mask: Array, symmetric: bool) -> Array:
-    """``sum_i log p(s_i | s_rest)`` of each sequence, ``(M,)``; ``idx`` is ``flat_indices(seqs, q)``, ``(M, L)``."""
-    m = idx.shape[0]
-    length, q = x.h.shape
-    Wc = _coupling_matrix(x.W, mask, symmetric)
-    logits = coupling_fields(Wc if symmetric else Wc.T, idx).reshape(m, length, q) + x.h[None]  # symmetric: Wc = Wc^T
-    logp = jax.nn.log_softmax(logits, axis=-1)
-    own = idx - q * jnp.arange(length, dtype=idx.dtype)[None, :]
-    return jnp.sum(jnp.take_along_axis(logp, own[..., None], axis=-1), axis=(1, 2))
-
-
-def _objective(x: _Flat, idx, w_norm, c_h, c_J, mask, symmetric: bool):
-    nll = -jnp.dot(w_norm, _log_pl_per_sequence(x, idx, mask, symmetric))
-    Wc = _coupling_matrix(x.W, mask, symmetric)
-    return nll + c_h * jnp.sum(x.h**2) + c_J * jnp.sum(Wc**2)
-
-
-def _penalty_coefficients(penalty: str, lambda_h, lambda_J, weight_sum):
-    if penalty == "plmdca":
-        return lambda_h, lambda_J
-    return lambda_h / weight_sum, lambda_J / (2.0 * weight_sum)
-
-
-def _start(idx: Array, w: Array, length: int, q: int) -> _Flat:
-    """Fields at plmc's start ``log(weighted count + 1)`` (raw weights ``w``), centred; couplings zero."""
-    counts = jnp.zeros(length * q, w.dtype).at[idx.reshape(-1)].add(jnp.repeat(w, length)).reshape(length, q)
-    h = jnp.log(counts + 1.0)
-    h = h - jnp.mean(h, axis=-1, keepdims=True)
-    return _Flat(h, jnp.zeros((length * q, length * q), jnp.float32))
 
 
 def _encode(seqs: np.ndarray, q: int) -> Array:
@@ -165,8 +110,8 @@ def _init_state(x, *, symmetric, memory_size):
 def _advance(x, state, idx, w_norm, c_h, c_J, stop_at, tol, *, symmetric: bool, memory_size: int):
     """L-BFGS iterations until ``count == stop_at`` or the gradient norm is below ``tol``."""
     length = x.h.shape[0]
-    mask = _mask(length, x.h.shape[1])
-    fun = partial(_objective, idx=idx, w_norm=w_norm, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
+    mask = coupling_mask(length, x.h.shape[1])
+    fun = partial(objective, idx=idx, w_norm=w_norm, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
     opt = _make_opt(memory_size)
     value_and_grad = optax.value_and_grad_from_state(fun)
 
@@ -216,15 +161,15 @@ def potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array, " M"] 
     seqs, w64 = pad_rows(*merge_identical(seqs, w))
     idx = _encode(seqs, q)
     w = jnp.asarray(w64, jnp.float32)
-    c_h, c_J = _penalty_coefficients(penalty, lambda_h, lambda_J, float(np.sum(w64)))
+    c_h, c_J = penalty_coefficients(penalty, lambda_h, lambda_J, float(np.sum(w64)))
     w_norm = jnp.asarray(w64 / np.sum(w64), jnp.float32)
-    x = _start(idx, w, length, q)
+    x = start_point(idx, w, length, q)
     state = _init_state(x, symmetric=symmetric, memory_size=memory_size)
     args = (idx, w_norm, jnp.float32(c_h), jnp.float32(c_J))
     kw = dict(symmetric=symmetric, memory_size=memory_size)
     if not progress:
         x, state, info = _advance(x, state, *args, jnp.int32(max_iter), jnp.float32(tol), **kw)
-        return _to_params(x), info
+        return to_params(x), info
     from tqdm.auto import tqdm
 
     with tqdm(total=max_iter, desc="pseudolikelihood (L-BFGS)", unit="it") as bar:
@@ -238,14 +183,14 @@ def potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array, " M"] 
             if n < stop or n >= max_iter:  # converged (stopped early) or out of iterations
                 break
             done = n
-    return _to_params(x), info
+    return to_params(x), info
 
 
 def potts_log_pseudolikelihood(params: PottsParams, seqs: Int[Array, "M L"]) -> Float[Array, " M"]:
     """``sum_i log p(s_i | s_rest)`` of each sequence under ``params`` (``J`` used as given), ``(M,)``."""
     length, q = params.h.shape
-    W = jnp.transpose(params.J, (0, 2, 1, 3)).reshape(length * q, length * q)
-    return _log_pl_per_sequence(_Flat(params.h, W), flat_indices(seqs, q), _mask(length, q), False)
+    W = jnp.transpose(params.J, (1, 3, 0, 2)).reshape(length * q, length * q)  # W[(j, b), (i, a)] = J[i, j, a, b]
+    return log_pl_per_sequence(FlatParams(params.h, W), flat_indices(seqs, q), coupling_mask(length, q), False)
 
 
 def check_pseudolikelihood_options(penalty: str = "plmdca", lambda_h=0.01, lambda_J=0.01, max_iter=500,
@@ -284,14 +229,14 @@ POTTS_PATIENCE = 2
                                    "max_iter", "memory_size", "patience"))
 def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter, memory_size,
         patience=POTTS_PATIENCE):
-    mask = _mask(length, q)
+    mask = coupling_mask(length, q)
     train_ind, test_ind = fold_weights(idx.shape[0], cv_folds)
     train_w, test_w = train_ind * w[None, :], test_ind * w[None, :]
 
     def fit(wf, lam, x, n_iter):
         total = jnp.sum(wf)
-        c_h, c_J = _penalty_coefficients(penalty, lambda_h, lam, total)
-        fun = partial(_objective, idx=idx, w_norm=wf / total, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
+        c_h, c_J = penalty_coefficients(penalty, lambda_h, lam, total)
+        fun = partial(objective, idx=idx, w_norm=wf / total, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
         return lbfgs_minimize(fun, x, max_iter=n_iter, tol=tol, memory_size=memory_size)
 
     def fit_fold(wf, lam, x, active):
@@ -299,14 +244,14 @@ def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds,
 
     def score_fold(x, wt):
         # held-out weighted mean log-pseudolikelihood of the symmetrised fit
-        xs = _Flat(x.h, _coupling_matrix(x.W, mask, True))
-        return jnp.dot(wt / jnp.sum(wt), _log_pl_per_sequence(xs, idx, mask, False))
+        xs = FlatParams(x.h, symmetrized(x.W))
+        return jnp.dot(wt / jnp.sum(wt), log_pl_per_sequence(xs, idx, mask, False))
 
     def refit(lam, start):
         x, info = fit(w, lam, start, max_iter)
-        return _to_params(x), info
+        return to_params(x), info
 
-    x0 = jax.vmap(lambda wf: _start(idx, wf, length, q))(train_w)
+    x0 = jax.vmap(lambda wf: start_point(idx, wf, length, q))(train_w)
     return cross_validate_path(fit_fold, score_fold, x0, refit, grid, train_w, test_w, cv_rule, patience=patience)
 
 
@@ -373,12 +318,12 @@ def traced_potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array,
     idx = flat_indices(seqs, q)
     w = jnp.asarray(weights, jnp.float32)
     total = jnp.sum(w)
-    c_h, c_J = _penalty_coefficients(penalty, jnp.float32(lambda_h), jnp.asarray(lambda_J, jnp.float32), total)
-    x = _start(idx, w, length, q)
+    c_h, c_J = penalty_coefficients(penalty, jnp.float32(lambda_h), jnp.asarray(lambda_J, jnp.float32), total)
+    x = start_point(idx, w, length, q)
     state = _init_state(x, symmetric=bool(symmetric), memory_size=int(memory_size))
     x, _, info = _advance(x, state, idx, w / total, c_h, c_J, jnp.int32(max_iter), jnp.float32(tol),
                           symmetric=bool(symmetric), memory_size=int(memory_size))
-    return _to_params(x), info
+    return to_params(x), info
 
 
 def traced_potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M"], *, q: int,
