@@ -128,9 +128,6 @@ def test_command_line_rejects_an_unknown_method(capsys):
     with pytest.raises(SystemExit):
         run_experiment("msa", ["--preset", "tiny", "--set", "methods=plm,bogus", "--print-config"])
     assert "unknown method 'bogus'" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        run_experiment("msa", ["--preset", "tiny", "--estimate"])
-    assert "no cost model for experiment 'msa'" in capsys.readouterr().err
     assert get_config("tiny").methods == ("plm", "plm_cv", "mf")
 
 

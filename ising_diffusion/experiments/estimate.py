@@ -157,15 +157,17 @@ def _augment(overrides: dict):
     return make_augment_config(overrides) or AugmentConfig()
 
 
-#: the experiments with a cost model: the augmentation experiments (``msa`` has none yet: its cost is the Potts fits')
-ESTIMATED = ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map")
+#: the experiments with a cost model: the augmentation experiments, and ``msa`` (its Potts fits:
+#: :mod:`~ising_diffusion.experiments.estimate_potts`)
+ESTIMATED = ("fig2", "fig3", "fig4", "fig5", "fig6", "main", "map", "msa")
 
 
 def plan_work(name: str, cfg) -> list[PointWork]:
     """The sweep points of experiment ``name`` (``fig2`` .. ``fig6``, ``main``, ``map``) under ``cfg``, as
     :class:`PointWork`."""
-    if name not in ESTIMATED:
-        raise ValueError(f"no cost model for experiment {name!r} (--estimate covers the augmentation experiments)")
+    if name not in ESTIMATED or name == "msa":
+        raise ValueError(f"no augmentation cost model for experiment {name!r} (--estimate covers the augmentation "
+                         "experiments; msa: estimate_potts)")
     if name == "fig6":
         return _plan_fig6(cfg)
     aug = _augment(cfg.augment)
@@ -261,6 +263,10 @@ def estimate(name: str, cfg, *, measure_fn: Callable[[PointWork], dict] = measur
       ``{"points": [...], "total": {...}, "device": str}``; each point has its counts per seed and in total and its
       estimated seconds by part; ``total`` sums them.
     """
+    if name == "msa":
+        from ising_diffusion.experiments.estimate_potts import estimate_msa
+
+        return estimate_msa(cfg)
     work = plan_work(name, cfg)
     cache: dict = {}
     compiled: set = set()
@@ -298,6 +304,10 @@ def _hms(s: float) -> str:
 
 def format_estimate(est: dict, preset: str | None = None) -> str:
     """A plain-text table of :func:`estimate`'s counts and times."""
+    if est["experiment"] == "msa":
+        from ising_diffusion.experiments.estimate_potts import format_msa_estimate
+
+        return format_msa_estimate(est, preset, hms=_hms)
     head = ["point", "gen", "N", "M", "seeds", "steps/seed", "monitor pts", "monitor samples/seed", "fits/seed",
             "est. time"]
     lines = [head]

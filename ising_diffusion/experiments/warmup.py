@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["WARM_STEPS", "SAMPLE_SIZE", "FIT_ROWS", "unit_costs", "measure"]
+__all__ = ["WARM_STEPS", "SAMPLE_SIZE", "FIT_ROWS", "unit_costs", "generator_unit_costs", "measure"]
 
 
 def _best(fn, repeats, budget: float = 0.3):
@@ -65,15 +65,17 @@ def _random_spins(seed: int, shape) -> jax.Array:
 
 
 def _generator_pieces(generator: str, generator_config, n_spins: int, seeds: int, warm_steps: int,
-                      sample_size: int) -> tuple[dict, tuple]:
+                      sample_size: int, n_states: int | None = None) -> tuple[dict, tuple]:
     """The generator's programs, lowered (each traced once): ``warm_steps`` optimiser steps from a fresh state (the
     init inside the same program, so it needs no compile of its own; it is milliseconds beside the steps) and
-    ``sample_size`` samples."""
+    ``sample_size`` samples; on random +-1 spins, or on random sequences over ``n_states`` states."""
     from ising_diffusion.generative import make_generator
 
     gen = make_generator(generator, generator_config, n_spins)
     keys = jax.random.split(jax.random.key(0), seeds)
-    train = _random_spins(1, (seeds, FIT_ROWS, n_spins))
+    shape = (seeds, FIT_ROWS, n_spins)
+    train = (_random_spins(1, shape) if n_states is None
+             else jnp.asarray(np.random.default_rng(1).integers(0, n_states, shape), jnp.int32))
     first = jax.jit(jax.vmap(lambda k, x: gen.train(k, gen.init(k, x), x, warm_steps)[0])).lower(keys, train)
     sample = jax.jit(jax.vmap(lambda k, st: gen.sample(k, st, sample_size))).lower(keys, first.out_info)
     return {"train": first, "sample": sample}, (keys, train)
@@ -190,6 +192,22 @@ def unit_costs(generator: str, generator_config, n_spins: int, seeds: int, solve
     g, s = _PARTS[gen_key], _PARTS[sol_key]
     return {"step": g["step"], "sample": g["sample"], "fixed_row": s["fixed_row"], "full_row": s["full_row"],
             "score": s["score"], "save": g["save"], "compile": g["compile"] + s["compile"]}
+
+
+def generator_unit_costs(generator: str, generator_config, n_spins: int, seeds: int, *,
+                         n_states: int | None = None) -> dict:
+    """Seconds of one optimiser step and one generated sample of a generator, all ``seeds`` vmapped, of a checkpoint
+    save, and of compiling its pieces (measured as :func:`unit_costs` measures them, once per process and setting);
+    ``n_states``: a q-state generator, trained on random sequences over that many states."""
+    key = ("q-generator", generator, generator_config, n_spins, seeds, n_states)
+    if key not in _PARTS:
+        pieces, data = _generator_pieces(generator, generator_config, n_spins, seeds, WARM_STEPS, SAMPLE_SIZE,
+                                         n_states)
+        c, _, t_compile = _compile_all(pieces)
+        g = _generator_costs(c, data, WARM_STEPS, SAMPLE_SIZE)
+        g["compile"] = t_compile + g.pop("save_compile")
+        _PARTS[key] = g
+    return dict(_PARTS[key])
 
 
 _UNIT_COSTS: dict = {}
