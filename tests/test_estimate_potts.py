@@ -26,7 +26,7 @@ def _fakes(calls):
         calls.append(("gen", generator, length, n_states))
         return dict(GEN)
 
-    return dict(fit_costs=fit_costs, generator_costs=generator_costs, iterations=lambda cfg, family: 20)
+    return dict(fit_costs=fit_costs, generator_costs=generator_costs, iterations=lambda cfg, *family: 20)
 
 
 def test_base_methods_are_priced_per_iteration_and_subsample():
@@ -67,3 +67,43 @@ def test_estimate_flag_prints_the_table_with_its_bound():
     assert "PF00014_sub300:M=50:plm_cv" in text and "at most" in text
     assert 0 < est["total_s"] <= est["bound_s"]
     assert 1 <= est["iterations"]["PF00014_sub300"] <= 50
+
+
+def test_potts_map_plan_counts_the_oracle_and_one_call_per_generator_and_seed_batch():
+    from ising_diffusion.experiments.estimate_potts_map import estimate_potts_map, plan_potts_map
+
+    cfg = dataclasses.replace(get_config("map", "potts_tiny"), n_seeds=3, seed_batch=2)  # L 6, q 3, M 24
+    items = plan_potts_map(cfg)
+    oracle, d3pm, ddpm = items
+    assert oracle["calls"] == 3 and oracle["seeds"] == 1 and oracle["cv"] == [(96, 1, 50)]  # 4 x 24 fresh rows
+    # 2 calls of 2 seeds; 2 points of 2 steps; 24 monitor and 24 final samples; mixes (0, 1): one mix fit at 48 rows,
+    # the fit to the monitor samples alone (24), and training + all of them is that same 48-row mix
+    assert d3pm["calls"] == 2 and d3pm["seeds"] == 2 and d3pm["steps"] == 4 and d3pm["samples"] == 2 * 24 + 24
+    assert d3pm["fits"] == [(48, 2, 50), (24, 2, 50)]
+    assert d3pm["cv"] == [(24, 1, 50), (24, 1, 50), (48, 1, 50)]
+    calls = []
+    est = estimate_potts_map(cfg, **_fakes(calls))
+    per_fit = lambda rows: 20 * (0.01 + 0.001 * rows)  # noqa: E731
+    n_cv = 2 * 2 + 1  # potts_tiny: 2 folds x 2 penalties, and the refit
+    assert est["points"][0]["seconds"]["fits"] == pytest.approx(3 * n_cv * per_fit(96))
+    expected = 2 * 2 * (2 * per_fit(48) + 2 * per_fit(24) + n_cv * (2 * per_fit(24) + per_fit(48)))
+    assert est["points"][1]["seconds"]["fits"] == pytest.approx(expected)
+    assert ("gen", "d3pm_categorical", 6, 3) in calls and [c[0] for c in calls].count("fit") == 1
+
+
+def test_unit_costs_measured_at_the_largest_size_scale_to_the_others():
+    from ising_diffusion.experiments.estimate_potts import price
+
+    item = {"label": "x", "calls": 1, "seeds": 1, "rows": 10, "fits": [(10, 1, 100)], "cv": [], "options": {},
+            "typical": "t"}
+    measured = []
+
+    def fit_costs(length, q, options):
+        measured.append((length, q))
+        return dict(UNITS)
+
+    est = price([{**item, "length": 10, "q": 2}, {**item, "length": 20, "q": 4}], {"t": 100}, fit_costs=fit_costs)
+    assert measured == [(20, 4)]
+    small, large = (p["seconds"]["fits"] for p in est["points"])
+    assert large == pytest.approx(100 * (0.01 + 0.001 * 10))
+    assert small == pytest.approx(100 * (0.01 / 16 + 0.001 / 8 * 10))  # (Lq)^2 and L x Lq: 16x and 8x less

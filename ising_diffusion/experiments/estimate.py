@@ -267,6 +267,10 @@ def estimate(name: str, cfg, *, measure_fn: Callable[[PointWork], dict] = measur
         from ising_diffusion.experiments.estimate_potts import estimate_msa
 
         return estimate_msa(cfg)
+    if name == "map" and not hasattr(cfg, "truths"):  # the planted Potts presets
+        from ising_diffusion.experiments.estimate_potts_map import estimate_potts_map
+
+        return estimate_potts_map(cfg)
     work = plan_work(name, cfg)
     cache: dict = {}
     compiled: set = set()
@@ -304,10 +308,10 @@ def _hms(s: float) -> str:
 
 def format_estimate(est: dict, preset: str | None = None) -> str:
     """A plain-text table of :func:`estimate`'s counts and times."""
-    if est["experiment"] == "msa":
-        from ising_diffusion.experiments.estimate_potts import format_msa_estimate
+    if "bound_s" in est:  # msa, the map's Potts presets
+        from ising_diffusion.experiments.estimate_potts import format_potts_estimate
 
-        return format_msa_estimate(est, preset, hms=_hms)
+        return format_potts_estimate(est, preset, hms=_hms)
     head = ["point", "gen", "N", "M", "seeds", "steps/seed", "monitor pts", "monitor samples/seed", "fits/seed",
             "est. time"]
     lines = [head]

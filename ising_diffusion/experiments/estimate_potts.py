@@ -3,7 +3,8 @@
 
 A weighted pseudolikelihood fit is L-BFGS iterations over the ``Lq x Lq`` couplings; one iteration costs
 ``a + b rows`` (the couplings' own work, and the fields of every sequence), measured per family length ``L`` at two
-small row counts of random sequences (:func:`fit_unit_costs`). How many iterations a fit takes depends on the data:
+small row counts of random sequences (:func:`fit_unit_costs`; once per option set, at the largest ``(L, q)``, and
+scaled to the others by their ``(Lq)^2`` and ``L x Lq`` work). How many iterations a fit takes depends on the data:
 the estimate fits one real subsample of each family at the smallest depth with the fixed penalty to convergence
 (:func:`converged_iterations`, a few seconds) and prices every fit at that count (at most its cap); the **bound**
 prices every fit at its iteration cap. A cross-validated fit (``l2="cv"``) is at most ``folds x penalties + 1`` such
@@ -22,7 +23,7 @@ import time
 
 import numpy as np
 
-__all__ = ["fit_unit_costs", "converged_iterations", "plan_msa", "estimate_msa", "format_msa_estimate"]
+__all__ = ["fit_unit_costs", "converged_iterations", "plan_msa", "price", "estimate_msa", "format_potts_estimate"]
 
 #: the two row counts the per-iteration cost is measured at, and the iterations timed at each
 _ROWS, _ITERS = (32, 1024), 8
@@ -83,6 +84,16 @@ def converged_iterations(cfg, family) -> int:
     opts.setdefault("lambda_J", cfg.dca_options("plm").get("lambda_J", 0.01))
     _, info = potts_pseudolikelihood(seqs, sequence_weights(seqs, cfg.theta), q=Q, **opts)
     return int(info.n_iter)
+
+
+def _scaled(u: dict, measured: tuple, to: tuple) -> dict:
+    """Unit costs measured at ``(L, q)`` carried to another ``(L, q)``: the per-iteration fixed part scales with the
+    couplings, ``(Lq)^2``, the per-row part with ``L x Lq`` (the fields and their gradient); compiles are kept."""
+    if measured == to:
+        return u
+    (l0, q0), (l1, q1) = measured, to
+    return {**u, "iter_a": u["iter_a"] * (l1 * q1 / (l0 * q0)) ** 2,
+            "iter_b": u["iter_b"] * (l1 * l1 * q1) / (l0 * l0 * q0)}
 
 
 def _fit_s(u: dict, rows: int, iters: int) -> float:
@@ -154,87 +165,98 @@ def _options_key(options: dict) -> tuple:
     return tuple(sorted((k, v) for k, v in options.items() if k in keep))
 
 
+def price(items: list[dict], typical: dict, *, fit_costs=fit_unit_costs, generator_costs=None) -> dict:
+    """Estimated seconds of Potts work ``items`` (as :func:`plan_msa` makes them, with ``length``, ``q`` and
+    ``calls`` x ``seeds``), every fit at ``typical[item["typical"]]`` iterations (at most its cap) and, for the
+    bound, at its cap; unit costs measured once per (L, q, options) and generator setting.
+
+    Returns:
+      ``{"points", "total_s", "bound_s", "seconds" (by part), "device", "warmups"}``.
+    """
+    import jax
+
+    if generator_costs is None:
+        from ising_diffusion.experiments.warmup import generator_unit_costs as generator_costs
+    units, gens, compiled = {}, {}, set()
+    largest = {}  # options -> the largest (L, q) of the items: measured there, the others scaled from it
+    for w in items:
+        o = _options_key(w["options"])
+        largest[o] = max(largest.get(o, (0, 0)), (w["length"], w["q"]), key=lambda lq: lq[0] * lq[1])
+    points = []
+    for w in items:
+        ukey = (w["length"], w["q"], _options_key(w["options"]))
+        fit_s = bound = compile_s = gen_s = 0.0
+        if w["fits"] or w["cv"]:
+            ref = (*largest[ukey[2]], ukey[2])
+            if ref not in units:
+                units[ref] = fit_costs(ref[0], ref[1], dict(ukey[2]))
+            u, n_cv = _scaled(units[ref], ref[:2], ukey[:2]), _cv_fits(w["options"])
+
+            def cost(its):  # its(cap) -> iterations of one fit
+                return w["seeds"] * (sum(n * _fit_s(u, r, its(cap)) for r, n, cap in w["fits"])
+                                     + sum(n * n_cv * _fit_s(u, r, its(cap)) for r, n, cap in w["cv"]))
+
+            fit_s, bound = cost(lambda cap: min(cap, typical[w["typical"]])), cost(lambda cap: cap)
+            programs = {("fit", ukey, _bucket(r)) for r, _, _ in w["fits"]} | {("cv", ukey, r) for r, _, _ in w["cv"]}
+            compile_s = sum(u["compile_fit" if kind == "fit" else "compile_cv"] for kind, *_ in programs - compiled)
+            compiled |= programs
+        if "generator" in w:
+            gkey = (w["generator"], w["generator_config"], w["length"], w["seeds"], w["q"])
+            if gkey not in gens:
+                gens[gkey] = generator_costs(w["generator"], w["generator_config"], w["length"], w["seeds"],
+                                             n_states=w["q"])
+                compile_s += gens[gkey]["compile"]
+            gen_s = w["steps"] * gens[gkey]["step"] + w["samples"] * gens[gkey]["sample"]
+        secs = {"fits": w["calls"] * fit_s, "generator": w["calls"] * gen_s, "compile": compile_s}
+        points.append({"label": w["label"], "calls": w["calls"], "seeds": w["seeds"], "rows": w["rows"],
+                       "fits": len(w["fits"]), "cv_fits": len(w["cv"]), "steps": w.get("steps", 0),
+                       "seconds": secs, "total_s": sum(secs.values()),
+                       "bound_s": sum(secs.values()) + w["calls"] * (bound - fit_s)})
+    dev = jax.devices()[0]
+    return {"points": points, "total_s": sum(p["total_s"] for p in points),
+            "bound_s": sum(p["bound_s"] for p in points),
+            "seconds": {k: sum(p["seconds"][k] for p in points) for k in ("fits", "generator", "compile")},
+            "device": f"{dev.platform} ({dev.device_kind}) x{len(jax.devices())}", "warmups": len(units) + len(gens)}
+
+
 def estimate_msa(cfg, *, fit_costs=fit_unit_costs, generator_costs=None, iterations=None) -> dict:
     """Counts and estimated seconds of the ``msa`` experiment under ``cfg`` on this machine (every fit at the
     iterations :func:`converged_iterations` measured; the bound: at its cap); ``fit_costs``, ``generator_costs`` and
     ``iterations`` measure the unit costs and the typical iteration count (tests pass stand-ins).
 
     Returns:
-      ``{"experiment": "msa", "points": [...], "total_s", "device", "warmups"}``; each point has its label,
-      subsamples, rows, fits (fixed and CV, per subsample), generator steps and its seconds.
+      :func:`price`'s dict with ``"experiment": "msa"`` and ``"iterations"`` (per family).
     """
-    import jax
-
     from ising_diffusion.experiments.configs.msa import Q
     from ising_diffusion.experiments.msa import load_families
 
-    if generator_costs is None:
-        from ising_diffusion.experiments.warmup import generator_unit_costs as generator_costs
     families = load_families(cfg)
     lengths = {f.name: int(f.seqs.shape[1]) for f in families}
     distinct = {f.name: int(np.unique(f.seqs, axis=0).shape[0]) for f in families}
-    if iterations is None:
-        iterations = converged_iterations
-    typical = {f.name: iterations(cfg, f) for f in families}
-    units, gens, compiled = {}, {}, set()
-    points = []
-    for w in plan_msa(cfg, lengths, distinct):
-        length = lengths[w["family"]]
-        ukey = (length, _options_key(w["options"]))
-        bound = 0.0
-        if w["fits"] or w["cv"]:
-            if ukey not in units:
-                units[ukey] = fit_costs(length, Q, dict(ukey[1]))
-            u = units[ukey]
-            n_cv = _cv_fits(w["options"])
-            def cost(its):  # its(cap) -> iterations of one fit
-                return (sum(n * _fit_s(u, r, its(cap)) for r, n, cap in w["fits"])
-                        + sum(n * n_cv * _fit_s(u, r, its(cap)) for r, n, cap in w["cv"]))
-
-            fit_s, bound = cost(lambda cap: min(cap, typical[w["family"]])), cost(lambda cap: cap)
-            programs = {("fit", ukey, _bucket(r)) for r, _, _ in w["fits"]} | {("cv", ukey, r) for r, _, _ in w["cv"]}
-            compile_s = sum(u["compile_fit" if kind == "fit" else "compile_cv"]
-                            for kind, *_ in programs - compiled)
-            compiled |= programs
-        else:
-            fit_s = compile_s = 0.0
-        gen_s = 0.0
-        if "generator" in w:
-            gkey = (w["generator"], w["generator_config"], length)
-            if gkey not in gens:
-                gens[gkey] = generator_costs(w["generator"], w["generator_config"], length, 1, n_states=Q)
-            g = gens[gkey]
-            gen_s = w["steps"] * g["step"] + w["samples"] * g["sample"]
-            if gkey + ("compiled",) not in compiled:
-                compile_s += g["compile"]
-                compiled.add(gkey + ("compiled",))
-        secs = {"fits": w["subsamples"] * fit_s, "generator": w["subsamples"] * gen_s, "compile": compile_s}
-        points.append({"label": w["label"], "subsamples": w["subsamples"], "rows": w["rows"],
-                       "fits": len(w["fits"]), "cv_fits": len(w["cv"]), "steps": w.get("steps", 0),
-                       "seconds": secs, "total_s": sum(secs.values()),
-                       "bound_s": sum(secs.values()) + w["subsamples"] * (bound - fit_s)})
-    dev = jax.devices()[0]
-    return {"experiment": "msa", "points": points, "total_s": sum(p["total_s"] for p in points),
-            "bound_s": sum(p["bound_s"] for p in points), "iterations": typical,
-            "seconds": {k: sum(p["seconds"][k] for p in points) for k in ("fits", "generator", "compile")},
-            "device": f"{dev.platform} ({dev.device_kind}) x{len(jax.devices())}", "warmups": len(units) + len(gens)}
+    typical = {f.name: (iterations or converged_iterations)(cfg, f) for f in families}
+    items = [{**w, "length": lengths[w["family"]], "q": Q, "calls": w["subsamples"], "seeds": 1,
+              "typical": w["family"]} for w in plan_msa(cfg, lengths, distinct)]
+    est = price(items, typical, fit_costs=fit_costs, generator_costs=generator_costs)
+    return {"experiment": "msa", "iterations": typical, **est}
 
 
-def format_msa_estimate(est: dict, preset: str | None = None, hms=None) -> str:
-    """A plain-text table of :func:`estimate_msa`'s counts and times (``hms`` formats seconds)."""
-    head = ["point", "subsamples", "M", "fits/subsample", "CV fits/subsample", "steps/subsample", "est. time",
-            "at most"]
-    lines = [head] + [[p["label"], str(p["subsamples"]), str(p["rows"]), str(p["fits"]), str(p["cv_fits"]),
-                       str(p["steps"]), hms(p["total_s"]), hms(p["bound_s"])] for p in est["points"]]
+def format_potts_estimate(est: dict, preset: str | None = None, hms=None) -> str:
+    """A plain-text table of :func:`estimate_msa`'s (or the Potts map's) counts and times (``hms`` formats
+    seconds)."""
+    head = ["point", "calls", "seeds/call", "M", "fits/call", "CV fits/call", "steps/call", "est. time", "at most"]
+    lines = [head] + [[p["label"], str(p["calls"]), str(p["seeds"]), str(p["rows"]), str(p["fits"]),
+                       str(p["cv_fits"]), str(p["steps"]), hms(p["total_s"]), hms(p["bound_s"])]
+                      for p in est["points"]]
     w = [max(len(r[i]) for r in lines) for i in range(len(head))]
-    out = [f"msa" + (f" --preset {preset}" if preset else "") + f": {len(est['points'])} point(s); estimate on "
+    out = [est["experiment"] + (f" --preset {preset}" if preset else "") + f": {len(est['points'])} point(s); "
+           f"estimate on "
            f"{est['device']} from {est['warmups']} warm-up(s), nothing else run"]
     out += ["  ".join(c.ljust(x) for c, x in zip(r, w)) for r in lines]
     out.insert(2, "  ".join("-" * x for x in w))
     parts = ", ".join(f"{k} {hms(v)}" for k, v in est["seconds"].items())
-    its = ", ".join(f"{k} {v}" for k, v in est["iterations"].items())
+    its = ", ".join(f"{k}: {v}" for k, v in est["iterations"].items())
     out.append(f"estimated time: {hms(est['total_s'])} ({parts}), every fit at the iterations of one real fit to "
                f"convergence ({its}; a CV path's warm starts and patience need fewer); at most "
                f"{hms(est['bound_s'])} (every fit at its iteration cap); excludes mean-field DCA, data loading and "
-               "plotting")
+               "plotting" + (" and sampling the planted data" if est["experiment"] == "map" else ""))
     return "\n".join(out)

@@ -198,15 +198,25 @@ def generator_unit_costs(generator: str, generator_config, n_spins: int, seeds: 
                          n_states: int | None = None) -> dict:
     """Seconds of one optimiser step and one generated sample of a generator, all ``seeds`` vmapped, of a checkpoint
     save, and of compiling its pieces (measured as :func:`unit_costs` measures them, once per process and setting);
-    ``n_states``: a q-state generator, trained on random sequences over that many states."""
+    ``n_states``: a q-state generator, trained on random sequences over that many states. The same generator and
+    seed batch at another size (``N``, ``q`` or widths) is priced from the first one measured by the flop counts of
+    its lowered programs (traced, not compiled), as :func:`unit_costs` does for a network at another ``N``."""
     key = ("q-generator", generator, generator_config, n_spins, seeds, n_states)
+    ref_key = ("q-network", generator, seeds, n_states is None)
     if key not in _PARTS:
         pieces, data = _generator_pieces(generator, generator_config, n_spins, seeds, WARM_STEPS, SAMPLE_SIZE,
                                          n_states)
-        c, _, t_compile = _compile_all(pieces)
-        g = _generator_costs(c, data, WARM_STEPS, SAMPLE_SIZE)
-        g["compile"] = t_compile + g.pop("save_compile")
-        _PARTS[key] = g
+        if ref_key in _PARTS:
+            ref = _PARTS[ref_key]
+            flops = {k: _flops(low) for k, low in pieces.items()}
+            _PARTS[key] = {**ref, "step": ref["step"] * flops["train"] / ref["flops"]["train"],
+                           "sample": ref["sample"] * flops["sample"] / ref["flops"]["sample"], "flops": flops}
+        else:
+            c, flops, t_compile = _compile_all(pieces)
+            g = _generator_costs(c, data, WARM_STEPS, SAMPLE_SIZE)
+            g["compile"] = t_compile + g.pop("save_compile")
+            g["flops"] = flops
+            _PARTS[key] = _PARTS[ref_key] = g
     return dict(_PARTS[key])
 
 
