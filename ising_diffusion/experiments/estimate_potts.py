@@ -1,5 +1,6 @@
 """Cost estimate of the ``msa`` experiment (``ising-diffusion run msa --preset P --estimate``): its Potts fits and
-``augment`` calls, priced per L-BFGS iteration and per generator step without running any of them.
+``augment`` calls, priced per L-BFGS iteration and per generator step without running any of them (:func:`price`;
+the map's Potts presets are priced by it too, :mod:`~ising_diffusion.experiments.estimate_potts_map`).
 
 A weighted pseudolikelihood fit is L-BFGS iterations over the ``Lq x Lq`` couplings; one iteration costs
 ``a + b rows`` (the couplings' own work, and the fields of every sequence), measured per family length ``L`` at two
