@@ -11,6 +11,7 @@ from ising_diffusion.augment.rules import (
     score_choice,
     stop_indices,
     variance_stops,
+    withdraw_memorised,
 )
 
 SIZES = np.array([0, 30, 60])  # ratio 0 (training only), then two mixes
@@ -127,6 +128,25 @@ def test_recommend_score_rule():
     r = recommend("score", score=score, score_train=np.array([0.0, 0.0]), mix_grid=GRID, stop_index=idx,
                   choice=choice, score_z=3.0, epochs=np.arange(4))
     assert not r.recommended.any()
+
+
+def test_a_generator_that_copies_its_training_sequences_is_not_recommended():
+    """Three recommended seeds whose generated sets are 100%, 90% and 50% copies of training sequences, one declined
+    seed of copies: at max_identical 0.9 only the first recommendation is withdrawn (with its reason), the declined
+    seed stays as it was; at 1.0 nothing is withdrawn."""
+    from ising_diffusion.augment.rules import Recommendation
+
+    rec = Recommendation(np.array([True, True, True, False]), np.array(["combined"] * 3 + ["train"]),
+                         np.array([2.0, 1.0, 0.5, 0.0]), np.array([-60.0, -61.0, -62.0, -63.0]),
+                         np.array(["gain a", "gain b", "gain c", "declined d"]))
+    identical = [1.0, 0.9, 0.5, 1.0]
+    out = withdraw_memorised(rec, identical, 0.9)
+    np.testing.assert_array_equal(out.recommended, [False, True, True, False])
+    np.testing.assert_array_equal(out.selected, ["train", "combined", "combined", "train"])
+    np.testing.assert_array_equal(out.stop_mix, [0.0, 1.0, 0.5, 0.0])
+    assert "100% of the generated sequences are copies" in out.reason[0] and "not recommended" in out.reason[0]
+    assert list(out.reason[1:]) == ["gain b", "gain c", "declined d"]
+    assert withdraw_memorised(rec, identical, 1.0) is rec
 
 
 def test_recommend_variance_rule_needs_the_crossing_and_a_better_score():

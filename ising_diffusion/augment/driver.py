@@ -27,7 +27,7 @@ from ising_diffusion.augment.guard import apply_guard
 from ising_diffusion.augment.inputs import check_inputs
 from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
 from ising_diffusion.augment.potts_solver import potts_model, resolve_potts_solver
-from ising_diffusion.augment.rules import recommend, score_choice, stop_indices, variance_stops
+from ising_diffusion.augment.rules import recommend, score_choice, stop_indices, variance_stops, withdraw_memorised
 from ising_diffusion.augment.result import (AugmentationNotRecommendedWarning, AugmentResult, final_report,
                                             host_number, unbatch)
 from ising_diffusion.augment.score import mix_sizes
@@ -255,11 +255,13 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     final = jax.block_until_ready(fns.finalize(keys, state._replace(gen=chosen_gen)))
     timing["final"] = time.perf_counter() - t0
     rec, ref = decision["recommendation"], state.ref
+    quality = None if sequences is None else tuple(
+        sequence_quality(*xs, sequences) for xs in zip(np.asarray(final.samples), np.asarray(train), np.asarray(test)))
+    if quality is not None:
+        rec = withdraw_memorised(rec, [q.identical_fraction for q in quality], plan.config.selection.max_identical)
     chosen_fit = state.best_params if plan.config.stopping == "score" else final.params_combined
     params_selected, mse, rms, rms_train = final_report(rec.recommended, chosen_fit, ref.w_train, truth, final, train,
                                                    test, potts=sequences is not None)
-    quality = None if sequences is None else tuple(
-        sequence_quality(*xs, sequences) for xs in zip(np.asarray(final.samples), np.asarray(train), np.asarray(test)))
     if not rec.recommended.all():
         first = rec.reason[int(np.argmin(rec.recommended))]
         warnings.warn(f"augmentation not recommended for {int((~rec.recommended).sum())} of {n_seeds} seed(s): "

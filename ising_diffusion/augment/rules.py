@@ -9,7 +9,8 @@ each rule can be checked on a planted curve in milliseconds:
 * :func:`score_choice`: the held-out score rule (the best (point, ratio) whose gain over the training-only fit clears
   ``score_z`` standard errors);
 * :func:`stop_indices`: the monitor point each stopping rule picks;
-* :func:`recommend`: whether the augmented data are recommended, the chosen ratio and a plain-English reason.
+* :func:`recommend`: whether the augmented data are recommended, the chosen ratio and a plain-English reason;
+* :func:`withdraw_memorised`: alignments: no recommendation of a generator that copies its training sequences.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from ising_diffusion.monitor import paper_stop_index, robust_stop_index
 
 __all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "variance_stops", "score_choice",
-           "stop_indices", "recommend"]
+           "stop_indices", "recommend", "withdraw_memorised"]
 
 
 def mix_candidates(gains: jax.Array, sizes, score_train: jax.Array,
@@ -221,3 +222,24 @@ def recommend(stopping: str, *, score, score_train, mix_grid, stop_index, choice
     return Recommendation(recommended, np.where(recommended, "combined", "train"),
                           np.where(recommended, stop_mix, 0.0), best, np.asarray(reasons))
 
+
+def withdraw_memorised(rec: Recommendation, identical, max_identical: float) -> Recommendation:
+    """``rec`` with every recommendation withdrawn whose generated sequences are more than ``max_identical``
+    identical to a training sequence (``identical``: ``(S,)`` fractions).
+
+    Copies of training sequences carry no new information: the mix is the training data reweighted, and the held-out
+    gain of a reweighting picked among many on a few held-out sequences is selection noise, not evidence.
+    """
+    identical = np.asarray(identical, np.float64)
+    withdraw = rec.recommended & (identical > max_identical)
+    if not withdraw.any():
+        return rec
+    reasons = rec.reason.astype(object)
+    for s in np.flatnonzero(withdraw):
+        reasons[s] = (f"{identical[s]:.0%} of the generated sequences are copies of training sequences (more than "
+                      f"max_identical={max_identical:g}): the generator memorised its data and copies add no information "
+                      f"(the mix only reweights the training data; its held-out score {rec.score[s]:.4g} is not "
+                      "evidence); the augmented data are not recommended and params_selected is the training-only fit")
+    keep = rec.recommended & ~withdraw
+    return Recommendation(keep, np.where(keep, rec.selected, "train"), np.where(keep, rec.stop_mix, 0.0), rec.score,
+                          reasons.astype(str))
