@@ -136,3 +136,26 @@ def test_msa_tiny_real_fits(tmp_path):
     summary = run_experiment("msa", ["--preset", "tiny", "--out", str(tmp_path / "msa"), "--no-progress"])
     assert {s["method"] for s in summary} == {"plm", "plm_cv", "mf"}
     assert all(0.0 <= s["top_L2_mean"] <= 1.0 for s in summary)
+
+
+def test_partial_summary_keeps_complete_subsamples_and_applies_the_memorisation_rule():
+    from experiments.msa_partial_summary import complete, with_memorisation_rule
+
+    def row(k, method, l2, **extra):
+        return {"family": "F", "depth": 50, "subsample": k, "method": method, "top_L5": l2, "top_L2": l2,
+                "top_L": l2, "n_seqs": 50, "M_eff": 48.0, "lambda_J": 0.1, **extra}
+
+    aug = dict(recommended=1, mix=2.0)
+    rows = [row(0, "plm_cv", 0.8), row(0, "augment:g", 0.9, quality_identical=1.0, **aug),
+            row(0, "augment:g:mix", 0.7, quality_identical=1.0, **aug),
+            row(1, "plm_cv", 0.6), row(1, "augment:g", 0.5, quality_identical=0.2, **aug),
+            row(1, "augment:g:mix", 0.4, quality_identical=0.2, **aug),
+            row(2, "plm_cv", 0.7)]  # subsample 2 unfinished: dropped
+    kept = complete(rows)
+    assert {r["subsample"] for r in kept} == {0, 1}
+    after, n = with_memorisation_rule(kept, 0.9)
+    assert n == 1
+    by = {(r["subsample"], r["method"]): r for r in after}
+    assert by[0, "augment:g"]["top_L2"] == 0.8 and by[0, "augment:g"]["recommended"] == 0  # plm_cv's answer
+    assert by[0, "augment:g:mix"]["top_L2"] == 0.7 and by[0, "augment:g:mix"]["recommended"] == 0
+    assert by[1, "augment:g"]["top_L2"] == 0.5 and by[1, "augment:g"]["recommended"] == 1  # novel enough: kept
