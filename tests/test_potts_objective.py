@@ -63,12 +63,17 @@ def test_symmetric_fit_keeps_its_couplings_exactly_symmetric(problem):
     fun = lambda x: objective(x, idx, w_norm, 0.01, 0.02, coupling_mask(L, Q), True)  # noqa: E731
     x = start_point(idx, w_norm * M, L, Q)
     opt = optax.lbfgs(memory_size=4, linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=20))
-    state, value_and_grad = opt.init(x), optax.value_and_grad_from_state(fun)
-    values = []
-    for _ in range(15):
+    value_and_grad = optax.value_and_grad_from_state(fun)
+
+    @jax.jit
+    def step(x, state):
         value, grad = value_and_grad(x, state=state)
         updates, state = opt.update(grad, state, x, value=value, grad=grad, value_fn=fun)
-        x = optax.apply_updates(x, updates)
+        return optax.apply_updates(x, updates), state, value
+
+    state, values = opt.init(x), []
+    for _ in range(15):
+        x, state, value = step(x, state)
         values.append(float(value))
     W = np.asarray(x.W)
     assert np.abs(W).max() > 0.01  # it moved
