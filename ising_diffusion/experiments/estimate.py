@@ -208,7 +208,8 @@ def plan_work(name: str, cfg) -> list[PointWork]:
 
 def _plan_map(cfg) -> list[PointWork]:
     if not hasattr(cfg, "truths"):  # the planted Potts rows: their cost is the Potts fits' (as msa's)
-        raise ValueError("no cost model for the map's planted Potts rows (presets potts_*)")
+        raise ValueError("the map's planted Potts rows (presets potts_*) are priced by estimate_potts_map, not "
+                         "plan_work")
     # one augment call per (point, generator) with the map's pseudolikelihood solver; the oracle's one fit per point
     # and seed on oracle_factor x M fresh samples is counted once, with the first generator
     from ising_diffusion import GENERATOR_CONFIGS
@@ -306,24 +307,45 @@ def _hms(s: float) -> str:
     return f"{h} h {m:02d} min" if h else (f"{m} min {sec:02d} s" if m else f"{sec} s")
 
 
+def _text_table(title: str, head: list[str], rows: list[list[str]]) -> list[str]:
+    """``title``, then ``head`` and ``rows`` as left-aligned columns under a dashed rule."""
+    lines = [head] + rows
+    w = [max(len(r[i]) for r in lines) for i in range(len(head))]
+    out = [title] + ["  ".join(c.ljust(x) for c, x in zip(r, w)) for r in lines]
+    out.insert(2, "  ".join("-" * x for x in w))
+    return out
+
+
+def _format_potts(est: dict, preset: str | None) -> str:
+    """The table of a Potts estimate (``msa``, the map's Potts presets): per point its calls, fits and steps, the
+    estimate and the bound."""
+    head = ["point", "calls", "seeds/call", "M", "fits/call", "CV fits/call", "steps/call", "est. time", "at most"]
+    rows = [[p["label"], str(p["calls"]), str(p["seeds"]), str(p["rows"]), str(p["fits"]), str(p["cv_fits"]),
+             str(p["steps"]), _hms(p["total_s"]), _hms(p["bound_s"])] for p in est["points"]]
+    out = _text_table(est["experiment"] + (f" --preset {preset}" if preset else "") + f": {len(est['points'])} "
+                      f"point(s); estimate on {est['device']} from {est['warmups']} warm-up(s), nothing else run",
+                      head, rows)
+    parts = ", ".join(f"{k} {_hms(v)}" for k, v in est["seconds"].items())
+    its = ", ".join(f"{k}: {v}" for k, v in est["iterations"].items())
+    out.append(f"estimated time: {_hms(est['total_s'])} ({parts}), every fit at the iterations of one real fit to "
+               f"convergence ({its}; a CV path's warm starts and patience need fewer); at most "
+               f"{_hms(est['bound_s'])} (every fit at its iteration cap); excludes mean-field DCA, data loading and "
+               "plotting" + (" and sampling the planted data" if est["experiment"] == "map" else ""))
+    return "\n".join(out)
+
+
 def format_estimate(est: dict, preset: str | None = None) -> str:
     """A plain-text table of :func:`estimate`'s counts and times."""
     if "bound_s" in est:  # msa, the map's Potts presets
-        from ising_diffusion.experiments.estimate_potts import format_potts_estimate
-
-        return format_potts_estimate(est, preset, hms=_hms)
+        return _format_potts(est, preset)
     head = ["point", "gen", "N", "M", "seeds", "steps/seed", "monitor pts", "monitor samples/seed", "fits/seed",
             "est. time"]
-    lines = [head]
-    for p in est["points"]:
-        lines.append([p["label"], p["generator"], str(p["n_spins"]), str(p["n_train"]), str(p["n_seeds"]),
-                      str(p["steps_per_seed"]), str(p["monitor_points"]), str(p["monitor_samples_per_seed"]),
-                      str(p["fits_per_seed"]), _hms(p["total_s"])])
-    w = [max(len(r[i]) for r in lines) for i in range(len(head))]
-    out = [f"{est['experiment']}" + (f" --preset {preset}" if preset else "") + f": {len(est['points'])} sweep "
-           f"point(s); estimate on {est['device']} from {est['warmups']} warm-up(s), nothing else run"]
-    out += ["  ".join(c.ljust(x) for c, x in zip(r, w)) for r in lines]
-    out.insert(2, "  ".join("-" * x for x in w))
+    rows = [[p["label"], p["generator"], str(p["n_spins"]), str(p["n_train"]), str(p["n_seeds"]),
+             str(p["steps_per_seed"]), str(p["monitor_points"]), str(p["monitor_samples_per_seed"]),
+             str(p["fits_per_seed"]), _hms(p["total_s"])] for p in est["points"]]
+    out = _text_table(f"{est['experiment']}" + (f" --preset {preset}" if preset else "") + f": "
+                      f"{len(est['points'])} sweep point(s); estimate on {est['device']} from {est['warmups']} "
+                      "warm-up(s), nothing else run", head, rows)
     t = est["total"]
     out.append(f"total: {t['steps']} training steps, {t['monitor_samples']} monitor samples, {t['fits']} solver "
                f"fits (all seeds)")

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-__all__ = ["fit_unit_costs", "converged_iterations", "plan_msa", "price", "estimate_msa", "format_potts_estimate"]
+__all__ = ["fit_unit_costs", "converged_iterations", "augment_work", "plan_msa", "price", "estimate_msa"]
 
 #: the two row counts the per-iteration cost is measured at, and the iterations timed at each
 _ROWS, _ITERS = (32, 1024), 8
@@ -109,15 +109,34 @@ def _cv_fits(options: dict) -> int:
     return len(grid) * int(options.get("cv_folds", 5)) + 1
 
 
+def augment_work(aug, generator_config, n_train: int, n_augmented: int, cap: int, *, truth: bool) -> dict:
+    """The work of one ``augment`` call with ``AugmentConfig`` ``aug`` on ``n_train`` sequences, per seed: the
+    generator's ``steps`` and ``samples``, ``fits`` (``(rows, count, cap)``: one fixed-penalty fit per mix size at
+    every monitor point and, with the ``truth`` known, the fit to the monitor samples alone and, if no mix size is
+    all of them, to training + all of them) and ``cv`` (``w_train``'s fit and the two final fits)."""
+    from ising_diffusion.augment import mix_sizes
+    from ising_diffusion.generative.batching import steps_per_epoch
+
+    spp, points = aug.schedule(steps_per_epoch(n_train, int(getattr(generator_config, "batch_size", 128))))
+    n_mon = aug.n_monitor_samples or n_augmented
+    sizes = sorted(set(mix_sizes(aug.selection.mix_grid, n_train, n_mon)) - {0})
+    fits = [(n_train + s, points, cap) for s in sizes]
+    if truth:
+        fits.append((n_mon, points, cap))
+        if n_mon not in sizes:
+            fits.append((n_train + n_mon, points, cap))
+    return {"steps": spp * points, "samples": points * n_mon + n_augmented, "fits": fits,
+            "cv": [(n_train, 1, cap), (n_augmented, 1, cap), (n_augmented + n_train, 1, cap)]}
+
+
 def plan_msa(cfg, lengths: dict[str, int], distinct: dict[str, int]) -> list[dict]:
     """The fits and ``augment`` calls of the ``msa`` experiment under ``cfg``, per family (``lengths`` and the
     number of ``distinct`` sequences of each full alignment): one entry per (family, depth, method) with
     ``subsamples``, ``rows``, ``fits`` (``(rows, count, iteration cap)`` of the fixed-penalty fits, per subsample),
     ``cv`` (CV fits, likewise) and, for ``augment:`` methods, the generator's ``steps`` and ``samples``."""
-    from ising_diffusion.augment import AugmentConfig, mix_sizes
-    from ising_diffusion.generative import make_generator_config
-    from ising_diffusion.generative.batching import steps_per_epoch
+    from ising_diffusion.augment import AugmentConfig
     from ising_diffusion.experiments.configs.msa import Q
+    from ising_diffusion.generative import make_generator_config
 
     out = []
     for fam, length in lengths.items():
@@ -139,18 +158,12 @@ def plan_msa(cfg, lengths: dict[str, int], distinct: dict[str, int]) -> list[dic
                 else:
                     gen = m.split(":", 1)[1]
                     o = cfg.dca_options("plm_cv")
-                    it = int(o.get("max_iter", 500))
                     aug = AugmentConfig(**cfg.augment)
                     n_train = depth - cfg.heldout_size(depth)
                     gcfg = make_generator_config(gen, {"n_states": Q, **cfg.generator_options.get(gen, {})})
-                    spp, points = aug.schedule(steps_per_epoch(n_train, int(getattr(gcfg, "batch_size", 128))))
-                    n_mon = aug.n_monitor_samples or aug.n_augmented or 10 * n_train
-                    n_aug = aug.n_augmented or 10 * n_train
-                    sizes = sorted(set(mix_sizes(aug.selection.mix_grid, n_train, n_mon)) - {0})
-                    row.update(options=o, generator=gen, generator_config=gcfg, steps=spp * points,
-                               samples=points * n_mon + n_aug,
-                               fits=[(n_train + s, points, it) for s in sizes],
-                               cv=[(n_train, 1, it), (n_aug, 1, it), (n_aug + n_train, 1, it)])
+                    row.update(options=o, generator=gen, generator_config=gcfg,
+                               **augment_work(aug, gcfg, n_train, aug.n_augmented or 10 * n_train,
+                                              int(o.get("max_iter", 500)), truth=False))
                 out.append(row)
     return out
 
@@ -239,25 +252,3 @@ def estimate_msa(cfg, *, fit_costs=fit_unit_costs, generator_costs=None, iterati
               "typical": w["family"]} for w in plan_msa(cfg, lengths, distinct)]
     est = price(items, typical, fit_costs=fit_costs, generator_costs=generator_costs)
     return {"experiment": "msa", "iterations": typical, **est}
-
-
-def format_potts_estimate(est: dict, preset: str | None = None, hms=None) -> str:
-    """A plain-text table of :func:`estimate_msa`'s (or the Potts map's) counts and times (``hms`` formats
-    seconds)."""
-    head = ["point", "calls", "seeds/call", "M", "fits/call", "CV fits/call", "steps/call", "est. time", "at most"]
-    lines = [head] + [[p["label"], str(p["calls"]), str(p["seeds"]), str(p["rows"]), str(p["fits"]),
-                       str(p["cv_fits"]), str(p["steps"]), hms(p["total_s"]), hms(p["bound_s"])]
-                      for p in est["points"]]
-    w = [max(len(r[i]) for r in lines) for i in range(len(head))]
-    out = [est["experiment"] + (f" --preset {preset}" if preset else "") + f": {len(est['points'])} point(s); "
-           f"estimate on "
-           f"{est['device']} from {est['warmups']} warm-up(s), nothing else run"]
-    out += ["  ".join(c.ljust(x) for c, x in zip(r, w)) for r in lines]
-    out.insert(2, "  ".join("-" * x for x in w))
-    parts = ", ".join(f"{k} {hms(v)}" for k, v in est["seconds"].items())
-    its = ", ".join(f"{k}: {v}" for k, v in est["iterations"].items())
-    out.append(f"estimated time: {hms(est['total_s'])} ({parts}), every fit at the iterations of one real fit to "
-               f"convergence ({its}; a CV path's warm starts and patience need fewer); at most "
-               f"{hms(est['bound_s'])} (every fit at its iteration cap); excludes mean-field DCA, data loading and "
-               "plotting" + (" and sampling the planted data" if est["experiment"] == "map" else ""))
-    return "\n".join(out)

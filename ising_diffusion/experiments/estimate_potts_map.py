@@ -19,12 +19,12 @@ __all__ = ["plan_potts_map", "planted_iterations", "estimate_potts_map"]
 def plan_potts_map(cfg) -> list[dict]:
     """The Potts work of ``cfg`` (a ``PottsMapConfig``) as :func:`~ising_diffusion.experiments.estimate_potts.price`
     items: one oracle item per point, one ``augment`` item per point and q-state generator."""
-    from ising_diffusion.augment import AugmentConfig, mix_sizes
+    from ising_diffusion.augment import AugmentConfig
+    from ising_diffusion.experiments.estimate_potts import augment_work
     from ising_diffusion.experiments.potts_map import potts_point_id
     from ising_diffusion.experiments.rows import n_augmented
     from ising_diffusion.experiments.synthetic import make_augment_config
     from ising_diffusion.generative import Q_STATE_GENERATORS, make_generator_config
-    from ising_diffusion.generative.batching import steps_per_epoch
 
     aug = make_augment_config(cfg.augment) or AugmentConfig()
     opts = dict(cfg.solver_options)
@@ -41,16 +41,8 @@ def plan_potts_map(cfg) -> list[dict]:
                       "cv": [(n_fresh, 1, cap)], **common})
         for gen in (g for g in cfg.generators if g in Q_STATE_GENERATORS):
             gcfg = make_generator_config(gen, {**cfg.generator_configs.get(gen, {}), "n_states": q})
-            spp, points = aug.schedule(steps_per_epoch(m, int(getattr(gcfg, "batch_size", 128))))
-            n_aug = n_augmented(cfg, m)
-            n_mon = aug.n_monitor_samples or n_aug
-            sizes = sorted(set(mix_sizes(aug.selection.mix_grid, m, n_mon)) - {0})
-            fits = [(m + s, points, cap) for s in sizes] + [(n_mon, points, cap)]
-            if n_mon not in sizes:
-                fits.append((m + n_mon, points, cap))
-            items.append({"label": f"{gen}:{pid}", "calls": calls, "seeds": seeds, "rows": m, "fits": fits,
-                          "cv": [(m, 1, cap), (n_aug, 1, cap), (n_aug + m, 1, cap)], "generator": gen,
-                          "generator_config": gcfg, "steps": spp * points, "samples": points * n_mon + n_aug,
+            items.append({"label": f"{gen}:{pid}", "calls": calls, "seeds": seeds, "rows": m, "generator": gen,
+                          "generator_config": gcfg, **augment_work(aug, gcfg, m, n_augmented(cfg, m), cap, truth=True),
                           **common})
     return items
 

@@ -59,6 +59,14 @@ def _flops(lowered) -> float:
     return float((lowered.cost_analysis() or {}).get("flops", math.nan))
 
 
+def _flop_scaled(ref: dict, lowered: dict) -> dict:
+    """A generator's measured costs ``ref`` carried to the same network at another size: step and sample times
+    scaled by the flop counts of its ``lowered`` (not compiled) programs; everything else kept."""
+    flops = {k: _flops(low) for k, low in lowered.items()}
+    return {**ref, "step": ref["step"] * flops["train"] / ref["flops"]["train"],
+            "sample": ref["sample"] * flops["sample"] / ref["flops"]["sample"], "flops": flops}
+
+
 def _random_spins(seed: int, shape) -> jax.Array:
     """Random +-1 spins of ``shape`` made with NumPy (random data without a compile of its own)."""
     return jnp.asarray(np.random.default_rng(seed).choice(np.float32([-1.0, 1.0]), size=shape))
@@ -165,11 +173,8 @@ def unit_costs(generator: str, generator_config, n_spins: int, seeds: int, solve
     pieces, data = {}, {}
     if gen_key not in _PARTS and net_key in _PARTS:
         # the same network at another N: the measured times scaled by the programs' flops (lowered, not compiled)
-        ref = _PARTS[net_key]
         p, _ = _generator_pieces(generator, generator_config, n_spins, seeds, warm_steps, sample_size)
-        flops = {k: _flops(low) for k, low in p.items()}
-        _PARTS[gen_key] = {**ref, "step": ref["step"] * flops["train"] / ref["flops"]["train"],
-                           "sample": ref["sample"] * flops["sample"] / ref["flops"]["sample"], "flops": flops}
+        _PARTS[gen_key] = _flop_scaled(_PARTS[net_key], p)
     if gen_key not in _PARTS:
         p, data["gen"] = _generator_pieces(generator, generator_config, n_spins, seeds, warm_steps, sample_size)
         pieces.update({("gen", k): v for k, v in p.items()})
@@ -207,10 +212,7 @@ def generator_unit_costs(generator: str, generator_config, n_spins: int, seeds: 
         pieces, data = _generator_pieces(generator, generator_config, n_spins, seeds, WARM_STEPS, SAMPLE_SIZE,
                                          n_states)
         if ref_key in _PARTS:
-            ref = _PARTS[ref_key]
-            flops = {k: _flops(low) for k, low in pieces.items()}
-            _PARTS[key] = {**ref, "step": ref["step"] * flops["train"] / ref["flops"]["train"],
-                           "sample": ref["sample"] * flops["sample"] / ref["flops"]["sample"], "flops": flops}
+            _PARTS[key] = _flop_scaled(_PARTS[ref_key], pieces)
         else:
             c, flops, t_compile = _compile_all(pieces)
             g = _generator_costs(c, data, WARM_STEPS, SAMPLE_SIZE)
