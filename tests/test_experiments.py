@@ -174,6 +174,15 @@ SHARD_SCRIPT = textwrap.dedent("""
     np.testing.assert_allclose(pa.J, pb.J, atol=1e-5)
     out = run_seeds(lambda x: x * 2, np.arange(8.0), shard=True)
     assert len(out.sharding.device_set) == 4, out.sharding
+    import warnings
+    def warns(x):
+        warnings.warn(f"declined for {x.shape[0]} of {x.shape[0]} seed(s)")
+        return x
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_seeds(warns, np.arange(6.0), shard=True)  # padded to 8
+    msg = str(caught[0].message)
+    assert "8 of 8" in msg and "include 2 padding seed(s)" in msg, msg
     print("SHARDED-OK", a.train.shape)
 """)
 

@@ -21,6 +21,7 @@ import io
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -328,10 +329,27 @@ def run_seeds(batched_fn: Callable, *args, shard: bool | None = None, seed_batch
         chunk = _pad_leading(chunk, size)
         if shard:
             chunk = shard_seed_axis(chunk, mesh)
-        out = batched_fn(*chunk, batch=(start, stop)) if pass_batch else batched_fn(*chunk)
+        call = (lambda c=chunk, b=(start, stop): batched_fn(*c, batch=b)) if pass_batch else (
+            lambda c=chunk: batched_fn(*c))
+        out = _noting_padding(call, size - (stop - start))
         parts.append(_take_leading(out, 0, stop - start, size))
         lens.append(stop - start)
     return _concat_leading(parts, lens)
+
+
+def _noting_padding(call: Callable, n_pad: int):
+    """``call()``; with ``n_pad`` padding seeds, its warnings re-emitted with a note that their seed counts include
+    them (the batched function cannot tell padding from seeds, e.g. "not recommended for 4 of 4 seeds" for 3)."""
+    if n_pad == 0:
+        return call()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = call()
+    for w in caught:
+        warnings.warn_explicit(f"{w.message} [counts include {n_pad} padding seed(s): the batch was padded to a "
+                               "multiple of the device count by repeating its last seed]", w.category, w.filename,
+                               w.lineno)
+    return out
 
 
 def run_sweep(points: Sequence[tuple[str, Any]], run_point: Callable[[str, Any], list[dict]], store: ResultStore,
