@@ -63,6 +63,7 @@ from ising_diffusion.types import PRNGKey
 __all__ = [
     "D3PMConfig",
     "D3PMState",
+    "check_d3pm_fields",
     "FlipSchedule",
     "make_flip_schedule",
     "flip_probability",
@@ -115,25 +116,33 @@ class D3PMConfig:
         if not self.widths or any(int(w) != w or w < 1 for w in self.widths):
             raise ValueError(f"D3PMConfig.widths must be a non-empty tuple of positive ints, got {self.widths!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
-        if self.time_embed_dim < 2 or self.time_embed_dim % 2:
-            raise ValueError(f"D3PMConfig.time_embed_dim must be an even int >= 2, got {self.time_embed_dim}")
-        if int(self.n_timesteps) != self.n_timesteps or self.n_timesteps < 1:
-            raise ValueError(f"D3PMConfig.n_timesteps must be a positive int, got {self.n_timesteps!r}")
-        if self.schedule not in ("cosine", "linear"):
-            raise ValueError(f"D3PMConfig.schedule must be 'cosine' or 'linear', got {self.schedule!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"D3PMConfig.learning_rate must be > 0, got {self.learning_rate!r}")
-        if int(self.batch_size) != self.batch_size or self.batch_size < 1:
-            raise ValueError(f"D3PMConfig.batch_size must be a positive int, got {self.batch_size!r}")
-        if self.loss not in ("hybrid", "ce"):
-            raise ValueError(f"D3PMConfig.loss must be 'hybrid' or 'ce', got {self.loss!r}")
-        if not self.hybrid_coeff >= 0:
-            raise ValueError(f"D3PMConfig.hybrid_coeff must be >= 0, got {self.hybrid_coeff!r}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"D3PMConfig.ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.sample_steps is not None and not 1 <= self.sample_steps <= self.n_timesteps:
-            raise ValueError(f"D3PMConfig.sample_steps must be None or in [1, n_timesteps={self.n_timesteps}], "
-                             f"got {self.sample_steps!r}")
+        check_d3pm_fields(self, "D3PMConfig")
+
+
+def check_d3pm_fields(cfg, name: str, *, min_timesteps: int = 1, schedules: tuple = ("cosine", "linear")) -> None:
+    """The checks every D3PM config shares (the binary :class:`D3PMConfig` and the categorical one), raising
+    ``ValueError`` under the config's class ``name``: time embedding, ``n_timesteps >= min_timesteps``, schedule,
+    learning rate, batch size, loss, hybrid coefficient, EMA decay and ``sample_steps``."""
+    if cfg.time_embed_dim < 2 or cfg.time_embed_dim % 2:
+        raise ValueError(f"{name}.time_embed_dim must be an even int >= 2, got {cfg.time_embed_dim}")
+    if int(cfg.n_timesteps) != cfg.n_timesteps or cfg.n_timesteps < min_timesteps:
+        what = "a positive int" if min_timesteps == 1 else f"an int >= {min_timesteps}"
+        raise ValueError(f"{name}.n_timesteps must be {what}, got {cfg.n_timesteps!r}")
+    if cfg.schedule not in schedules:
+        raise ValueError(f"{name}.schedule must be {' or '.join(map(repr, schedules))}, got {cfg.schedule!r}")
+    if not cfg.learning_rate > 0:
+        raise ValueError(f"{name}.learning_rate must be > 0, got {cfg.learning_rate!r}")
+    if int(cfg.batch_size) != cfg.batch_size or cfg.batch_size < 1:
+        raise ValueError(f"{name}.batch_size must be a positive int, got {cfg.batch_size!r}")
+    if cfg.loss not in ("hybrid", "ce"):
+        raise ValueError(f"{name}.loss must be 'hybrid' or 'ce', got {cfg.loss!r}")
+    if not cfg.hybrid_coeff >= 0:
+        raise ValueError(f"{name}.hybrid_coeff must be >= 0, got {cfg.hybrid_coeff!r}")
+    if not 0 <= cfg.ema_decay < 1:
+        raise ValueError(f"{name}.ema_decay must be in [0, 1), got {cfg.ema_decay!r}")
+    if cfg.sample_steps is not None and not 1 <= cfg.sample_steps <= cfg.n_timesteps:
+        raise ValueError(f"{name}.sample_steps must be None or in [1, n_timesteps={cfg.n_timesteps}], got "
+                         f"{cfg.sample_steps!r}")
 
 
 # ----------------------------------------------------------------------------------------------------------------

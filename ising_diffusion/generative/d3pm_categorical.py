@@ -56,7 +56,13 @@ from jaxtyping import Array, Float, Int
 
 from ising_diffusion.generative.base import Generator, check_factory_args, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.generative.d3pm import D3PMState, FlipSchedule, make_flip_schedule, sampling_timesteps
+from ising_diffusion.generative.d3pm import (
+    D3PMState,
+    FlipSchedule,
+    check_d3pm_fields,
+    make_flip_schedule,
+    sampling_timesteps,
+)
 from ising_diffusion.generative.optim import optimizer_ema_step
 from ising_diffusion.generative.qstates import check_states, check_width_fields, resolve_widths
 from ising_diffusion.generative.unet import network_fns
@@ -112,25 +118,7 @@ class CategoricalD3PMConfig:
                                                               self.min_width))
         if self.transition not in ("uniform", "absorbing"):
             raise ValueError(f"{name}.transition must be 'uniform' or 'absorbing', got {self.transition!r}")
-        if self.time_embed_dim < 2 or self.time_embed_dim % 2:
-            raise ValueError(f"{name}.time_embed_dim must be an even int >= 2, got {self.time_embed_dim}")
-        if int(self.n_timesteps) != self.n_timesteps or self.n_timesteps < 2:
-            raise ValueError(f"{name}.n_timesteps must be an int >= 2, got {self.n_timesteps!r}")
-        if self.schedule not in (None, "cosine", "linear"):
-            raise ValueError(f"{name}.schedule must be None, 'cosine' or 'linear', got {self.schedule!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"{name}.learning_rate must be > 0, got {self.learning_rate!r}")
-        if int(self.batch_size) != self.batch_size or self.batch_size < 1:
-            raise ValueError(f"{name}.batch_size must be a positive int, got {self.batch_size!r}")
-        if self.loss not in ("hybrid", "ce"):
-            raise ValueError(f"{name}.loss must be 'hybrid' or 'ce', got {self.loss!r}")
-        if not self.hybrid_coeff >= 0:
-            raise ValueError(f"{name}.hybrid_coeff must be >= 0, got {self.hybrid_coeff!r}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"{name}.ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.sample_steps is not None and not 1 <= self.sample_steps <= self.n_timesteps:
-            raise ValueError(f"{name}.sample_steps must be None or in [1, n_timesteps={self.n_timesteps}], got "
-                             f"{self.sample_steps!r}")
+        check_d3pm_fields(self, name, min_timesteps=2, schedules=(None, "cosine", "linear"))
 
     @property
     def n_classes(self) -> int:

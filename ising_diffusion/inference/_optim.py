@@ -1,4 +1,5 @@
-"""L-BFGS (optax) driven to a gradient tolerance inside one ``lax.while_loop`` (jit- and vmap-safe)."""
+"""L-BFGS (optax) driven to a gradient tolerance inside one ``lax.while_loop`` (jit- and vmap-safe); the loop alone
+(:func:`lbfgs_loop`) for callers that resume from a saved optimiser state."""
 
 from __future__ import annotations
 
@@ -44,6 +45,21 @@ def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10,
     else:
         linesearch = optax.scale_by_zoom_linesearch(max_linesearch_steps=20)
     opt = optax.lbfgs(memory_size=memory_size, linesearch=linesearch)
+
+    def keep_going(state):
+        count = otu.tree_get(state, "count")
+        err = grad_norm(otu.tree_get(state, "grad"))
+        # ``max_iter`` may be traced: 0 skips the fit (the start is returned), also per element under ``vmap``
+        return (max_iter > 0) & ((count == 0) | ((count < max_iter) & (err >= tol)))
+
+    x, state = lbfgs_loop(fun, opt, x0, opt.init(x0), keep_going)
+    return x, OptimInfo(otu.tree_get(state, "count"), otu.tree_get(state, "value"),
+                        grad_norm(otu.tree_get(state, "grad")))
+
+
+def lbfgs_loop(fun, opt, x, state, keep_going):
+    """optax L-BFGS (``opt``, an ``optax.lbfgs``) iterations on ``fun`` from ``(x, state)`` while
+    ``keep_going(state)``, in one ``lax.while_loop``; returns ``(x, state)`` (a caller may resume from them)."""
     value_and_grad = optax.value_and_grad_from_state(fun)
 
     def step(carry):
@@ -52,13 +68,4 @@ def lbfgs_minimize(fun, x0, *, max_iter: int, tol: float, memory_size: int = 10,
         updates, state = opt.update(grad, state, x, value=value, grad=grad, value_fn=fun)
         return optax.apply_updates(x, updates), state
 
-    def keep_going(carry):
-        _, state = carry
-        count = otu.tree_get(state, "count")
-        err = grad_norm(otu.tree_get(state, "grad"))
-        # ``max_iter`` may be traced: 0 skips the fit (the start is returned), also per element under ``vmap``
-        return (max_iter > 0) & ((count == 0) | ((count < max_iter) & (err >= tol)))
-
-    x, state = jax.lax.while_loop(keep_going, step, (x0, opt.init(x0)))
-    return x, OptimInfo(otu.tree_get(state, "count"), otu.tree_get(state, "value"),
-                        grad_norm(otu.tree_get(state, "grad")))
+    return jax.lax.while_loop(lambda carry: keep_going(carry[1]), step, (x, state))

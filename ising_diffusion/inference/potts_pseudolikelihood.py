@@ -36,7 +36,7 @@ import optax
 import optax.tree_utils as otu
 from jaxtyping import Array, Float, Int
 
-from ising_diffusion.inference._optim import OptimInfo, lbfgs_minimize
+from ising_diffusion.inference._optim import OptimInfo, lbfgs_loop, lbfgs_minimize
 from ising_diffusion.inference.cv import CV_RULES, CVInfo, cross_validate_path, fold_weights
 from ising_diffusion.inference.potts_fields import flat_indices
 from ising_diffusion.inference.potts_objective import (FlatParams, coupling_mask, log_pl_per_sequence, objective,
@@ -112,21 +112,13 @@ def _advance(x, state, idx, w_norm, c_h, c_J, stop_at, tol, *, symmetric: bool, 
     length = x.h.shape[0]
     mask = coupling_mask(length, x.h.shape[1])
     fun = partial(objective, idx=idx, w_norm=w_norm, c_h=c_h, c_J=c_J, mask=mask, symmetric=symmetric)
-    opt = _make_opt(memory_size)
-    value_and_grad = optax.value_and_grad_from_state(fun)
 
-    def step(carry):
-        x, state = carry
-        value, grad = value_and_grad(x, state=state)
-        updates, state = opt.update(grad, state, x, value=value, grad=grad, value_fn=fun)
-        return optax.apply_updates(x, updates), state
-
-    def keep_going(carry):
-        count = otu.tree_get(carry[1], "count")
-        err = otu.tree_norm(otu.tree_get(carry[1], "grad"))
+    def keep_going(state):
+        count = otu.tree_get(state, "count")
+        err = otu.tree_norm(otu.tree_get(state, "grad"))
         return (count < stop_at) & ((count == 0) | (err >= tol))
 
-    x, state = jax.lax.while_loop(keep_going, step, (x, state))
+    x, state = lbfgs_loop(fun, _make_opt(memory_size), x, state, keep_going)
     info = OptimInfo(otu.tree_get(state, "count"), otu.tree_get(state, "value"),
                      otu.tree_norm(otu.tree_get(state, "grad")))
     return x, state, info
