@@ -3,9 +3,9 @@ end: a subsample counts once every method has its row), as run and with ``augmen
 the recorded rows (``AugmentConfig.max_identical``: a recommendation whose generated set was more than that fraction
 copies of training sequences becomes the declined answer, the ``plm_cv`` row; for rows recorded before the rule).
 
-    PYTHONPATH=. python experiments/msa_partial_summary.py RUN_FOLDER OUT_FOLDER [--max-identical 0.9]
+    PYTHONPATH=. python experiments/msa_partial_summary.py RUN_FOLDER OUT_FOLDER [--max-identical 0.9] [--name NAME]
 
-Writes ``OUT_FOLDER/msa_augment_quick_summary.csv`` and ``msa_augment_quick.png`` and copies the run's
+Writes ``OUT_FOLDER/NAME_summary.csv`` and ``NAME.png`` (``NAME`` default ``msa_augment_quick``) and copies the run's
 ``results.json``, ``ceiling.json`` and ``config.json`` there (with them in a run folder, ``ising-diffusion run msa``
 with the same config resumes the run).
 """
@@ -80,14 +80,15 @@ def main(argv=None):
     ap.add_argument("run", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--max-identical", type=float, default=0.9)
+    ap.add_argument("--name", default="msa_augment_quick", help="stem of the summary CSV and figure")
     args = ap.parse_args(argv)
     rows, ceiling = complete(_rows(args.run / "results.json")), _rows(args.run / "ceiling.json")
     args.out.mkdir(parents=True, exist_ok=True)
     for name in ("results.json", "ceiling.json", "config.json"):
         shutil.copyfile(args.run / name, args.out / name)
     summary = summarize_msa(rows)
-    write_csv(args.out / "msa_augment_quick_summary.csv", summary)
-    plot_msa(args.out / "msa_augment_quick.png", summary, ceiling)
+    write_csv(args.out / f"{args.name}_summary.csv", summary)
+    plot_msa(args.out / f"{args.name}.png", summary, ceiling)
     print(format_msa(summary, ceiling))
     print("\nAs run:\n\n" + markdown(summary))
     after, n = with_memorisation_rule(rows, args.max_identical)
