@@ -148,20 +148,21 @@ def test_total_variation_to_the_exact_distribution_falls_during_training(planted
     gen = make_d3pm(SMALL, N)
     fast = make_d3pm(dataclasses.replace(SMALL, sample_steps=10), N)  # same network, 10 skipping reverse steps
     state = gen.init(jax.random.key(0), data)
-    n_gen = 20_000
+    n_gen = 10_000
     tvs, losses = [_tv(gen.sample(jax.random.key(1), state, n_gen), probs)], []
-    for _ in range(3):
+    for _ in range(2):
         state, loss = gen.train(jax.random.key(2), state, data, 400)
         losses.append(np.asarray(loss))
         tvs.append(_tv(gen.sample(jax.random.key(1), state, n_gen), probs))
     floor = _tv(data, probs)  # the training set's own distance (M = 2000)
-    # measured: 0.54 (untrained) -> 0.076 -> 0.062 -> 0.067 against the training set's own 0.050 (20 000 samples
-    # leave ~0.02 of histogram noise); 0.057 with 10 skipping steps. Past the first chunk it sits at that floor.
+    # measured with 20 000 samples and 3 chunks: 0.54 (untrained) -> 0.076 -> 0.062 -> 0.067 against the training
+    # set's own 0.050; 0.057 with 10 skipping steps. Past the first chunk it sits at that floor, so 2 chunks and
+    # 10 000 samples (a little more histogram noise) test the same thing: 0.54 -> 0.081 -> 0.068.
     assert tvs[1] < 0.5 * tvs[0], tvs
     assert tvs[-1] < 0.15 * tvs[0] and tvs[-1] < 2.5 * floor + 0.02, (tvs, floor)
     assert losses[-1][-100:].mean() < 0.8 * losses[0][:100].mean()
     assert _tv(fast.sample(jax.random.key(1), state, n_gen), probs) < 0.2 * tvs[0]
-    assert int(state.step) == 1200
+    assert int(state.step) == 800
 
 
 # ----------------------------------------------------------------------------------------------------------------
