@@ -56,7 +56,7 @@ class FakeSeedsAugment:
         return SimpleNamespace(samples=samples, params_train=p_train, params_combined=p_comb, params_selected=p_sel,
                                curve=curve, score={"train": np.full(s, -1.0)},
                                mse=mse, recommended=rec, stop_mix=np.where(rec, 1.0, 0.0), solver_l2=np.full(s, 0.05),
-                               quality=tuple(SimpleNamespace(pair_ratio=1.5) for _ in range(s)),
+                               quality=tuple(SimpleNamespace(pair_ratio=1.5, identical_fraction=0.25 * i) for i in range(s)),
                                timing={"total": 0.01})
 
 
@@ -88,6 +88,7 @@ def test_tiny_preset_runs_end_to_end_and_resumes_to_identical_rows(fake, tmp_pat
         # the stand-in recommends seed 0 only: seed 1's selected fit is the training fit, paired ratio exactly 1
         assert (r["ratio_selected"] == 1.0) == (r["seed"] == 1) and r["recommended"] == (r["seed"] == 0)
         assert r["dprec_selected"] == r["prec_selected"] - r["prec_train"] and np.isclose(r["score_gain"], 0.1)
+        assert r["quality_identical"] == 0.25 * r["seed"]  # each seed's own generated set
     first = {(r["point"], r["seed"]): r for r in rows}
     assert first[("ddpm_onehot:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"] == \
         first[("d3pm_categorical:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"]  # paired: same data and fit

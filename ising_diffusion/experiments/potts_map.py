@@ -40,7 +40,7 @@ VALUES = ("mse_train", "mse_selected", "mse_combined", "mse_oracle", "ratio_sele
           "ratio_oracle", *(f"prec{t}_{p}" for t in ("", "_L2") for p in (*FITS, "oracle")),
           *(f"dprec{t}_{p}" for t in ("", "_L2") for p in ("selected", "combined")), "recommended", "stop_mix",
           "helped", "prec_helped", "prec_L2_lowered", "score_gain", "m_eff_fraction", "quality_pair_ratio",
-          "time_total")
+          "quality_identical", "time_total")
 MSE_TABLE = {"MSE train only": "mse_train", "selected/train": "ratio_selected", "combined/train": "ratio_combined",
              "oracle/train": "ratio_oracle", "recommended": "recommended"}
 PREC_TABLE = {"prec train": "prec_train", "prec selected": "prec_selected", "prec combined": "prec_combined",
@@ -215,6 +215,7 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
                        score_train=float(np.asarray(res.score["train"])[i]), score_gain=float(gain[i]),
                        m_eff_fraction=effective_count(sequence_weights(tk.train[i], cfg.theta)) / m,
                        quality_pair_ratio=float(res.quality[i].pair_ratio),
+                       quality_identical=float(res.quality[i].identical_fraction),
                        **{f"time_{k}": float(np.max(v)) for k, v in res.timing.items()})  # per call, all seeds
             for part in FITS:
                 prec = true_graph_precision(_seed(getattr(res, f"params_{part}"), i), tk.graph[i])
