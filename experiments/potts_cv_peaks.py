@@ -10,7 +10,9 @@ held-out score of each penalty on the full path and its local maxima:
 
 Planted data: the map's ``potts_quick`` points (L = 20, q = 4, g = 1, M 100 and 400, 3 seeds; the same truths and
 training sequences as ``ising-diffusion run map --preset potts_quick``), weights at theta 1.0 as there. PF00014
-(``--msa``): the ``msa`` experiment's subsamples ``default_rng([0, M, k])``, k = 0, 1, 2, weights at theta 0.8.
+(``--msa``): the sequences of the ``msa`` experiment's subsamples ``default_rng([0, M, k])``, k = 0, 1, 2, weights at
+theta 0.8, in draw order (the experiment sorts them, ``msa.subsample_rows``; the CV folds follow the row order, so
+the chosen penalties here need not equal the ``plm_cv`` rows' on the same subsample).
 Rows (``results.csv`` in ``--out``, rewritten atomically per data set, so a rerun resumes): data set, chosen
 ``lambda_J`` with patience 2 and with the full path, the full path's scores per penalty, the number of local maxima.
 """
