@@ -7,10 +7,12 @@ Run from the repository root (compare cores with ``taskset -c 0``; cache off so 
 
     ISING_DIFFUSION_NO_CACHE=1 PYTHONPATH=. python benchmarks/main_step.py
     ISING_DIFFUSION_NO_CACHE=1 PYTHONPATH=. taskset -c 0 python benchmarks/main_step.py
+    ISING_DIFFUSION_NO_CACHE=1 PYTHONPATH=. python benchmarks/main_step.py --mix-grid 0,4   # fewer monitor-fit shapes
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 
@@ -34,9 +36,13 @@ def _best(fn, repeats: int = 3) -> float:
     return best
 
 
-def main():
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mix-grid", default=None, help="comma-separated mix ratios (default: the preset's)")
+    args = ap.parse_args(argv)
     cfg = main_configs.get_config("quick")
-    aug = make_augment_config(cfg.augment)
+    overrides = {} if args.mix_grid is None else {"mix_grid": tuple(float(r) for r in args.mix_grid.split(","))}
+    aug = make_augment_config({**cfg.augment, **overrides})
     gen_cfg = idf.GENERATOR_CONFIGS["ddpm"](**cfg.generator_config)
     n, m, s = cfg.n_spins, cfg.n_train, cfg.n_seeds
     truth = idf.sk_params(jax.random.key(0), n, cfg.g_values[0])
@@ -62,7 +68,7 @@ def main():
     one_s = _best(lambda: step(keys, state))
     two_s = _best(lambda: two(state, state))
     print(f"main quick: N={n}, M={m}, {s} seeds, {steps_per_point} optimiser steps and {n_mon} samples per interval, "
-          f"solver {solver}; {len(os.sched_getaffinity(0))} core(s) visible")
+          f"solver {solver}, mix grid {aug.selection.mix_grid}; {len(os.sched_getaffinity(0))} core(s) visible")
     print(f"compile: init {t_init:.2f} s, step {t_step:.2f} s")
     print(f"one step {one_s:.3f} s; two independent steps in one program {two_s:.3f} s ({two_s / one_s:.2f}x)")
 
