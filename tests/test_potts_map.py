@@ -56,7 +56,8 @@ class FakeSeedsAugment:
         return SimpleNamespace(samples=samples, params_train=p_train, params_combined=p_comb, params_selected=p_sel,
                                curve=curve, score={"train": np.full(s, -1.0)},
                                mse=mse, recommended=rec, stop_mix=np.where(rec, 1.0, 0.0), solver_l2=np.full(s, 0.05),
-                               quality=tuple(SimpleNamespace(pair_ratio=1.5, identical_fraction=0.25 * i) for i in range(s)),
+                               quality=tuple(SimpleNamespace(pair_ratio=1.5, identical_fraction=0.25 * i)
+                                             for i in range(s)),
                                timing={"total": 0.01})
 
 

@@ -329,9 +329,8 @@ def run_seeds(batched_fn: Callable, *args, shard: bool | None = None, seed_batch
         chunk = _pad_leading(chunk, size)
         if shard:
             chunk = shard_seed_axis(chunk, mesh)
-        call = (lambda c=chunk, b=(start, stop): batched_fn(*c, batch=b)) if pass_batch else (
-            lambda c=chunk: batched_fn(*c))
-        out = _noting_padding(call, size - (stop - start))
+        kwargs = {"batch": (start, stop)} if pass_batch else {}
+        out = _noting_padding(lambda: batched_fn(*chunk, **kwargs), size - (stop - start))
         parts.append(_take_leading(out, 0, stop - start, size))
         lens.append(stop - start)
     return _concat_leading(parts, lens)
