@@ -18,7 +18,7 @@
 
 Run from the repository root:
 
-    PYTHONPATH=. python benchmarks/device_check.py --out runs/device_check            # GPU: ~6-9 minutes
+    PYTHONPATH=. python benchmarks/device_check.py --out runs/device_check            # GPU: 83 s on an H200
     PYTHONPATH=. python benchmarks/device_check.py --tiny --out /tmp/device_check     # CPU smoke test: seconds
 """
 
