@@ -4,10 +4,19 @@ the recorded rows (``AugmentConfig.max_identical``: a recommendation whose gener
 copies of training sequences becomes the declined answer, the ``plm_cv`` row; for rows recorded before the rule).
 
     PYTHONPATH=. python experiments/msa_partial_summary.py RUN_FOLDER OUT_FOLDER [--max-identical 0.9] [--name NAME]
+    PYTHONPATH=. python experiments/msa_partial_summary.py RUN_A RUN_B ... OUT_FOLDER --per-method --name NAME
 
-Writes ``OUT_FOLDER/NAME_summary.csv`` and ``NAME.png`` (``NAME`` default ``msa_augment_quick``) and copies the run's
-``results.json``, ``ceiling.json`` and ``config.json`` there (with them in a run folder, ``ising-diffusion run msa``
-with the same config resumes the run).
+Writes ``OUT_FOLDER/NAME_summary.csv`` and ``NAME.png`` (``NAME`` default ``msa_augment_quick``). With one run folder
+it copies the run's ``results.json``, ``ceiling.json`` and ``config.json`` there (with them in a run folder,
+``ising-diffusion run msa`` with the same config resumes the run). With several (slices of one preset run on different
+machines or sessions, e.g. ``--set depths=200 --set methods=plm_cv,augment:ddpm_onehot`` on a GPU and the base methods
+on a CPU) their configs must agree in everything but the slice (:data:`SLICE_FIELDS`); a row in two folders is kept
+from the first one named, and the largest difference of its precisions between the folders is printed (a CPU/GPU
+cross-check); the merged rows go to ``NAME_rows.csv``.
+
+``--per-method`` keeps, per subsample with a ``plm_cv`` row, every base method's row and each ``augment:`` method's
+pair of rows where both exist (each method's own count of subsamples), instead of only the subsamples that have
+every method's row.
 """
 
 from __future__ import annotations
@@ -24,6 +33,58 @@ from ising_diffusion.experiments.runner import write_csv
 def _rows(path: Path) -> list[dict]:
     data = json.loads(path.read_text())
     return data["rows"] if isinstance(data, dict) else data
+
+
+#: config fields that only choose which rows a run makes: folders that differ in these alone can be merged
+SLICE_FIELDS = ("depths", "n_seeds", "methods", "ceiling", "ceiling_options")
+_PRECISIONS = ("top_L5", "top_L2", "top_L")
+
+
+def merge_runs(folders: list[Path]) -> tuple[list[dict], list[dict], float]:
+    """The rows and ceiling rows of several run folders of one experiment setting, and the largest difference of a
+    precision between copies of the same row (0.0 without duplicates). Raises ``ValueError`` when two configs differ
+    outside :data:`SLICE_FIELDS`."""
+    rows, ceiling, seen, worst = [], [], {}, 0.0
+    first = None
+    for folder in folders:
+        cfg = json.loads((folder / "config.json").read_text())
+        setting = {k: v for k, v in cfg["config"].items() if k not in SLICE_FIELDS}
+        if first is None:
+            first = (folder, cfg["experiment"], setting)
+        elif (cfg["experiment"], setting) != first[1:]:
+            diff = sorted(k for k in set(setting) | set(first[2]) if setting.get(k) != first[2].get(k))
+            raise ValueError(f"{folder} and {first[0]} are runs of different settings ({diff or 'experiment'}); "
+                             f"only {SLICE_FIELDS} may differ")
+        for r in _rows(folder / "results.json"):
+            key = (r["point"], r["seed"])
+            if key in seen:
+                worst = max(worst, *(abs(r[c] - seen[key][c]) for c in _PRECISIONS))
+                continue
+            seen[key] = r
+            rows.append(r)
+        if (folder / "ceiling.json").exists():
+            known = {(c["family"], c["method"]) for c in ceiling}
+            ceiling += [c for c in _rows(folder / "ceiling.json") if (c["family"], c["method"]) not in known]
+    return rows, ceiling, worst
+
+
+def per_method(rows: list[dict]) -> list[dict]:
+    """Per subsample with a ``plm_cv`` row: every base method's row, and each ``augment:`` method's two rows where both
+    exist."""
+    have: dict = {}
+    for r in rows:
+        have.setdefault((r["family"], r["depth"], r["subsample"]), set()).add(r["method"])
+
+    def keep(r):
+        methods = have[(r["family"], r["depth"], r["subsample"])]
+        if "plm_cv" not in methods:
+            return False
+        if not r["method"].startswith("augment:"):
+            return True
+        base = r["method"].removesuffix(":mix")
+        return base in methods and base + ":mix" in methods
+
+    return [r for r in rows if keep(r)]
 
 
 def complete(rows: list[dict]) -> list[dict]:
@@ -77,15 +138,24 @@ def markdown(summary: list[dict]) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("run", type=Path)
+    ap.add_argument("run", type=Path, nargs="+", help="run folder(s)")
     ap.add_argument("out", type=Path)
     ap.add_argument("--max-identical", type=float, default=0.9)
     ap.add_argument("--name", default="msa_augment_quick", help="stem of the summary CSV and figure")
+    ap.add_argument("--per-method", action="store_true",
+                    help="each method's subsamples (with a plm_cv row) instead of the subsamples with every method")
     args = ap.parse_args(argv)
-    rows, ceiling = complete(_rows(args.run / "results.json")), _rows(args.run / "ceiling.json")
+    rows, ceiling, worst = merge_runs(args.run)
+    rows = (per_method if args.per_method else complete)(rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in ("results.json", "ceiling.json", "config.json"):
-        shutil.copyfile(args.run / name, args.out / name)
+    if len(args.run) == 1:
+        for name in ("results.json", "ceiling.json", "config.json"):
+            if (args.run[0] / name).exists():
+                shutil.copyfile(args.run[0] / name, args.out / name)
+    else:
+        write_csv(args.out / f"{args.name}_rows.csv", rows)
+        print(f"{len(args.run)} run folders merged: {len(rows)} rows; rows in several folders differ in precision by "
+              f"at most {worst:.3g}")
     summary = summarize_msa(rows)
     write_csv(args.out / f"{args.name}_summary.csv", summary)
     plot_msa(args.out / f"{args.name}.png", summary, ceiling)

@@ -159,3 +159,33 @@ def test_partial_summary_keeps_complete_subsamples_and_applies_the_memorisation_
     assert by[0, "augment:g"]["top_L2"] == 0.8 and by[0, "augment:g"]["recommended"] == 0  # plm_cv's answer
     assert by[0, "augment:g:mix"]["top_L2"] == 0.7 and by[0, "augment:g:mix"]["recommended"] == 0
     assert by[1, "augment:g"]["top_L2"] == 0.5 and by[1, "augment:g"]["recommended"] == 1  # novel enough: kept
+
+
+def test_partial_summary_merges_slices_of_one_setting_and_keeps_each_methods_subsamples(tmp_path):
+    from experiments.msa_partial_summary import merge_runs, per_method
+
+    def row(k, method, l2, depth=200):
+        return {"family": "F", "depth": depth, "subsample": k, "seed": k, "method": method, "top_L5": l2,
+                "top_L2": l2, "top_L": l2, "point": f"F:M={depth}:{method}"}
+
+    def folder(name, cfg, rows):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "config.json").write_text(json.dumps({"experiment": "msa", "config": cfg}))
+        (d / "results.json").write_text(json.dumps({"rows": rows}))
+        return d
+
+    setting = {"theta": 0.8, "augment": {"n_steps": 4000}}
+    gpu = folder("gpu", {**setting, "depths": [200], "methods": ["plm_cv", "augment:g"]},
+                 [row(0, "plm_cv", 0.96), row(0, "augment:g", 0.96), row(0, "augment:g:mix", 0.58),
+                  row(1, "plm_cv", 0.92), row(1, "augment:g", 0.92)])  # subsample 1's :mix row missing
+    cpu = folder("cpu", {**setting, "depths": [50, 200], "methods": ["plm", "plm_cv"]},
+                 [row(0, "plm_cv", 0.90), row(0, "plm", 0.80), row(1, "plm_cv", 0.92), row(2, "plm", 0.7)])
+    rows, ceiling, worst = merge_runs([gpu, cpu])
+    assert ceiling == [] and worst == pytest.approx(0.06)  # subsample 0's plm_cv differs by 0.96 - 0.90
+    assert next(r for r in rows if r["point"] == "F:M=200:plm_cv" and r["seed"] == 0)["top_L2"] == 0.96  # first kept
+    kept = {(r["subsample"], r["method"]) for r in per_method(rows)}
+    assert kept == {(0, "plm_cv"), (0, "augment:g"), (0, "augment:g:mix"), (0, "plm"), (1, "plm_cv")}
+    other = folder("other", {**setting, "theta": 0.7, "depths": [200]}, [])
+    with pytest.raises(ValueError, match="theta"):
+        merge_runs([gpu, other])
