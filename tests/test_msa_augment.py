@@ -64,6 +64,7 @@ class FakeSequenceAugment:
         return SimpleNamespace(
             samples=samples, params_selected=selected, params_combined=_mf(np.concatenate([samples, train]), theta),
             recommended=self.recommend, stop_mix=grid[1] if self.recommend else 0.0, solver_l2=0.05,
+            reason="planted: recommended" if self.recommend else "planted: no gain on held-out data",
             score={"train": -1.0, "selected": gain - 1.0 if self.recommend else -np.inf}, timing={"total": 0.01},
             curve=SimpleNamespace(mix_sizes=np.asarray(sizes), score=scores),
             quality=sequence_quality(samples, train, test, SequenceData(q, theta)))
@@ -110,6 +111,7 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
                 assert ans[col] == cv[col], (g, k, col)
             assert ans["recommended"] == 0 and ans["mix"] == 0.0 and ans["n_seqs"] == 50
             assert ans["score_gain"] == mix["score_gain"] == pytest.approx(-0.05)
+            assert ans["reason"] == mix["reason"] == "planted: no gain on held-out data"  # augment's own sentence
             # (b) the mix row: the fit to training + every generated sequence, with the quality columns
             assert mix["n_train"] == 40 and mix["n_heldout"] == 10 and mix["n_seqs"] == 40 + mix["n_generated"] == 80
             assert set(QUALITY_COLUMNS) <= set(mix) and set(QUALITY_COLUMNS) <= set(ans)
@@ -151,7 +153,7 @@ def test_recommended_augment_row_scores_the_selected_fit(fast_fits, monkeypatch,
     want = precision_columns(contact_scores(selected, gap_state=0), fam.contacts)
     assert {c: ans[c] for c in want} == want
     assert ans["recommended"] == 1 and ans["mix"] == 1.0 and ans["n_seqs"] == 80 and ans["lambda_J"] == 0.05
-    assert ans["score_gain"] == pytest.approx(0.1)
+    assert ans["score_gain"] == pytest.approx(0.1) and ans["reason"] == "planted: recommended"
 
 
 @pytest.mark.parametrize("changes,match", [

@@ -15,8 +15,8 @@ the training sequences) and scores every fit by the weighted pseudo-log-likeliho
 
 Both rows carry ``recommended`` (0/1), ``mix`` (the chosen ratio of generated to training sequences, 0 when declined),
 the split's sizes, ``score_gain`` (the best monitored held-out score of a fit with generated sequences minus the
-training fit's; the score rule recommends only a gain beyond ``score_z`` standard errors)
-and the generator's quality (:func:`quality_columns`).
+training fit's; the score rule recommends only a gain beyond ``score_z`` standard errors), ``reason`` (``augment``'s
+sentence saying why it recommended or declined) and the generator's quality (:func:`quality_columns`).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
     best_gain = float(np.max(np.asarray(res.curve.score)[:, grid > 0]) - res.score["train"])
     common = {"recommended": int(recommended), "mix": float(res.stop_mix), "n_train": int(train.shape[0]),
               "n_heldout": int(test.shape[0]), "n_generated": int(samples.shape[0]),
-              "score_gain": best_gain, **quality_columns(res.quality)}
+              "score_gain": best_gain, "reason": str(res.reason), **quality_columns(res.quality)}
 
     def scored(params) -> dict:
         return precision_columns(contact_scores(params, gap_state=0), contacts)
