@@ -1,6 +1,7 @@
 """Baseline generators (RBM, VAE, GAN): they learn a planted Ising distribution, their objectives improve, and they
 honour the Generator contract (shapes, values, resumable per-step keys, vmap over seeds)."""
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -203,3 +204,15 @@ def test_every_generator_rejects_bad_settings_with_a_value_error_naming_them(nam
         GENERATOR_FACTORIES[name](cls(), 0)
     with pytest.raises(ValueError, match="n_samples"):  # checked before the state is looked at
         make_generator(name, cls(), 5).sample(jax.random.key(0), None, 0)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_CONFIGS))
+@pytest.mark.parametrize("field,value", [("learning_rate", 0.0), ("learning_rate", float("nan")),
+                                         ("batch_size", 2.5), ("batch_size", "32"), ("ema_decay", 1.0)])
+def test_every_generator_checks_its_optimizer_fields_in_one_place(name, field, value):
+    """learning_rate, batch_size and (where a generator has one) ema_decay: one checker, one message shape."""
+    cls = GENERATOR_CONFIGS[name]
+    if field not in {f.name for f in dataclasses.fields(cls)}:
+        pytest.skip(f"{cls.__name__} has no {field}")
+    with pytest.raises(ValueError, match=rf"{cls.__name__}\.{field} must be"):
+        cls(**{field: value})

@@ -56,7 +56,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.generative.optim import optimizer_ema_step
+from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import network_fns
 from ising_diffusion.types import PRNGKey
 
@@ -130,16 +130,11 @@ def check_d3pm_fields(cfg, name: str, *, min_timesteps: int = 1, schedules: tupl
         raise ValueError(f"{name}.n_timesteps must be {what}, got {cfg.n_timesteps!r}")
     if cfg.schedule not in schedules:
         raise ValueError(f"{name}.schedule must be {' or '.join(map(repr, schedules))}, got {cfg.schedule!r}")
-    if not cfg.learning_rate > 0:
-        raise ValueError(f"{name}.learning_rate must be > 0, got {cfg.learning_rate!r}")
-    if int(cfg.batch_size) != cfg.batch_size or cfg.batch_size < 1:
-        raise ValueError(f"{name}.batch_size must be a positive int, got {cfg.batch_size!r}")
+    check_optimizer_fields(cfg, name)
     if cfg.loss not in ("hybrid", "ce"):
         raise ValueError(f"{name}.loss must be 'hybrid' or 'ce', got {cfg.loss!r}")
     if not cfg.hybrid_coeff >= 0:
         raise ValueError(f"{name}.hybrid_coeff must be >= 0, got {cfg.hybrid_coeff!r}")
-    if not 0 <= cfg.ema_decay < 1:
-        raise ValueError(f"{name}.ema_decay must be in [0, 1), got {cfg.ema_decay!r}")
     if cfg.sample_steps is not None and not 1 <= cfg.sample_steps <= cfg.n_timesteps:
         raise ValueError(f"{name}.sample_steps must be None or in [1, n_timesteps={cfg.n_timesteps}], got "
                          f"{cfg.sample_steps!r}")

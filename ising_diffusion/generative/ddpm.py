@@ -29,7 +29,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.generative.optim import optimizer_ema_step
+from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import UNetMLP, network_fns, timestep_embedding
 from ising_diffusion.types import PRNGKey
 
@@ -111,10 +111,7 @@ class DDPMConfig:
         if not (0 < self.beta_start <= self.beta_end < 1):
             raise ValueError(f"DDPMConfig.beta_start, beta_end: need 0 < beta_start <= beta_end < 1, got "
                              f"{self.beta_start}, {self.beta_end}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"DDPMConfig.learning_rate must be > 0, got {self.learning_rate}")
-        if self.batch_size < 1:
-            raise ValueError(f"DDPMConfig.batch_size must be >= 1, got {self.batch_size}")
+        check_optimizer_fields(self, "DDPMConfig")
         if self.sampler not in ("ddim", "ddpm"):
             raise ValueError(f"DDPMConfig.sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
         if not (1 <= self.ddim_steps <= self.n_timesteps):
@@ -125,8 +122,6 @@ class DDPMConfig:
         if self.ancestral_variance not in ("posterior", "beta"):
             raise ValueError(f"DDPMConfig.ancestral_variance must be 'posterior' or 'beta', got "
                              f"{self.ancestral_variance!r}")
-        if not (0.0 <= self.ema_decay < 1.0):
-            raise ValueError(f"DDPMConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from jaxtyping import Array
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.generative.optim import apply_gradients
+from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]
 
@@ -67,9 +67,9 @@ class GANConfig:
         if any(int(w) != w or w < 1 for w in self.gen_hidden + self.disc_hidden):
             raise ValueError(f"GANConfig hidden widths must be positive integers, got {self.gen_hidden!r}, "
                              f"{self.disc_hidden!r}")
-        if not self.learning_rate > 0 or not 0 <= self.beta1 < 1:
-            raise ValueError(f"GANConfig needs learning_rate > 0 and 0 <= beta1 < 1, got {self.learning_rate!r}, "
-                             f"{self.beta1!r}")
+        check_optimizer_fields(self, "GANConfig")
+        if not 0 <= self.beta1 < 1:
+            raise ValueError(f"GANConfig.beta1 must be in [0, 1), got {self.beta1!r}")
         if self.output not in ("straight_through", "tanh"):
             raise ValueError(f"GANConfig.output must be 'straight_through' or 'tanh', got {self.output!r}")
 

@@ -14,7 +14,29 @@ import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["apply_gradients", "ema_decay", "update_ema", "optimizer_ema_step"]
+__all__ = ["apply_gradients", "ema_decay", "update_ema", "optimizer_ema_step", "check_optimizer_fields"]
+
+
+def _positive_int(value) -> bool:
+    try:
+        return int(value) == value and value >= 1
+    except (TypeError, ValueError):
+        return False
+
+
+def check_optimizer_fields(cfg, name: str) -> None:
+    """The optimiser fields the generator configs share, checked in one place (each config's ``__post_init__``):
+    ``learning_rate > 0``, ``batch_size`` a positive int and ``ema_decay`` in ``[0, 1)``, each where ``cfg`` has it.
+
+    Raises:
+      ValueError: naming ``{name}.{field}`` and the value.
+    """
+    if not cfg.learning_rate > 0:  # also NaN
+        raise ValueError(f"{name}.learning_rate must be > 0, got {cfg.learning_rate!r}")
+    if hasattr(cfg, "batch_size") and not _positive_int(cfg.batch_size):
+        raise ValueError(f"{name}.batch_size must be a positive int, got {cfg.batch_size!r}")
+    if hasattr(cfg, "ema_decay") and not 0 <= cfg.ema_decay < 1:
+        raise ValueError(f"{name}.ema_decay must be in [0, 1), got {cfg.ema_decay!r}")
 
 
 def apply_gradients(optimizer: optax.GradientTransformation, grads, opt_state, params) -> tuple[Any, Any]:

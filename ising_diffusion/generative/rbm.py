@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.generative.optim import apply_gradients
+from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, all_states
 from ising_diffusion.types import PRNGKey
 
@@ -73,8 +73,7 @@ class RBMConfig:
                 raise ValueError(f"RBMConfig.{name} must be a positive integer, got {value!r}")
         if int(self.burn_in) != self.burn_in or self.burn_in < 0:
             raise ValueError(f"RBMConfig.burn_in must be a non-negative integer, got {self.burn_in!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"RBMConfig.learning_rate must be > 0, got {self.learning_rate!r}")
+        check_optimizer_fields(self, "RBMConfig")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"RBMConfig.momentum must be in [0, 1), got {self.momentum!r}")
         if not self.weight_decay >= 0 or not self.init_scale >= 0:

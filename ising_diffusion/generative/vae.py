@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.generative.optim import apply_gradients
+from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["VAEConfig", "VAEState", "VAE", "make_vae", "vae_layer_sizes", "vae_elbo"]
 
@@ -65,10 +65,7 @@ class VAEConfig:
             raise ValueError(f"VAEConfig.latent must be a positive integer, got {self.latent!r}")
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"VAEConfig.activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"VAEConfig.learning_rate must be > 0, got {self.learning_rate!r}")
-        if int(self.batch_size) != self.batch_size or self.batch_size < 1:
-            raise ValueError(f"VAEConfig.batch_size must be a positive integer, got {self.batch_size!r}")
+        check_optimizer_fields(self, "VAEConfig")
         if self.sample_mode not in ("bernoulli", "threshold"):
             raise ValueError(f"VAEConfig.sample_mode must be 'bernoulli' or 'threshold', got {self.sample_mode!r}")
 
