@@ -68,6 +68,14 @@ def merge_runs(folders: list[Path]) -> tuple[list[dict], list[dict], float]:
     return rows, ceiling, worst
 
 
+def _order(r: dict) -> tuple:
+    """Table order: family, depth, the base methods as the experiment lists them, each ``augment:`` method followed
+    by its ``:mix`` row, subsample."""
+    m = r["method"]
+    rank = ("plm", "plm_cv", "mf").index(m) if m in ("plm", "plm_cv", "mf") else 3
+    return r["family"], r["depth"], rank, m.removesuffix(":mix"), m.endswith(":mix"), r["subsample"]
+
+
 def per_method(rows: list[dict]) -> list[dict]:
     """Per subsample with a ``plm_cv`` row: every base method's row, and each ``augment:`` method's two rows where both
     exist."""
@@ -146,7 +154,7 @@ def main(argv=None):
                     help="each method's subsamples (with a plm_cv row) instead of the subsamples with every method")
     args = ap.parse_args(argv)
     rows, ceiling, worst = merge_runs(args.run)
-    rows = (per_method if args.per_method else complete)(rows)
+    rows = sorted((per_method if args.per_method else complete)(rows), key=_order)
     args.out.mkdir(parents=True, exist_ok=True)
     if len(args.run) == 1:
         for name in ("results.json", "ceiling.json", "config.json"):
