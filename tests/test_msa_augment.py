@@ -102,6 +102,7 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
     summary = msa_exp.run_msa(cfg, out, progress=False)
     rows = _rows(out)
     assert len(rows) == cfg.n_seeds * (1 + 2 * len(GENS)) and len(fake.calls) == cfg.n_seeds * len(GENS)
+    assert {r["device"] for r in rows} == {jax.devices()[0].device_kind}  # provenance of every row
     for k in range(cfg.n_seeds):
         cv = _by(rows, "plm_cv", k)
         for g in GENS:

@@ -156,14 +156,17 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
     Returns:
       the summary rows (per family, depth and method).
     """
+    import jax
+
     check_augment_methods(cfg)
     families = load_families(cfg)
     run = open_run(out, "msa", cfg)
+    device = jax.devices()[0].device_kind  # rows of one table may come from several machines (resumed, merged)
     ceiling = run.table("ceiling")
     if cfg.ceiling:
         def ceiling_point(pid, fam):
             row = fit_row(fam.seqs, fam.contacts, cfg.ceiling_dca_options(), cfg.theta)
-            return [{"family": fam.name, "L": fam.length, "method": "plm", "seed": 0, **row}]
+            return [{"family": fam.name, "L": fam.length, "method": "plm", "seed": 0, **row, "device": device}]
 
         run_sweep([(f"{f.name}:full", f) for f in families], ceiling_point, ceiling, [0], progress=progress,
                   desc="msa ceiling (full alignments)")
@@ -173,7 +176,8 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
         for depth in cfg.depths:
             for k in range(cfg.n_seeds):
                 rows = subsample_rows(fam.seqs.shape[0], depth, k, cfg.seed)
-                info = {"family": fam.name, "L": fam.length, "depth": depth, "subsample": k, "seed": k}
+                info = {"family": fam.name, "L": fam.length, "depth": depth, "subsample": k, "seed": k,
+                        "device": device}
 
                 def point(pid, method, fam=fam, rows=rows, info=info):
                     row = fit_row(fam.seqs[rows], fam.contacts, cfg.dca_options(method), cfg.theta)
