@@ -108,9 +108,10 @@ def plot_msa(path: Path, summary: Sequence[dict], ceiling: Sequence[dict], colum
             if c["family"] == fam:
                 ax.axhline(c[column], color="0.3", ls="--", lw=1,
                            label=f"full alignment ({c['method']}, M = {c['n_seqs']})")
-        n = rows[0]["n_subsamples"] if rows else 0
+        counts = sorted({s["n_subsamples"] for s in rows}) or [0]
+        n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"  # merged slices differ per method
         depths = sorted({s["depth"] for s in rows})
-        ax.set(xscale="log", xlabel="alignment depth M (random subsample)", title=f"{fam} ({n} subsamples per M)",
+        ax.set(xscale="log", xlabel="alignment depth M (random subsample)", title=f"{fam} ({n} subsamples per point)",
                ylim=(0.0, 1.02))
         ax.set_xticks(depths, [str(d) for d in depths])
         ax.minorticks_off()
