@@ -26,7 +26,8 @@ import json
 import shutil
 from pathlib import Path
 
-from ising_diffusion.experiments.msa_summary import format_msa, plot_msa, summarize_msa
+from ising_diffusion.experiments.configs.msa import AUGMENT_PREFIX, BASE_METHODS, MIX_SUFFIX
+from ising_diffusion.experiments.msa_summary import REFERENCE, TOPS, format_msa, plot_msa, summarize_msa
 from ising_diffusion.experiments.runner import write_csv
 
 
@@ -37,7 +38,6 @@ def _rows(path: Path) -> list[dict]:
 
 #: config fields that only choose which rows a run makes: folders that differ in these alone can be merged
 SLICE_FIELDS = ("depths", "n_seeds", "methods", "ceiling", "ceiling_options")
-_PRECISIONS = ("top_L5", "top_L2", "top_L")
 
 
 def merge_runs(folders: list[Path]) -> tuple[list[dict], list[dict], float]:
@@ -58,7 +58,7 @@ def merge_runs(folders: list[Path]) -> tuple[list[dict], list[dict], float]:
         for r in _rows(folder / "results.json"):
             key = (r["point"], r["seed"])
             if key in seen:
-                worst = max(worst, *(abs(r[c] - seen[key][c]) for c in _PRECISIONS))
+                worst = max(worst, *(abs(r[c] - seen[key][c]) for c in TOPS.values()))
                 continue
             seen[key] = r
             rows.append(r)
@@ -71,26 +71,36 @@ def merge_runs(folders: list[Path]) -> tuple[list[dict], list[dict], float]:
 def _order(r: dict) -> tuple:
     """Table order: family, depth, the base methods as the experiment lists them, each ``augment:`` method followed
     by its ``:mix`` row, subsample."""
-    m = r["method"]
-    rank = ("plm", "plm_cv", "mf").index(m) if m in ("plm", "plm_cv", "mf") else 3
-    return r["family"], r["depth"], rank, m.removesuffix(":mix"), m.endswith(":mix"), r["subsample"]
+    m, base = r["method"], tuple(BASE_METHODS)
+    rank = base.index(m) if m in base else len(base)
+    return r["family"], r["depth"], rank, m.removesuffix(MIX_SUFFIX), m.endswith(MIX_SUFFIX), r["subsample"]
+
+
+def _subsample(r: dict) -> tuple:
+    return r["family"], r["depth"], r["subsample"]
+
+
+def _methods_by_subsample(rows: list[dict]) -> dict:
+    """(family, depth, subsample) -> the set of methods with a row there."""
+    have: dict = {}
+    for r in rows:
+        have.setdefault(_subsample(r), set()).add(r["method"])
+    return have
 
 
 def per_method(rows: list[dict]) -> list[dict]:
     """Per subsample with a ``plm_cv`` row: every base method's row, and each ``augment:`` method's two rows where both
     exist."""
-    have: dict = {}
-    for r in rows:
-        have.setdefault((r["family"], r["depth"], r["subsample"]), set()).add(r["method"])
+    have = _methods_by_subsample(rows)
 
     def keep(r):
-        methods = have[(r["family"], r["depth"], r["subsample"])]
-        if "plm_cv" not in methods:
+        methods = have[_subsample(r)]
+        if REFERENCE not in methods:
             return False
-        if not r["method"].startswith("augment:"):
+        if not r["method"].startswith(AUGMENT_PREFIX):
             return True
-        base = r["method"].removesuffix(":mix")
-        return base in methods and base + ":mix" in methods
+        base = r["method"].removesuffix(MIX_SUFFIX)
+        return base in methods and base + MIX_SUFFIX in methods
 
     return [r for r in rows if keep(r)]
 
@@ -98,11 +108,8 @@ def per_method(rows: list[dict]) -> list[dict]:
 def complete(rows: list[dict]) -> list[dict]:
     """The rows of the subsamples that have every method's row."""
     methods = {r["method"] for r in rows}
-    have: dict = {}
-    for r in rows:
-        have.setdefault((r["family"], r["depth"], r["subsample"]), set()).add(r["method"])
-    done = {k for k, v in have.items() if v == methods}
-    return [r for r in rows if (r["family"], r["depth"], r["subsample"]) in done]
+    done = {k for k, v in _methods_by_subsample(rows).items() if v == methods}
+    return [r for r in rows if _subsample(r) in done]
 
 
 def with_memorisation_rule(rows: list[dict], max_identical: float) -> tuple[list[dict], int]:
