@@ -16,8 +16,9 @@ import pytest
 from ising_diffusion.experiments import synthetic
 from ising_diffusion.experiments.configs.fig3 import Fig3Config
 from ising_diffusion.experiments.entry import apply_overrides
+from ising_diffusion.experiments.extend import grown_fields, grows
 from ising_diffusion.experiments.rows import mean_ci, summarize
-from ising_diffusion.experiments.runner import ResultStore, open_run, run_seeds, run_sweep, seed_keys
+from ising_diffusion.experiments.runner import ResultStore, open_run, run_seeds, run_sweep, seed_keys, to_jsonable
 from ising_diffusion.experiments.synthetic import SamplerConfig, infer_seeds_batch, mse_seeds, synthetic_task
 from ising_diffusion.ising import exact_moments
 
@@ -75,6 +76,29 @@ def test_open_run_refuses_a_different_config(tmp_path):
     open_run(tmp_path / "r", "fig3", cfg, announce=False)  # same config: resume is fine
     with pytest.raises(ValueError, match="different config"):
         open_run(tmp_path / "r", "fig3", Fig3Config(n_seeds=3), announce=False)
+
+
+def test_open_run_extends_only_by_growing_the_named_fields(tmp_path):
+    cfg = Fig3Config(n_seeds=2)
+    open_run(tmp_path / "r", "fig3", cfg, announce=False, growable=("n_seeds",))
+    with pytest.raises(ValueError, match="may only grow n_seeds"):  # shrinking is another run
+        open_run(tmp_path / "r", "fig3", Fig3Config(n_seeds=1), announce=False, growable=("n_seeds",))
+    with pytest.raises(ValueError, match="different config"):  # growing a field not named
+        open_run(tmp_path / "r", "fig3", Fig3Config(n_seeds=3), announce=False)
+    run = open_run(tmp_path / "r", "fig3", Fig3Config(n_seeds=5), announce=False, growable=("n_seeds",))
+    saved = json.loads((run.path / "config.json").read_text())
+    assert saved["config"] == json.loads(json.dumps(to_jsonable(Fig3Config(n_seeds=5))))
+    assert [e["from"] for e in saved["extended"]] == [{"n_seeds": 2}] and saved["created"]
+    open_run(tmp_path / "r", "fig3", Fig3Config(n_seeds=5), announce=False, growable=("n_seeds",))  # plain resume
+    assert len(json.loads((run.path / "config.json").read_text())["extended"]) == 1
+
+
+@pytest.mark.parametrize("old,new,ok", [(2, 5, True), (5, 2, False), (True, 2, False), ([50, 100], [100, 50, 200], True),
+                                        ([50, 100], [50], False), ("a", "a", True), ("a", "b", False)])
+def test_grows_on_json_values(old, new, ok):
+    assert grows(old, new) is ok
+    assert (grown_fields({"x": old, "y": 1}, {"x": new, "y": 1}, ("x",)) is not None) is ok
+    assert grown_fields({"x": old, "y": 1}, {"x": old, "y": 2}, ("x",)) is None
 
 
 def test_run_seeds_batches_and_pads_like_one_vmap():

@@ -91,6 +91,25 @@ def test_msa_tiny_writes_rows_and_resumes_identically(fast_fits, tmp_path, capsy
     assert "ceiling PF00014_sub300" in capsys.readouterr().out
 
 
+def test_msa_run_extended_with_more_subsamples_equals_a_fresh_run(fast_fits, tmp_path, capsys):
+    args = ["--preset", "tiny", "--no-progress", "--out"]
+    run_experiment("msa", [*args, str(tmp_path / "a"), "--set", "n_seeds=1"])
+    calls = []
+    fit = msa_exp.fit_row
+    msa_exp.fit_row = lambda *a: calls.append(a[2]) or fit(*a)
+    try:
+        run_experiment("msa", [*args, str(tmp_path / "a")])  # the tiny preset's 2 subsamples: subsample 1 is new
+    finally:
+        msa_exp.fit_row = fit
+    assert len(calls) == len(get_config("tiny").methods)  # one fit per method, the ceiling and subsample 0 kept
+    assert "(n_seeds 1 -> 2)" in capsys.readouterr().out
+    run_experiment("msa", [*args, str(tmp_path / "b")])
+    key = lambda r: (r["point"], r["seed"])  # noqa: E731
+    assert sorted(_rows(tmp_path / "a"), key=key) == sorted(_rows(tmp_path / "b"), key=key)
+    with pytest.raises(SystemExit):  # fewer subsamples than saved: another run
+        run_experiment("msa", [*args, str(tmp_path / "a"), "--set", "n_seeds=1"])
+
+
 def test_paired_differences_and_helped_counts():
     rows = [dict(family="f", depth=50, subsample=k, seed=k, method=m, top_L5=p, top_L2=p, top_L=p, M_eff=40.0,
                  lambda_J=None, seconds=1.0)

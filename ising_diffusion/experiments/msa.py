@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ising_diffusion.datasets.msa import MSAFamily, list_msa_families, load_msa_family
-from ising_diffusion.experiments.configs.msa import (AUGMENT_PREFIX, BASE_METHODS, MIX_SUFFIX, PRESETS, Q, MSAConfig,
-                                                     get_config)
+from ising_diffusion.experiments.configs.msa import (AUGMENT_PREFIX, BASE_METHODS, GROWABLE, MIX_SUFFIX, PRESETS, Q,
+                                                     MSAConfig, get_config)
 from ising_diffusion.experiments.entry import figure_main
 from ising_diffusion.experiments.msa_augment import augment_rows
 from ising_diffusion.experiments.msa_summary import format_msa, plot_msa, precision_columns, summarize_msa
@@ -145,8 +145,9 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
 
     Every bad setting (unknown family, a depth beyond an alignment, a bad ``augment:`` method or setting) is reported
     before any fit. Each (family, depth, method) point saves its subsamples' rows as they finish; a rerun in the same
-    folder skips the rows it has. Per subsample the ``dca`` methods run first, then each ``augment:`` method (two rows,
-    :mod:`~ising_diffusion.experiments.msa_augment`).
+    folder skips the rows it has, and one with more subsamples, depths or methods
+    (:data:`~ising_diffusion.experiments.configs.msa.GROWABLE`) adds theirs to the saved ones. Per subsample the
+    ``dca`` methods run first, then each ``augment:`` method (two rows, :mod:`~ising_diffusion.experiments.msa_augment`).
 
     Args:
       cfg: :class:`MSAConfig`.
@@ -160,7 +161,7 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
 
     check_augment_methods(cfg)
     families = load_families(cfg)
-    run = open_run(out, "msa", cfg)
+    run = open_run(out, "msa", cfg, growable=GROWABLE)
     device = jax.devices()[0].device_kind  # rows of one table may come from several machines (resumed, merged)
     ceiling = run.table("ceiling")
     if cfg.ceiling:

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ising_diffusion.experiments.extend import grown_fields
 from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.types import PRNGKey
 
@@ -186,7 +187,8 @@ class RunConfigMismatch(ValueError):
     """The run folder holds a run of another experiment or config."""
 
 
-def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True) -> RunDir:
+def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True,
+             growable: Sequence[str] = ()) -> RunDir:
     """Create (or reopen, to resume) the run folder ``out`` for experiment ``name`` with ``config``.
 
     Args:
@@ -194,6 +196,9 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True) 
       name: experiment name (e.g. ``"fig3"``).
       config: the experiment's config (a dataclass); saved as ``config.json``.
       announce: print the folder on the console.
+      growable: config fields whose growth only adds rows (:mod:`~ising_diffusion.experiments.extend`): a saved run
+        whose config differs from ``config`` only by growing these is extended (``config.json`` rewritten, the old
+        values listed under ``"extended"``) instead of refused.
 
     Returns:
       :class:`RunDir`.
@@ -209,12 +214,20 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True) 
     version = package_version()
     if cfg_file.exists():
         saved = json.loads(cfg_file.read_text())
-        if saved.get("experiment") != name or saved.get("config") != cfg_json:
-            raise RunConfigMismatch(f"{path} already holds a run of {saved.get('experiment')!r} with a different config; "
-                             f"resuming would mix incomparable results. Choose another --out folder "
-                             f"(or delete {cfg_file}).")
+        grown = grown_fields(saved.get("config", {}), cfg_json, growable) if saved.get("experiment") == name else None
+        if grown is None:
+            extendable = f" (it may only grow {', '.join(growable)})" if growable else ""
+            raise RunConfigMismatch(f"{path} already holds a run of {saved.get('experiment')!r} with a different config"
+                                    f"{extendable}; resuming would mix incomparable results. Choose another --out "
+                                    f"folder (or delete {cfg_file}).")
+        if grown:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+            _write_json(cfg_file, {**saved, "config": cfg_json,
+                                   "extended": [*saved.get("extended", []), {"at": stamp, "from": grown}]})
         if announce:
-            print(f"[{name}] resuming run in {path.resolve()}", flush=True)
+            what = "; ".join(f"{k} {grown[k]} -> {cfg_json[k]}" for k in grown)
+            print(f"[{name}] {'extending' if grown else 'resuming'} run in {path.resolve()}"
+                  + (f" ({what})" if grown else ""), flush=True)
     else:
         _write_json(cfg_file, {"experiment": name, "version": version, "config": cfg_json,
                                "created": time.strftime("%Y-%m-%dT%H:%M:%S")})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "PRESETS", "MSAConfig", "get_config",
+__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "GROWABLE", "PRESETS", "MSAConfig", "get_config",
            "TINY_DATA_ROOT"]
 
 PRESETS = ("quick", "paper", "tiny")
@@ -28,6 +28,9 @@ AUGMENT_PREFIX = "augment:"
 MIX_SUFFIX = ":mix"
 #: the fewest held-out sequences of an ``augment:`` split (their weighted pseudolikelihood is the held-out score)
 MIN_HELDOUT = 4
+#: the fields a run folder may grow when resumed (:func:`~ising_diffusion.experiments.runner.open_run`): a row depends
+#: on its family, depth, subsample and method only, so more subsamples, depths or methods add rows to the saved ones
+GROWABLE = ("depths", "n_seeds", "methods")
 #: the committed 300-sequence subsample of PF00014 (a checkout's ``tests/data/msa``; not installed with the package)
 TINY_DATA_ROOT = str(Path(__file__).resolve().parents[3] / "tests" / "data" / "msa")
 
@@ -41,7 +44,8 @@ class MSAConfig:
       data_root: folder holding family folders; ``None``: ``$ISING_DIFFUSION_MSA`` or ``../shared/data/msa``.
       depths: subsample sizes ``M`` (each must not exceed the family's alignment).
       n_seeds: random subsamples per depth; subsample ``k`` of depth ``M`` is
-        ``default_rng([seed, M, k]).choice(M_family, M, replace=False)``, the same for every method (paired).
+        ``default_rng([seed, M, k]).choice(M_family, M, replace=False)``, the same for every method (paired). A run
+        folder of fewer subsamples is extended by rerunning it with more (:data:`GROWABLE`).
       seed: base seed of the subsamples.
       methods: ``"plm"``, ``"plm_cv"``, ``"mf"`` (:data:`BASE_METHODS`) and ``"augment:<generator>"`` entries.
       theta: identity threshold of the sequence weights (0.8 = plmc's ``-t 0.2``).
