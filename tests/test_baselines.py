@@ -216,3 +216,33 @@ def test_every_generator_checks_its_optimizer_fields_in_one_place(name, field, v
         pytest.skip(f"{cls.__name__} has no {field}")
     with pytest.raises(ValueError, match=rf"{cls.__name__}\.{field} must be"):
         cls(**{field: value})
+
+
+def _numeric_fields(cls):
+    """(field, kind, optional) of a config's numeric fields, read off their annotations: kind "int", "ints" (a tuple
+    of widths) or "real"; optional when ``None`` is allowed."""
+    out = []
+    for f in dataclasses.fields(cls):
+        ann, optional = str(f.type), "None" in str(f.type)
+        if ann.startswith("tuple[int"):
+            out.append((f.name, "ints", optional))
+        elif ann.startswith("int"):
+            out.append((f.name, "int", optional))
+        elif ann.startswith(("float", "tuple[float")):
+            out.append((f.name, "real", optional))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_CONFIGS))
+def test_every_numeric_field_of_every_generator_rejects_a_wrong_type_with_a_value_error_naming_it(name):
+    """None, a string, NaN and (for integer fields) a fraction: a ValueError naming ``<Config>.<field>``, never a
+    TypeError from a comparison nor a width of 64.7 quietly cut to 64."""
+    cls = GENERATOR_CONFIGS[name]
+    fields = _numeric_fields(cls)
+    assert {k for _, k, _ in fields} >= {"int", "real"}, fields  # the annotations were read
+    for field, kind, optional in fields:
+        bad = {"int": [None, "3", 2.5, float("nan")], "ints": [(64.7,), (None,), ("a",), (), 3],
+               "real": [None, "0.1", float("nan")]}[kind]
+        for value in bad[optional:] if kind != "ints" else bad:  # an optional field's None is a documented choice
+            with pytest.raises(ValueError, match=rf"{cls.__name__}\.{field}\b"):
+                cls(**{field: value})

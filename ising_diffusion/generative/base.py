@@ -26,6 +26,8 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 
+from ising_diffusion.generative.checks import is_int
+
 __all__ = ["Generator", "jit_generator", "check_factory_args", "check_train_width"]
 
 
@@ -49,7 +51,7 @@ def jit_generator(name: str, init: Callable, train: Callable, sample: Callable,
     """
 
     def checked_sample(key, state, n_samples):
-        if int(n_samples) != n_samples or n_samples < 1:
+        if not is_int(n_samples):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         return sample(key, state, n_samples)
 
@@ -72,7 +74,7 @@ def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:
     """Validate a generator factory's arguments (ValueError naming the bad one); returns ``N`` as an int."""
     if not isinstance(config, config_cls):
         raise ValueError(f"{factory} needs a {config_cls.__name__} config, got {type(config).__name__}")
-    if isinstance(n_spins, bool) or int(n_spins) != n_spins or n_spins < 1:
+    if not is_int(n_spins):
         raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
     return int(n_spins)
 

@@ -56,6 +56,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
+from ising_diffusion.generative.checks import check_int, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import network_fns
 from ising_diffusion.types import PRNGKey
@@ -113,9 +114,7 @@ class D3PMConfig:
     sample_steps: int | None = None
 
     def __post_init__(self):
-        if not self.widths or any(int(w) != w or w < 1 for w in self.widths):
-            raise ValueError(f"D3PMConfig.widths must be a non-empty tuple of positive ints, got {self.widths!r}")
-        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        object.__setattr__(self, "widths", check_widths("D3PMConfig", "widths", self.widths))
         check_d3pm_fields(self, "D3PMConfig")
 
 
@@ -123,20 +122,18 @@ def check_d3pm_fields(cfg, name: str, *, min_timesteps: int = 1, schedules: tupl
     """The checks every D3PM config shares (the binary :class:`D3PMConfig` and the categorical one), raising
     ``ValueError`` under the config's class ``name``: time embedding, ``n_timesteps >= min_timesteps``, schedule,
     learning rate, batch size, loss, hybrid coefficient, EMA decay and ``sample_steps``."""
-    if cfg.time_embed_dim < 2 or cfg.time_embed_dim % 2:
-        raise ValueError(f"{name}.time_embed_dim must be an even int >= 2, got {cfg.time_embed_dim}")
-    if int(cfg.n_timesteps) != cfg.n_timesteps or cfg.n_timesteps < min_timesteps:
-        what = "a positive int" if min_timesteps == 1 else f"an int >= {min_timesteps}"
-        raise ValueError(f"{name}.n_timesteps must be {what}, got {cfg.n_timesteps!r}")
+    if not is_int(cfg.time_embed_dim, 2) or cfg.time_embed_dim % 2:
+        raise ValueError(f"{name}.time_embed_dim must be an even int >= 2, got {cfg.time_embed_dim!r}")
+    check_int(name, "n_timesteps", cfg.n_timesteps, min_timesteps)
     if cfg.schedule not in schedules:
         raise ValueError(f"{name}.schedule must be {' or '.join(map(repr, schedules))}, got {cfg.schedule!r}")
     check_optimizer_fields(cfg, name)
     if cfg.loss not in ("hybrid", "ce"):
         raise ValueError(f"{name}.loss must be 'hybrid' or 'ce', got {cfg.loss!r}")
-    if not cfg.hybrid_coeff >= 0:
+    if not (is_real(cfg.hybrid_coeff) and cfg.hybrid_coeff >= 0):
         raise ValueError(f"{name}.hybrid_coeff must be >= 0, got {cfg.hybrid_coeff!r}")
-    if cfg.sample_steps is not None and not 1 <= cfg.sample_steps <= cfg.n_timesteps:
-        raise ValueError(f"{name}.sample_steps must be None or in [1, n_timesteps={cfg.n_timesteps}], got "
+    if cfg.sample_steps is not None and not (is_int(cfg.sample_steps) and cfg.sample_steps <= cfg.n_timesteps):
+        raise ValueError(f"{name}.sample_steps must be None or an integer in [1, n_timesteps={cfg.n_timesteps}], got "
                          f"{cfg.sample_steps!r}")
 
 

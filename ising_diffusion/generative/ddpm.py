@@ -29,6 +29,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
+from ising_diffusion.generative.checks import check_int, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import UNetMLP, network_fns, timestep_embedding
 from ising_diffusion.types import PRNGKey
@@ -101,23 +102,20 @@ class DDPMConfig:
                       | overrides))
 
     def __post_init__(self):
-        if not self.widths or any(int(w) < 1 for w in self.widths):
-            raise ValueError(f"DDPMConfig.widths must be a non-empty tuple of positive ints, got {self.widths!r}")
-        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
-        if self.time_embed_dim < 2 or self.time_embed_dim % 2:
-            raise ValueError(f"DDPMConfig.time_embed_dim must be an even int >= 2, got {self.time_embed_dim}")
-        if self.n_timesteps < 1:
-            raise ValueError(f"DDPMConfig.n_timesteps must be >= 1, got {self.n_timesteps}")
-        if not (0 < self.beta_start <= self.beta_end < 1):
-            raise ValueError(f"DDPMConfig.beta_start, beta_end: need 0 < beta_start <= beta_end < 1, got "
+        object.__setattr__(self, "widths", check_widths("DDPMConfig", "widths", self.widths))
+        if not is_int(self.time_embed_dim, 2) or self.time_embed_dim % 2:
+            raise ValueError(f"DDPMConfig.time_embed_dim must be an even int >= 2, got {self.time_embed_dim!r}")
+        check_int("DDPMConfig", "n_timesteps", self.n_timesteps)
+        if not (is_real(self.beta_start) and is_real(self.beta_end) and 0 < self.beta_start <= self.beta_end < 1):
+            raise ValueError(f"DDPMConfig.beta_start, DDPMConfig.beta_end: need 0 < beta_start <= beta_end < 1, got "
                              f"{self.beta_start}, {self.beta_end}")
         check_optimizer_fields(self, "DDPMConfig")
         if self.sampler not in ("ddim", "ddpm"):
             raise ValueError(f"DDPMConfig.sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
-        if not (1 <= self.ddim_steps <= self.n_timesteps):
-            raise ValueError(f"DDPMConfig.ddim_steps must be in [1, n_timesteps={self.n_timesteps}], got "
-                             f"{self.ddim_steps}")
-        if self.ddim_eta < 0:
+        if not (is_int(self.ddim_steps) and self.ddim_steps <= self.n_timesteps):
+            raise ValueError(f"DDPMConfig.ddim_steps must be an integer in [1, n_timesteps={self.n_timesteps}], got "
+                             f"{self.ddim_steps!r}")
+        if not (is_real(self.ddim_eta) and self.ddim_eta >= 0):
             raise ValueError(f"DDPMConfig.ddim_eta must be >= 0, got {self.ddim_eta}")
         if self.ancestral_variance not in ("posterior", "beta"):
             raise ValueError(f"DDPMConfig.ancestral_variance must be 'posterior' or 'beta', got "

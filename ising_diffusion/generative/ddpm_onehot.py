@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from ising_diffusion.generative.base import Generator, check_factory_args, jit_generator
+from ising_diffusion.generative.checks import is_real
 from ising_diffusion.generative.ddpm import DDPMConfig, ancestral_sample, ddim_sample, make_ddpm, make_schedule
 from ising_diffusion.generative.qstates import check_states, check_width_fields, one_hot_flat, resolve_widths
 from ising_diffusion.generative.unet import network_fns
@@ -65,7 +66,7 @@ class OneHotDDPMConfig:
         name = type(self).__name__
         object.__setattr__(self, "widths", check_width_fields(name, self.n_states, self.widths, self.width_factors,
                                                               self.min_width))
-        if not 0 < self.scale <= 1:
+        if not (is_real(self.scale) and 0 < self.scale <= 1):
             raise ValueError(f"{name}.scale must be in (0, 1], got {self.scale!r}")
         try:  # the DDPM's own checks, reported under this class's name
             self.ddpm_config(1)

@@ -30,6 +30,7 @@ from jaxtyping import Array
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
+from ising_diffusion.generative.checks import check_int, check_widths, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]
@@ -58,17 +59,11 @@ class GANConfig:
     output: str = "straight_through"
 
     def __post_init__(self):
-        object.__setattr__(self, "gen_hidden", tuple(self.gen_hidden))
-        object.__setattr__(self, "disc_hidden", tuple(self.disc_hidden))
-        for name in ("latent", "batch_size"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(f"GANConfig.{name} must be a positive integer, got {value!r}")
-        if any(int(w) != w or w < 1 for w in self.gen_hidden + self.disc_hidden):
-            raise ValueError(f"GANConfig hidden widths must be positive integers, got {self.gen_hidden!r}, "
-                             f"{self.disc_hidden!r}")
+        check_int("GANConfig", "latent", self.latent)
+        for name in ("gen_hidden", "disc_hidden"):
+            object.__setattr__(self, name, check_widths("GANConfig", name, getattr(self, name)))
         check_optimizer_fields(self, "GANConfig")
-        if not 0 <= self.beta1 < 1:
+        if not (is_real(self.beta1) and 0 <= self.beta1 < 1):
             raise ValueError(f"GANConfig.beta1 must be in [0, 1), got {self.beta1!r}")
         if self.output not in ("straight_through", "tanh"):
             raise ValueError(f"GANConfig.output must be 'straight_through' or 'tanh', got {self.output!r}")

@@ -14,14 +14,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ising_diffusion.generative.checks import check_int, is_real
+
 __all__ = ["apply_gradients", "ema_decay", "update_ema", "optimizer_ema_step", "check_optimizer_fields"]
-
-
-def _positive_int(value) -> bool:
-    try:
-        return int(value) == value and value >= 1
-    except (TypeError, ValueError):
-        return False
 
 
 def check_optimizer_fields(cfg, name: str) -> None:
@@ -31,11 +26,11 @@ def check_optimizer_fields(cfg, name: str) -> None:
     Raises:
       ValueError: naming ``{name}.{field}`` and the value.
     """
-    if not cfg.learning_rate > 0:  # also NaN
+    if not (is_real(cfg.learning_rate) and cfg.learning_rate > 0):
         raise ValueError(f"{name}.learning_rate must be > 0, got {cfg.learning_rate!r}")
-    if hasattr(cfg, "batch_size") and not _positive_int(cfg.batch_size):
-        raise ValueError(f"{name}.batch_size must be a positive int, got {cfg.batch_size!r}")
-    if hasattr(cfg, "ema_decay") and not 0 <= cfg.ema_decay < 1:
+    if hasattr(cfg, "batch_size"):
+        check_int(name, "batch_size", cfg.batch_size)
+    if hasattr(cfg, "ema_decay") and not (is_real(cfg.ema_decay) and 0 <= cfg.ema_decay < 1):
         raise ValueError(f"{name}.ema_decay must be in [0, 1), got {cfg.ema_decay!r}")
 
 

@@ -16,6 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
+from ising_diffusion.generative.checks import check_int, check_widths, is_real
+
 __all__ = ["check_states", "check_width_fields", "resolve_widths", "one_hot_flat"]
 
 
@@ -44,14 +46,15 @@ def check_width_fields(cls_name: str, n_states, widths, width_factors, min_width
     if isinstance(n_states, bool) or not isinstance(n_states, numbers.Integral) or n_states < 2:
         raise ValueError(f"{cls_name}.n_states must be an integer >= 2, got {n_states!r}")
     if widths is not None:
-        if not widths or any(isinstance(w, bool) or int(w) != w or w < 1 for w in widths):
-            raise ValueError(f"{cls_name}.widths must be None or a non-empty tuple of positive ints, got {widths!r}")
-        widths = tuple(int(w) for w in widths)
-    if not width_factors or any(not np.isfinite(f) or f <= 0 for f in width_factors):
+        widths = check_widths(cls_name, "widths", widths)
+    try:
+        factors = tuple(width_factors)
+    except TypeError:
+        factors = ()
+    if not factors or not all(is_real(f) and f > 0 for f in factors):
         raise ValueError(f"{cls_name}.width_factors must be a non-empty tuple of positive numbers, got "
                          f"{width_factors!r}")
-    if isinstance(min_width, bool) or int(min_width) != min_width or min_width < 1:
-        raise ValueError(f"{cls_name}.min_width must be a positive int, got {min_width!r}")
+    check_int(cls_name, "min_width", min_width)
     return widths
 
 

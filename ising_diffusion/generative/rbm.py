@@ -27,6 +27,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
+from ising_diffusion.generative.checks import check_int, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, all_states
 from ising_diffusion.types import PRNGKey
@@ -66,19 +67,15 @@ class RBMConfig:
     thin: int = 10
 
     def __post_init__(self):
-        ints = dict(n_hidden=self.n_hidden, batch_size=self.batch_size, cd_steps=self.cd_steps,
-                    sample_chains=self.sample_chains, thin=self.thin)
-        for name, value in ints.items():
-            if int(value) != value or value < 1:
-                raise ValueError(f"RBMConfig.{name} must be a positive integer, got {value!r}")
-        if int(self.burn_in) != self.burn_in or self.burn_in < 0:
-            raise ValueError(f"RBMConfig.burn_in must be a non-negative integer, got {self.burn_in!r}")
+        for name in ("n_hidden", "cd_steps", "sample_chains", "thin"):
+            check_int("RBMConfig", name, getattr(self, name))
+        check_int("RBMConfig", "burn_in", self.burn_in, minimum=0)
         check_optimizer_fields(self, "RBMConfig")
-        if not 0 <= self.momentum < 1:
+        if not (is_real(self.momentum) and 0 <= self.momentum < 1):
             raise ValueError(f"RBMConfig.momentum must be in [0, 1), got {self.momentum!r}")
-        if not self.weight_decay >= 0 or not self.init_scale >= 0:
-            raise ValueError(f"RBMConfig.weight_decay and init_scale must be >= 0, got "
-                             f"{self.weight_decay!r}, {self.init_scale!r}")
+        for name in ("weight_decay", "init_scale"):
+            if not (is_real(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"RBMConfig.{name} must be >= 0, got {getattr(self, name)!r}")
 
 
 class RBMParams(NamedTuple):

@@ -27,6 +27,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
+from ising_diffusion.generative.checks import check_int, check_widths
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["VAEConfig", "VAEState", "VAE", "make_vae", "vae_layer_sizes", "vae_elbo"]
@@ -58,11 +59,9 @@ class VAEConfig:
 
     def __post_init__(self):
         if self.hidden is not None:
-            object.__setattr__(self, "hidden", tuple(self.hidden))  # lists in, hashable tuple stored
-            if any(int(w) != w or w < 1 for w in self.hidden):
-                raise ValueError(f"VAEConfig.hidden must hold positive integers, got {self.hidden!r}")
-        if self.latent is not None and (int(self.latent) != self.latent or self.latent < 1):
-            raise ValueError(f"VAEConfig.latent must be a positive integer, got {self.latent!r}")
+            object.__setattr__(self, "hidden", check_widths("VAEConfig", "hidden", self.hidden))  # hashable tuple
+        if self.latent is not None:
+            check_int("VAEConfig", "latent", self.latent)
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"VAEConfig.activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
         check_optimizer_fields(self, "VAEConfig")
