@@ -1,5 +1,6 @@
 """The experiment layer: run folders, resume, seed batching and sharding, confidence intervals, entry points."""
 
+import dataclasses
 import json
 import math
 import os
@@ -386,3 +387,37 @@ def test_cli_imports_no_top_level_experiment_package():
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _preset_configs():
+    from ising_diffusion.experiments.registry import EXPERIMENTS, experiment_module
+
+    for name in EXPERIMENTS:
+        module = experiment_module(name)
+        for preset in module.PRESETS:
+            yield f"{name}:{preset}", module.get_config(preset)
+
+
+@pytest.mark.parametrize("label,cfg", list(_preset_configs()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_scalar_field_of_every_experiment_config_names_a_bad_value(label, cfg):
+    """``--set n_seeds=2.5``, ``seed=abc``, ``n_train=0``, NaN, None: a ValueError naming ``<Config>.<field>`` before
+    any run (they reached ``range`` or ``jax.random.key`` inside a run); integral floats become ints."""
+    cls = type(cfg).__name__
+    checked = 0
+    for f in dataclasses.fields(cfg):
+        ann = str(f.type)
+        kind = ann.split("|")[0].strip()
+        if kind not in ("int", "float", "bool") or len({k.strip() for k in ann.split("|")} - {"None"}) != 1:
+            continue
+        bad = {"int": ["3", 2.5, float("nan"), True], "float": ["0.1", float("nan"), float("inf")],
+               "bool": ["yes", 1]}[kind] + ([] if "None" in ann else [None])
+        if kind == "int" and (f.name.startswith("n_") or f.name == "seed_batch"):
+            bad.append(0)
+        for value in bad:
+            with pytest.raises(ValueError, match=rf"{cls}\.{f.name}\b"):
+                dataclasses.replace(cfg, **{f.name: value})
+        checked += 1
+        if kind == "int" and getattr(cfg, f.name) is not None:
+            again = dataclasses.replace(cfg, **{f.name: float(getattr(cfg, f.name))})
+            assert type(getattr(again, f.name)) is int and getattr(again, f.name) == getattr(cfg, f.name)
+    assert checked >= 3, label

@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 
-from ising_diffusion.generative.checks import is_int
+from ising_diffusion.checks import is_int
 
 __all__ = ["Generator", "jit_generator", "check_factory_args", "check_train_width"]
 

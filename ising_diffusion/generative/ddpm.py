@@ -29,7 +29,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.generative.checks import check_int, check_widths, is_int, is_real
+from ising_diffusion.checks import check_int, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import UNetMLP, network_fns, timestep_embedding
 from ising_diffusion.types import PRNGKey

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from ising_diffusion.generative.base import Generator, check_factory_args, jit_generator
-from ising_diffusion.generative.checks import is_real
+from ising_diffusion.checks import is_real
 from ising_diffusion.generative.ddpm import DDPMConfig, ancestral_sample, ddim_sample, make_ddpm, make_schedule
 from ising_diffusion.generative.qstates import check_states, check_width_fields, one_hot_flat, resolve_widths
 from ising_diffusion.generative.unet import network_fns

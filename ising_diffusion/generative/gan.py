@@ -30,7 +30,7 @@ from jaxtyping import Array
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.generative.checks import check_int, check_widths, is_real
+from ising_diffusion.checks import check_int, check_widths, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ising_diffusion.generative.checks import check_int, is_real
+from ising_diffusion.checks import check_int, is_real
 
 __all__ = ["apply_gradients", "ema_decay", "update_ema", "optimizer_ema_step", "check_optimizer_fields"]
 

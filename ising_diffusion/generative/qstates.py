@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from ising_diffusion.generative.checks import check_int, check_widths, is_real
+from ising_diffusion.checks import check_int, check_widths, is_real
 
 __all__ = ["check_states", "check_width_fields", "resolve_widths", "one_hot_flat"]
 

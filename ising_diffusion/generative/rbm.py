@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.generative.checks import check_int, is_real
+from ising_diffusion.checks import check_int, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, all_states
 from ising_diffusion.types import PRNGKey

@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.generative.checks import check_int, check_widths
+from ising_diffusion.checks import check_int, check_widths
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["VAEConfig", "VAEState", "VAE", "make_vae", "vae_layer_sizes", "vae_elbo"]

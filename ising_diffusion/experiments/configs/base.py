@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ising_diffusion.experiments.configs.fields import check_scalar_fields
 from ising_diffusion.synthetic import SamplerConfig
 
 __all__ = ["ExperimentConfig"]
@@ -36,6 +37,7 @@ class ExperimentConfig:
     generator_config: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
+        check_scalar_fields(self)
         if self.n_seeds < 1:
             raise ValueError(f"n_seeds must be >= 1, got {self.n_seeds}")
         if self.n_augmented_factor <= 0:

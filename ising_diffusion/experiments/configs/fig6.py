@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.augment import AugmentConfig
+from ising_diffusion.checks import check_widths
+from ising_diffusion.experiments.configs.fields import check_scalar_fields
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.generative.ddpm import DDPMConfig
 
@@ -65,7 +67,8 @@ class Fig6Config:
     ddpm: DDPMConfig = DDPMConfig(batch_size=256, ddim_steps=50, learning_rate=1e-3)
 
     def __post_init__(self):
-        object.__setattr__(self, "ks", tuple(int(k) for k in self.ks))
+        check_scalar_fields(self)
+        object.__setattr__(self, "ks", check_widths("Fig6Config", "ks", self.ks))
         object.__setattr__(self, "solvers", tuple(self.solvers))
         if not self.ks or any(not 1 <= k <= min(20, self.n_cells) for k in self.ks):
             raise ValueError(f"ks must be non-empty with 1 <= k <= min(20, n_cells={self.n_cells}), got {self.ks}")

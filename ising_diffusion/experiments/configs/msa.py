@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from ising_diffusion.experiments.configs.fields import check_scalar_fields
+
 __all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "GROWABLE", "PRESETS", "MSAConfig", "get_config",
            "TINY_DATA_ROOT"]
 
@@ -78,6 +80,7 @@ class MSAConfig:
     heldout_fraction: float = 0.2
 
     def __post_init__(self):
+        check_scalar_fields(self)
         for name in ("families", "methods"):  # "a,b" from --set methods=a,b (a comma-free word stays one name)
             value = getattr(self, name)
             if isinstance(value, str):

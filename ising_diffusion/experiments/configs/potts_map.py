@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ising_diffusion.experiments.configs.fields import check_scalar_fields
+
 __all__ = ["POTTS_PRESETS", "POTTS_TRUTHS", "POTTS_MAP_SOLVER_OPTIONS", "PottsMapConfig", "get_potts_config"]
 
 #: the map's presets for planted Potts truths (``ising-diffusion run map --preset potts_quick``)
@@ -72,6 +74,7 @@ class PottsMapConfig:
     solver_options: dict = dataclasses.field(default_factory=lambda: dict(POTTS_MAP_SOLVER_OPTIONS))
 
     def __post_init__(self):
+        check_scalar_fields(self)
         if self.n_seeds < 1:
             raise ValueError(f"n_seeds must be >= 1, got {self.n_seeds}")
         for p in self.points():

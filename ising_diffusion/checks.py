@@ -1,6 +1,6 @@
-"""Checks of the generator configs' numeric fields, shared so that every bad value is a ``ValueError`` naming
-``<Config>.<field>`` and the value (never a ``TypeError`` from a comparison with ``None``, nor a width of 64.7
-quietly cut to 64).
+"""Checks of the numeric fields of configs (the generators' and the experiments'), shared so that every bad value is a
+``ValueError`` naming ``<Config>.<field>`` and the value (never a ``TypeError`` from a comparison with ``None``, nor a
+width of 64.7 quietly cut to 64). No JAX here: the experiment configs are read before JAX starts.
 
 An integer field takes Python or NumPy integers and integral floats (``100.0``, as a JSON file may hold); ``None``,
 strings, booleans, NaN and fractions are refused.
