@@ -8,10 +8,11 @@ strings, booleans, NaN and fractions are refused.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 
-__all__ = ["is_int", "is_real", "check_int", "check_widths"]
+__all__ = ["is_int", "is_real", "check_int", "check_widths", "check_scalar_fields", "minimum_of"]
 
 
 def is_real(value) -> bool:
@@ -44,3 +45,52 @@ def check_widths(name: str, field: str, widths) -> tuple[int, ...]:
     if not items or not all(is_int(w) for w in items):
         raise ValueError(f"{name}.{field} must be a non-empty tuple of positive integers, got {widths!r}")
     return tuple(int(w) for w in items)
+
+
+_NON_NEGATIVE = ("seed", "burn_in")
+
+
+def minimum_of(field: str) -> float:
+    """The smallest value of an integer field: 1 for counts (``n_*``, ``seed_batch``), 0 for ``seed`` and
+    ``burn_in``, otherwise none (``-inf``)."""
+    if field in _NON_NEGATIVE:
+        return 0
+    return 1 if field.startswith("n_") or field == "seed_batch" else -math.inf
+
+
+def _what_scalar(kind: str, minimum: float) -> str:
+    if kind == "int":
+        return {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, "an integer")
+    return {"float": "a finite number", "bool": "true or false"}[kind]
+
+
+def check_scalar_fields(cfg, name: str | None = None) -> None:
+    """Check (and normalise integral floats of) a dataclass's ``int`` / ``float`` / ``bool`` fields in place, by
+    their annotations: an integer field holds an integral number (``5.0`` is stored as ``5``), a count ``n_*`` and
+    ``seed_batch`` at least 1, ``seed`` and ``burn_in`` at least 0; a float field a finite number; a bool field
+    ``True`` or ``False``; ``None`` where the annotation allows it. Ranges particular to a field stay with its config.
+
+    Args:
+      cfg: a dataclass instance (its fields annotated as strings or types).
+      name: the name in messages (default: the class's).
+
+    Raises:
+      ValueError: ``"<name>.<field> must be a positive integer, got ..."`` for the first bad field.
+    """
+    name = name or type(cfg).__name__
+    for f in dataclasses.fields(cfg):
+        kinds = {k.strip() for k in str(f.type).split("|")}
+        optional = "None" in kinds
+        kinds.discard("None")
+        if len(kinds) != 1 or not kinds <= {"int", "float", "bool"}:
+            continue
+        kind, value = kinds.pop(), getattr(cfg, f.name)
+        if value is None and optional:
+            continue
+        minimum = minimum_of(f.name)
+        ok = {"int": lambda v: is_int(v, minimum), "float": is_real, "bool": lambda v: isinstance(v, bool)}[kind]
+        if not ok(value):
+            raise ValueError(f"{name}.{f.name} must be {_what_scalar(kind, minimum)}{' or None' if optional else ''}, "
+                             f"got {value!r}")
+        if kind == "int" and not isinstance(value, int):
+            object.__setattr__(cfg, f.name, int(value))

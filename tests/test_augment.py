@@ -1,6 +1,7 @@
 """augment / augment_seeds at tiny scale: outputs, validation, checkpoint resume equality (with EMA), crash-safe
 checkpoints, the held-out score rule on a planted useless generator, the kernel under jit and vmap, solver choice."""
 
+import dataclasses
 import os
 import warnings
 
@@ -14,6 +15,9 @@ from ising_diffusion.augment import (
     DEFAULT_SOLVER,
     DEFAULT_SOLVER_OPTIONS,
     AugmentationNotRecommendedWarning,
+    Budget,
+    Selection,
+    SolverSpec,
     build_kernel,
     load_checkpointed_state,
 )
@@ -276,3 +280,22 @@ def test_augment_runs_every_registered_baseline(generator):
     assert res.samples.shape == (500, 8)
     assert set(np.unique(np.asarray(res.samples)).tolist()) <= {-1.0, 1.0}
     assert np.isfinite(res.mse["augmented"]) and np.isfinite(res.mse["combined"])
+
+
+@pytest.mark.parametrize("part", [Budget, Selection, SolverSpec], ids=lambda c: c.__name__)
+def test_every_scalar_setting_rejects_a_wrong_type_naming_the_flat_keyword(part):
+    """``AugmentConfig(n_steps=2.5)``, ``score_z=None``, ``n_bootstrap=nan``: a ValueError naming the keyword the
+    user passed (``AugmentConfig.<field>``), not a TypeError from a comparison; ``n_steps=400.0`` is stored as 400."""
+    checked = 0
+    for f in dataclasses.fields(part):
+        kinds = {k.strip() for k in str(f.type).split("|")}
+        kind = (kinds - {"None"}).pop() if len(kinds - {"None"}) == 1 else None
+        if kind not in ("int", "float", "bool"):
+            continue
+        bad = {"int": ["3", 2.5, float("nan")], "float": ["0.1", float("nan")], "bool": ["yes"]}[kind]
+        for value in bad + ([] if "None" in kinds else [None]):
+            with pytest.raises(ValueError, match=rf"AugmentConfig\.{f.name}\b"):
+                part(**{f.name: value})
+        checked += 1
+    assert checked >= 2
+    assert type(AugmentConfig(n_steps=400.0).budget.n_steps) is int

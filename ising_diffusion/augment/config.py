@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ising_diffusion.checks import check_scalar_fields
 from ising_diffusion.generative.batching import steps_per_epoch
 from ising_diffusion.inference import DEFAULT_EPS_GRID, METHODS, freeze_options, resolve_solver
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS
@@ -72,6 +73,7 @@ class Budget:
     n_augmented: int | None = None
 
     def __post_init__(self):
+        check_scalar_fields(self, "AugmentConfig")
         if self.unit == "epochs":
             if self.n_steps is not None or self.monitor_steps is not None:
                 raise ValueError("give the training budget in steps (n_steps, monitor_steps) or in epochs "
@@ -200,6 +202,7 @@ class Selection:
         return self.guard
 
     def __post_init__(self):
+        check_scalar_fields(self, "AugmentConfig")
         if self.guard not in GUARDS:
             raise ValueError(f"guard must be one of {GUARDS}, got {self.guard!r}")
         if isinstance(self.n_replicates, bool) or int(self.n_replicates) != self.n_replicates or self.n_replicates < 2:
@@ -251,6 +254,7 @@ class SolverSpec:
     erasure_n_iter: int = 150
 
     def __post_init__(self):
+        check_scalar_fields(self, "AugmentConfig")
         object.__setattr__(self, "eps_grid", tuple(float(e) for e in self.eps_grid))
         if not self.eps_grid or not all(0 < e < 1 for e in self.eps_grid):
             raise ValueError(f"eps_grid must be non-empty with values in (0, 1), got {self.eps_grid}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ising_diffusion.experiments.configs.fields import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields
 from ising_diffusion.synthetic import SamplerConfig
 
 __all__ = ["ExperimentConfig"]

@@ -13,8 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.augment import AugmentConfig
-from ising_diffusion.checks import check_widths
-from ising_diffusion.experiments.configs.fields import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields, check_widths
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.generative.ddpm import DDPMConfig
 

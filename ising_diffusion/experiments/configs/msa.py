@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ising_diffusion.experiments.configs.fields import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields
 
 __all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "GROWABLE", "PRESETS", "MSAConfig", "get_config",
            "TINY_DATA_ROOT"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ising_diffusion.experiments.configs.fields import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields
 
 __all__ = ["POTTS_PRESETS", "POTTS_TRUTHS", "POTTS_MAP_SOLVER_OPTIONS", "PottsMapConfig", "get_potts_config"]
 
