@@ -12,7 +12,7 @@ import dataclasses
 import math
 import numbers
 
-__all__ = ["is_int", "is_real", "check_int", "check_widths", "check_scalar_fields", "minimum_of"]
+__all__ = ["is_int", "is_real", "check_int", "check_finite_scale", "check_widths", "check_scalar_fields", "minimum_of"]
 
 
 def is_real(value) -> bool:
@@ -30,10 +30,19 @@ def _what(minimum: int) -> str:
 
 
 def check_int(name: str, field: str, value, minimum: int = 1) -> int:
-    """``int(value)``, or a ValueError ``"<name>.<field> must be a positive integer, got ..."``."""
+    """``int(value)``, or a ValueError ``"<name>.<field> must be a positive integer, got ..."`` (``name=""``: a
+    function's argument, ``"<field> must be ..."``)."""
     if not is_int(value, minimum):
-        raise ValueError(f"{name}.{field} must be {_what(minimum)}, got {value!r}")
+        raise ValueError(f"{name + '.' if name else ''}{field} must be {_what(minimum)}, got {value!r}")
     return int(value)
+
+
+def check_finite_scale(field: str, value) -> None:
+    """A ValueError unless ``value`` is finite, where it is a plain number (an array, e.g. traced under ``vmap``, is
+    left to the caller)."""
+    if isinstance(value, (numbers.Real, str)) or value is None:
+        if not is_real(value):
+            raise ValueError(f"{field} must be a finite number, got {value!r}")
 
 
 def check_widths(name: str, field: str, widths) -> tuple[int, ...]:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ising_diffusion.checks import check_finite_scale, check_int, is_real
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -106,8 +107,8 @@ def sk_params(key: PRNGKey, n_spins: int, g: float = 1.0) -> IsingParams:
     Returns:
       ``IsingParams`` with ``h`` of shape ``(N,)`` and symmetric, zero-diagonal ``J`` of shape ``(N, N)``.
     """
-    if n_spins < 1:
-        raise ValueError(f"n_spins must be >= 1, got {n_spins}")
+    check_int("", "n_spins", n_spins)
+    check_finite_scale("g", g)
     w = jax.random.normal(key, (n_params(n_spins),)) * (g / np.sqrt(n_spins))
     return flat_to_params(w, n_spins)
 
@@ -129,9 +130,9 @@ def sparse_params(key: PRNGKey, n_spins: int, degree: float = 3.0, g: float = 1.
     Returns:
       ``IsingParams`` with ``h (N,)`` and symmetric, zero-diagonal ``J (N, N)``.
     """
-    if n_spins < 2:
-        raise ValueError(f"sparse_params needs n_spins >= 2, got {n_spins}")
-    if not 0 < degree <= n_spins - 1:
+    check_int("", "n_spins", n_spins, minimum=2)
+    check_finite_scale("g", g)
+    if not (is_real(degree) and 0 < degree <= n_spins - 1):
         raise ValueError(f"degree must be in (0, n_spins - 1 = {n_spins - 1}], got {degree}")
     k_edge, k_j, k_h = jax.random.split(key, 3)
     n_pairs = n_spins * (n_spins - 1) // 2
@@ -157,10 +158,9 @@ def hopfield_params(key: PRNGKey, n_spins: int, n_patterns: int = 2, g: float = 
     Returns:
       ``IsingParams`` with ``h (N,)`` and symmetric, zero-diagonal ``J (N, N)``.
     """
-    if n_spins < 1:
-        raise ValueError(f"n_spins must be >= 1, got {n_spins}")
-    if int(n_patterns) != n_patterns or n_patterns < 1:
-        raise ValueError(f"n_patterns must be a positive int, got {n_patterns!r}")
+    check_int("", "n_spins", n_spins)
+    check_int("", "n_patterns", n_patterns)
+    check_finite_scale("g", g)
     k_xi, k_h = jax.random.split(key)
     xi = jnp.where(jax.random.bernoulli(k_xi, 0.5, (n_patterns, n_spins)), 1.0, -1.0)
     J = (g / np.sqrt(n_spins * n_patterns)) * (xi.T @ xi)
@@ -279,6 +279,7 @@ def exact_sample(key: PRNGKey, params: IsingParams, n_samples: int) -> Float[Arr
     """Independent exact samples by enumeration (N <= 24): ``(n_samples, N)`` spins in {-1, +1}."""
     n = params.h.shape[-1]
     _check_enumerable(n)
+    check_int("", "n_samples", n_samples)
     neg_e = -_chunked_energies(params).reshape(-1)
     cdf = jnp.cumsum(jnp.exp(neg_e - jnp.max(neg_e)))  # inverse-CDF sampling: O(2^N + M log 2^N) memory and time
     u = jax.random.uniform(key, (n_samples,)) * cdf[-1]

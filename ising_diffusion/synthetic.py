@@ -13,6 +13,7 @@ import dataclasses
 
 import jax
 
+from ising_diffusion.checks import check_scalar_fields
 from ising_diffusion.ising import (MAX_ENUMERATION_SPINS, IsingParams, exact_sample, hopfield_params, sk_params,
                                    sparse_params)
 from ising_diffusion.sampling import metropolis_sample
@@ -42,6 +43,7 @@ class SamplerConfig:
     thin: int = 10
 
     def __post_init__(self):
+        check_scalar_fields(self)
         if self.n_chains < 1 or self.burn_in < 0 or self.thin < 1:
             raise ValueError(f"need n_chains >= 1, burn_in >= 0, thin >= 1; got {self}")
 

@@ -195,3 +195,18 @@ def test_exact_sample_matches_moments_on_structured_truths(key, make):
     # Monte-Carlo standard error <= 1/sqrt(M) = 0.005; 5 sigma
     np.testing.assert_allclose(x.mean(0), mean, atol=0.025)
     np.testing.assert_allclose(x.T @ x / 40000, second, atol=0.025)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda k: idf.sk_params(k, 2.5), "n_spins must be a positive integer"),
+    (lambda k: idf.sk_params(k, None), "n_spins must be a positive integer"),
+    (lambda k: idf.sk_params(k, 8, float("nan")), "g must be a finite number"),
+    (lambda k: idf.sparse_params(k, 1), "n_spins must be an integer >= 2"),
+    (lambda k: idf.sparse_params(k, 8, degree=float("nan")), "degree must be in"),
+    (lambda k: idf.hopfield_params(k, 8, n_patterns=2.5), "n_patterns must be a positive integer"),
+    (lambda k: idf.exact_sample(k, idf.sk_params(k, 4), 2.5), "n_samples must be a positive integer"),
+])
+def test_truths_and_exact_sampling_name_a_bad_argument(make, match):
+    """A wrong type or value is a ValueError naming the argument (was a TypeError from a shape, or NaN couplings)."""
+    with pytest.raises(ValueError, match=match):
+        make(jax.random.key(0))
