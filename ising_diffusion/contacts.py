@@ -12,12 +12,14 @@ contacts (``K`` = ``L/5``, ``L/2``, ``L``, rounded down, or any number).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
+from ising_diffusion.checks import is_int
 from ising_diffusion.potts import PottsParams, zero_sum_gauge
 
 __all__ = ["contact_scores", "frobenius_norms", "average_product_correction", "contact_precision", "top_pairs",
@@ -33,7 +35,7 @@ def frobenius_norms(params: PottsParams, gap_state: int | None = 0) -> Float[Arr
     J = zero_sum_gauge(params).J
     q = J.shape[-1]
     if gap_state is not None:
-        if not 0 <= gap_state < q:
+        if not (is_int(gap_state, 0) and gap_state < q):
             raise ValueError(f"gap_state must be in [0, q={q}) or None, got {gap_state}")
         keep = np.array([a for a in range(q) if a != gap_state])
         J = J[:, :, keep][:, :, :, keep]
@@ -122,6 +124,6 @@ def contact_precision(scores: Float[Array, "L L"], contacts: Bool[np.ndarray, "L
         pairs = top_pairs(scores, _resolve_top(t, length), min_separation)
         return float(np.mean(contacts[pairs[:, 0], pairs[:, 1]])) if len(pairs) else float("nan")
 
-    if isinstance(top, (str, int)) and not isinstance(top, bool):
+    if isinstance(top, (str, numbers.Real)):  # one top (a bool or a fraction is refused by _resolve_top)
         return one(top)
     return {str(t): one(t) for t in top}

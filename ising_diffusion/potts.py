@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from ising_diffusion.checks import check_int, is_real
 from ising_diffusion.io.alignment import PROTEIN_ALPHABET  # gap first (state 0), as plmc; defined beside the reader
 from ising_diffusion.types import PRNGKey
 
@@ -230,13 +231,13 @@ def _planted(key: PRNGKey, graph: np.ndarray, q: int, g: float, field_scale: flo
     return zero_sum_gauge(PottsParams(h, J))
 
 
-def _check_planted(length: int, q: int, g: float) -> None:
-    if int(length) != length or length < 2:
-        raise ValueError(f"length must be an integer >= 2, got {length!r}")
-    if int(q) != q or q < 2:
-        raise ValueError(f"q must be an integer >= 2, got {q!r}")
-    if not np.isfinite(g) or g < 0:
+def _check_planted(length: int, q: int, g: float, field_scale: float) -> None:
+    check_int("", "length", length, minimum=2)
+    check_int("", "q", q, minimum=2)
+    if not (is_real(g) and g >= 0):
         raise ValueError(f"coupling strength g must be finite and >= 0, got {g!r}")
+    if not (is_real(field_scale) and field_scale >= 0):
+        raise ValueError(f"field_scale must be finite and >= 0, got {field_scale!r}")
 
 
 def potts_sparse_params(key: PRNGKey, length: int, q: int, degree: float = 2.0, g: float = 1.0,
@@ -257,7 +258,7 @@ def potts_sparse_params(key: PRNGKey, length: int, q: int, degree: float = 2.0, 
     Returns:
       ``(PottsParams in the zero-sum gauge, graph bool (L, L) symmetric with a False diagonal)``.
     """
-    _check_planted(length, q, g)
+    _check_planted(length, q, g, field_scale)
     if not 0 < degree <= length - 1:
         raise ValueError(f"degree must be in (0, length - 1 = {length - 1}], got {degree}")
     k_graph, k_params = jax.random.split(key)
@@ -274,7 +275,7 @@ def potts_chain_params(key: PRNGKey, length: int, q: int, g: float = 1.0,
     Returns:
       ``(PottsParams in the zero-sum gauge, graph bool (L, L))``.
     """
-    _check_planted(length, q, g)
+    _check_planted(length, q, g, field_scale)
     idx = np.arange(length - 1)
     graph = np.zeros((length, length), bool)
     graph[idx, idx + 1] = graph[idx + 1, idx] = True

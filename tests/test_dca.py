@@ -94,6 +94,11 @@ def test_contact_precision_counts_the_top_pairs_beyond_the_separation():
     got = contacts.contact_precision(scores, truth, top=("L/5", "L/2"))
     assert got == {"L/5": 0.5, "L/2": 2 / 5}
     assert contacts.contact_precision(scores, truth, top=1, min_separation=1) == 1.0
+    assert contacts.contact_precision(scores, truth, top=np.int64(2)) == 0.5  # a NumPy integer is one top
+    with pytest.raises(ValueError, match="top must be a positive integer"):  # was a TypeError (not iterable)
+        contacts.contact_precision(scores, truth, top=2.5)
+    with pytest.raises(ValueError, match="gap_state must be in"):
+        contacts.contact_scores(potts.PottsParams(np.zeros((3, 4)), np.zeros((3, 3, 4, 4))), gap_state=2.5)
 
 
 def test_cross_validation_picks_a_sensible_penalty(planted):

@@ -128,3 +128,13 @@ def test_bad_inputs_raise(key):
         gibbs.init(params, np.zeros((5, 3), np.int32))
     with pytest.raises(ValueError, match="n_samples"):
         gibbs.potts_gibbs_sample(key, params, 0)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda k: potts.potts_sparse_params(k, None, 4), "length must be an integer >= 2"),
+    (lambda k: potts.potts_chain_params(k, None, 4), "length must be an integer >= 2"),
+    (lambda k: potts.potts_sparse_params(k, 6, 4, field_scale=float("nan")), "field_scale must be finite"),
+])
+def test_planted_truths_name_a_bad_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(jax.random.key(0))
