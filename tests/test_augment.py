@@ -299,3 +299,11 @@ def test_every_scalar_setting_rejects_a_wrong_type_naming_the_flat_keyword(part)
         checked += 1
     assert checked >= 2
     assert type(AugmentConfig(n_steps=400.0).budget.n_steps) is int
+
+
+@pytest.mark.parametrize("field", ["mix_grid", "eps_grid"])
+@pytest.mark.parametrize("value", ["01", "abc", None, 0.5, (0.0, "x")])
+def test_a_grid_that_is_not_a_sequence_of_numbers_is_named(field, value):
+    """A string was iterated character by character (``"01"`` became the grid 0, 1); now refused by name."""
+    with pytest.raises(ValueError, match=field):
+        AugmentConfig(**{field: value})

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ising_diffusion.checks import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields, is_real
 from ising_diffusion.generative.batching import steps_per_epoch
 from ising_diffusion.inference import DEFAULT_EPS_GRID, METHODS, freeze_options, resolve_solver
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS
@@ -44,6 +44,13 @@ DEFAULT_MONITOR_STEPS = 200
 #: ``paper`` presets: the erasure machine, the paper's variance rule, and 50,000 optimiser steps with a monitor point
 #: every 1,000 (the budget's evidence: ``ising_diffusion/experiments/configs/paper.py``).
 PAPER_AUGMENT = {"n_steps": 50_000, "monitor_steps": 1_000, "stopping": "paper", "solver": "erasure"}
+
+
+def _numbers(values) -> bool:
+    """A sequence of plain numbers (a string, ``None`` or a scalar is not: ``"01"`` is no grid of 0 and 1)."""
+    if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
+        return False
+    return all(is_real(v) for v in np.asarray(values).tolist())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,7 +223,7 @@ class Selection:
             raise ValueError(f"max_identical must be in [0, 1], got {self.max_identical}")
         if self.stopping not in STOPPING_RULES:
             raise ValueError(f"stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
-        grid = tuple(sorted({float(r) for r in self.mix_grid}))
+        grid = tuple(sorted({float(r) for r in self.mix_grid})) if _numbers(self.mix_grid) else ()
         if not grid or grid[0] != 0.0 or not all(np.isfinite(grid)):
             raise ValueError(f"mix_grid must be finite ratios >= 0 including 0 (training data only), got "
                              f"{self.mix_grid}")
@@ -255,9 +262,10 @@ class SolverSpec:
 
     def __post_init__(self):
         check_scalar_fields(self, "AugmentConfig")
-        object.__setattr__(self, "eps_grid", tuple(float(e) for e in self.eps_grid))
-        if not self.eps_grid or not all(0 < e < 1 for e in self.eps_grid):
-            raise ValueError(f"eps_grid must be non-empty with values in (0, 1), got {self.eps_grid}")
+        grid = tuple(float(e) for e in self.eps_grid) if _numbers(self.eps_grid) else ()
+        if not grid or not all(0 < e < 1 for e in grid):
+            raise ValueError(f"eps_grid must be non-empty with values in (0, 1), got {self.eps_grid!r}")
+        object.__setattr__(self, "eps_grid", grid)
         if self.erasure_n_iter < 1 or not self.erasure_alpha > 0:
             raise ValueError("erasure_n_iter must be >= 1 and erasure_alpha > 0")
         if self.name is not None and self.name not in METHODS:
