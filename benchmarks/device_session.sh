@@ -5,6 +5,8 @@
 #   (SKIP_DC=1 skips 2 and 3)
 #   4. `run msa --preset paper` restricted by $MSA_SET, until $TOTAL_S seconds after the start (rows are saved per
 #      subsample, so a stopped run keeps what finished; its tables are copied to $OUT).
+#   RESUME=<run folder> (e.g. a committed docs/figures/msa_paper_* folder): its config.json and results.json seed the
+#      run, so `--set n_seeds=5` (more subsamples, depths or methods: configs.msa.GROWABLE) adds rows to its rows.
 # Needs the alignments in $ISING_DIFFUSION_MSA (default .msa_data: copy ../shared/data/msa there and carry it).
 # CPU dry run:  OUT=/tmp/ds TINY=1 bash benchmarks/device_session.sh
 set -u
@@ -35,6 +37,9 @@ left() { echo $((TOTAL_S - ($(date +%s) - START))); }
   [ -z "${SKIP_DC:-}" ] && timeout 120 $PY -c "$CLI" run msa --preset paper --estimate
   echo "== msa run ($(left) s left): $MSA_SET"
   RUN=/tmp/msa_device_run
+  if [ -n "${RESUME:-}" ]; then
+    mkdir -p "$RUN" && cp "$RESUME/config.json" "$RESUME/results.json" "$RUN/" && echo "seeded from $RESUME"
+  fi
   if [ -n "${TINY:-}" ]; then
     timeout 200 $PY -c "$CLI" run msa --preset tiny --set methods=plm_cv,augment:d3pm_categorical --out "$RUN" --no-progress
   else
