@@ -25,8 +25,9 @@ def is_int(value, minimum: int = 1) -> bool:
     return is_real(value) and int(value) == value and value >= minimum
 
 
-def _what(minimum: int) -> str:
-    return {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+def _what(minimum: float) -> str:
+    named = {0: "a non-negative integer", 1: "a positive integer", -math.inf: "an integer"}
+    return named.get(minimum, f"an integer >= {minimum}")
 
 
 def check_int(name: str, field: str, value, minimum: int = 1) -> int:
@@ -67,12 +68,6 @@ def minimum_of(field: str) -> float:
     return 1 if field.startswith("n_") or field == "seed_batch" else -math.inf
 
 
-def _what_scalar(kind: str, minimum: float) -> str:
-    if kind == "int":
-        return {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, "an integer")
-    return {"float": "a finite number", "bool": "true or false"}[kind]
-
-
 def check_scalar_fields(cfg, name: str | None = None) -> None:
     """Check (and normalise integral floats of) a dataclass's ``int`` / ``float`` / ``bool`` fields in place, by
     their annotations: an integer field holds an integral number (``5.0`` is stored as ``5``), a count ``n_*`` and
@@ -98,8 +93,9 @@ def check_scalar_fields(cfg, name: str | None = None) -> None:
             continue
         minimum = minimum_of(f.name)
         ok = {"int": lambda v: is_int(v, minimum), "float": is_real, "bool": lambda v: isinstance(v, bool)}[kind]
+        what = {"int": _what(minimum), "float": "a finite number", "bool": "true or false"}
         if not ok(value):
-            raise ValueError(f"{name}.{f.name} must be {_what_scalar(kind, minimum)}{' or None' if optional else ''}, "
+            raise ValueError(f"{name}.{f.name} must be {what[kind]}{' or None' if optional else ''}, "
                              f"got {value!r}")
         if kind == "int" and not isinstance(value, int):
             object.__setattr__(cfg, f.name, int(value))
