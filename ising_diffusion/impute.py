@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple
 import jax
 import numpy as np
 
+from ising_diffusion.checks import check_int, is_int, is_real
 from ising_diffusion.defaults import RECOMMENDED_METHOD  # re-exported: what impute fits unless told otherwise
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.reconstruct import (
@@ -178,9 +179,9 @@ def holdout_scores(key: PRNGKey, params: IsingParams, independent: IsingParams, 
     """
     test = np.asarray(test, np.float32)
     m, n = test.shape
-    if not 1 <= n_hide <= min(n, MAX_EXACT_HIDDEN):
-        raise ValueError(f"the number of entries hidden per row must be between 1 and min(N, {MAX_EXACT_HIDDEN}) = "
-                         f"{min(n, MAX_EXACT_HIDDEN)}, got {n_hide}")
+    if not (is_int(n_hide) and n_hide <= min(n, MAX_EXACT_HIDDEN)):
+        raise ValueError(f"the number of entries hidden per row must be an integer between 1 and min(N, "
+                         f"{MAX_EXACT_HIDDEN}) = {min(n, MAX_EXACT_HIDDEN)}, got {n_hide!r}")
     order = np.argsort(np.asarray(jax.random.uniform(key, (m, n))), axis=1)[:, :n_hide]
     hidden = np.zeros((m, n), bool)
     np.put_along_axis(hidden, order, True, axis=1)
@@ -207,8 +208,8 @@ def holdout_split(key: PRNGKey, spins, mask, test_fraction: float = 0.2) -> tupl
     Raises:
       ValueError: a fraction outside (0, 1), or too few complete rows.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"the test fraction must be in (0, 1), got {test_fraction}")
+    if not (is_real(test_fraction) and 0 < test_fraction < 1):
+        raise ValueError(f"the test fraction must be in (0, 1), got {test_fraction!r}")
     complete = np.flatnonzero(~np.asarray(mask).any(axis=1))
     try:
         train, test = split_rows(key, complete, test_fraction, min_train=2)
@@ -292,6 +293,8 @@ def fit_with_missing(fit: Callable, key: PRNGKey, spins, hidden, *, n_rounds: in
     Returns:
       ``IsingParams``; with ``n_rounds=0``, the fit to the initial fill.
     """
+    check_int("", "n_rounds", n_rounds, minimum=0)
+    check_int("", "n_sweeps", n_sweeps)
     hidden = np.asarray(hidden, bool)
     s = np.asarray(spins, np.float64)
     observed = ~hidden

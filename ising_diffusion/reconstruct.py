@@ -37,6 +37,7 @@ import numpy as np
 from jaxtyping import Array, Float
 from tqdm.auto import tqdm
 
+from ising_diffusion.checks import is_int
 from ising_diffusion.spins import as_spins
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, IsingParams, all_states
 
@@ -126,10 +127,9 @@ def _validate(params: IsingParams, spins, hidden, name: str = "spins"):
 
 
 def _check_max_exact(max_exact: int) -> int:
-    max_exact = int(max_exact)
-    if not 0 <= max_exact <= MAX_ENUMERATION_SPINS:
-        raise ValueError(f"max_exact must be in [0, {MAX_ENUMERATION_SPINS}], got {max_exact}")
-    return max_exact
+    if not (is_int(max_exact, 0) and max_exact <= MAX_ENUMERATION_SPINS):
+        raise ValueError(f"max_exact must be an integer in [0, {MAX_ENUMERATION_SPINS}], got {max_exact!r}")
+    return int(max_exact)
 
 
 @partial(jax.jit, static_argnames=("k",))

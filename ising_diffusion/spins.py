@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ising_diffusion.checks import is_int, is_real
 from ising_diffusion.types import Array, PRNGKey
 
 __all__ = ["as_spins", "spins_to_binary", "split_rows", "train_test_split"]
@@ -86,8 +87,11 @@ def train_test_split(key: PRNGKey, spins, n_test: int | float = 0.125, n_train: 
       n_train: number of training rows (default: all the rest).
     """
     m = spins.shape[0]
-    if isinstance(n_test, float) and 0 < n_test < 1:
+    if is_real(n_test) and 0 < n_test < 1:
         n_test = int(round(n_test * m))
+    if not is_int(n_test) or not (n_train is None or is_int(n_train)):  # 2.5 rows was cut to 2
+        raise ValueError(f"n_test must be a fraction in (0, 1) or a number of rows >= 1 and n_train a number of rows "
+                         f">= 1 or None, got n_test={n_test!r}, n_train={n_train!r}")
     n_test = int(n_test)
     if n_train is None:
         n_train = m - n_test

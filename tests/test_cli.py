@@ -129,7 +129,7 @@ def test_infer_cross_validated_options_pass_through(tmp_path):
     ("max_iter=1.5", "max_iter=1.5: expected an integer"),
     ("l2=1,2", "l2=1,2: expected a number"),
     ("l2", "expects NAME=VALUE"),
-    ("l2=-1", "l2 must be >= 0"),
+    ("l2=-1", "l2 must be a number >= 0"),
 ])
 def test_bad_option_is_a_usage_error(tmp_path, capsys, option, message):
     path, _ = _planted_csv(tmp_path, m=20)

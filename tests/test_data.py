@@ -68,3 +68,13 @@ def test_npz_roundtrip_and_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["d.npz"]
     with pytest.raises(FileNotFoundError):
         idf.load_npz(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("n_test,n_train", [(2.5, None), (4, 2.5), (None, None), ("4", None)])
+def test_train_test_split_refuses_a_fractional_row_count(n_test, n_train):
+    """2.5 test rows was cut to 2; a fraction in (0, 1) and whole counts still split as before."""
+    x = np.ones((20, 3), np.float32)
+    with pytest.raises(ValueError, match="n_test must be a fraction"):
+        idf.train_test_split(jax.random.key(0), x, n_test, n_train)
+    assert [a.shape[0] for a in idf.train_test_split(jax.random.key(0), x, 0.25)] == [15, 5]
+    assert [a.shape[0] for a in idf.train_test_split(jax.random.key(0), x, np.int64(5), 10)] == [10, 5]

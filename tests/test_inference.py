@@ -234,3 +234,16 @@ def test_bad_options_rejected():
         infer_batch(data, "erasure")
     with pytest.raises(TypeError):
         infer(data, "tap", not_an_option=1)
+
+
+@pytest.mark.parametrize("method,options,match", [
+    ("pseudolikelihood", dict(l2=None), "l2 must be a number >= 0"),
+    ("pseudolikelihood", dict(l2=float("nan")), "l2 must be a number >= 0"),
+    ("mean_field", dict(ridge=None), "ridge must be a number >= 0"),
+    ("erasure", dict(n_iter=2.5), "n_iter must be an integer >= 1"),
+])
+def test_an_option_of_the_wrong_type_is_named_before_any_fit(method, options, match):
+    """None was a TypeError from float(); a fractional iteration count was cut to an integer."""
+    spins = np.sign(np.random.default_rng(0).standard_normal((40, 5))).astype(np.float32)
+    with pytest.raises(ValueError, match=match):
+        infer(spins, method, **options)

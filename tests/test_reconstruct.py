@@ -214,3 +214,22 @@ def test_reconstruction_scores_by_hand():
     assert s.accuracy == pytest.approx(3 / 5)
     assert s.accuracy_active == pytest.approx(1 / 2)
     assert s.accuracy_silent == pytest.approx(2 / 3)
+
+
+def test_counts_and_fractions_of_the_wrong_type_are_named():
+    """max_exact=None and n_hide=2.5 were TypeErrors, max_exact=2.5 was cut to 2, n_rounds=2.5 a TypeError."""
+    from ising_diffusion import impute
+
+    params = sk_params(jax.random.key(0), 6, 1.0)
+    x = np.asarray(exact_sample(jax.random.key(1), params, 12))
+    hidden = np.zeros_like(x, bool)
+    hidden[:, :2] = True
+    for bad in (None, 2.5):
+        with pytest.raises(ValueError, match="max_exact must be an integer"):
+            reconstruct_missing(params, x, hidden, max_exact=bad)
+    with pytest.raises(ValueError, match="must be an integer between 1 and"):
+        impute.holdout_scores(jax.random.key(0), params, params, x, 2.5)
+    with pytest.raises(ValueError, match="n_rounds must be a non-negative integer"):
+        impute.fit_with_missing(lambda s: params, jax.random.key(0), x, hidden, n_rounds=2.5)
+    with pytest.raises(ValueError, match="test fraction must be in"):
+        impute.holdout_split(jax.random.key(0), x, hidden, test_fraction=None)

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ising_diffusion.checks import is_int, is_real
 from ising_diffusion.spins import as_spins
 from ising_diffusion.inference.closed_form import independent, independent_exact, mean_field, tap
 from ising_diffusion.inference.cv import CV_RULES, DEFAULT_L2_GRID, CVInfo, mle_exact_cv, pseudolikelihood_cv
@@ -183,12 +184,14 @@ def _check_method(method: str, n_spins: int, options: dict[str, Any]) -> None:
         values = grid if eps is None else np.asarray([eps], np.float64)
         if values.size == 0 or not np.all((values > 0) & (values < 1)):
             raise ValueError(f"erasure machine eps must lie in (0, 1); got {values.tolist()}")
-    for name in ("alpha", "learning_rate", "tol", "l2", "clip", "ridge"):
-        if name in options and not isinstance(options[name], str) and not float(options[name]) >= 0:
-            raise ValueError(f"{name} must be >= 0, got {options[name]}")
-    for name in ("n_iter", "max_iter", "n_chains", "n_steps", "n_sweeps"):
-        if name in options and int(options[name]) < 1:
-            raise ValueError(f"{name} must be >= 1, got {options[name]}")
+    for name in ("alpha", "learning_rate", "tol", "l2", "clip", "ridge"):  # None or a list was a TypeError
+        value = options.get(name, 0.0)
+        if not (name == "l2" and isinstance(value, str)) and not (is_real(value) and value >= 0):
+            raise ValueError(f"{name} must be a number >= 0{' or the string cv' if name == 'l2' else ''}, got "
+                             f"{value!r}")
+    for name in ("n_iter", "max_iter", "n_chains", "n_steps", "n_sweeps"):  # 2.5 was cut to 2
+        if name in options and not is_int(options[name]):
+            raise ValueError(f"{name} must be an integer >= 1, got {options[name]!r}")
 
 
 def check_options(method: str, options: dict[str, Any], *, n_spins: int, n_samples: int, needs_key: bool = False,
