@@ -6,6 +6,7 @@ import pytest
 
 from ising_diffusion.augment.rules import (
     ScoreChoice,
+    best_mix_gain,
     mix_candidates,
     recommend,
     score_choice,
@@ -162,3 +163,16 @@ def test_recommend_variance_rule_needs_the_crossing_and_a_better_score():
                   choice=choice, crossed=np.array([False, True]), score_z=3.0, epochs=np.arange(4))
     np.testing.assert_array_equal(r.recommended, [False, True])
     assert "never met the test variance (robust rule)" in r.reason[0]
+
+
+def test_best_mix_gain_is_the_best_ratio_above_zero_over_points_margin_or_not():
+    """What the progress bar shows: the ratio-0 column (the training data alone) and NaN scores are not mixes."""
+    from types import SimpleNamespace
+
+    train = np.array([-8.0, -5.0])
+    records = [SimpleNamespace(score=np.array([[-8.0, -8.3, np.nan], [-5.0, -5.2, -5.4]])),
+               SimpleNamespace(score=np.array([[-8.0, -8.1, -9.0], [-5.0, np.nan, -4.9]]))]
+    np.testing.assert_allclose(best_mix_gain(records, train), [-0.1, 0.1])
+    np.testing.assert_allclose(best_mix_gain(records[:1], train), [-0.3, -0.2])
+    all_nan = [SimpleNamespace(score=np.array([[-8.0, np.nan, np.nan]]))]
+    assert best_mix_gain(all_nan, train[:1])[0] == -np.inf

@@ -27,7 +27,8 @@ from ising_diffusion.augment.guard import apply_guard
 from ising_diffusion.augment.inputs import check_inputs
 from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
 from ising_diffusion.augment.potts_solver import potts_model, resolve_potts_solver
-from ising_diffusion.augment.rules import recommend, score_choice, stop_indices, variance_stops, withdraw_memorised
+from ising_diffusion.augment.rules import (best_mix_gain, recommend, score_choice, stop_indices, variance_stops,
+                                          withdraw_memorised)
 from ising_diffusion.augment.result import (AugmentationNotRecommendedWarning, AugmentResult, final_report,
                                             host_number, unbatch)
 from ising_diffusion.augment.score import mix_sizes
@@ -309,6 +310,7 @@ def _loop(fns: Kernel, keys, state: AugmentState, plan: _Plan, ckpt, progress, c
     keep = ckpt is None and plan.config.stopping in ("paper", "robust", "best")
     stash: dict[int, Any] = {}
     n_seeds = np.shape(state.ref.var_test)[0]
+    gain = best_mix_gain(records, state.ref.score_train) if records else np.full(n_seeds, -np.inf)
     with tqdm(total=plan.n_points, initial=done // plan.steps_per_point, disable=not progress,
               desc=f"{plan.generator} training", unit="pt") as bar:
         for p in range(done // plan.steps_per_point, plan.n_points):
@@ -320,9 +322,10 @@ def _loop(fns: Kernel, keys, state: AugmentState, plan: _Plan, ckpt, progress, c
                 stash[p] = state.gen
             records.append(jax.tree.map(np.asarray, info))
             bar.update(1)
-            # the variance rules look for var/test reaching 1; the score rule for a positive gain (range over seeds)
+            # the variance rules look for var/test reaching 1; the score rule for a positive gain (range over seeds):
+            # the best mix (ratio > 0) so far, margin or not (state.best_score is -inf until one clears the margin)
             ratio = records[-1].gen_var / np.asarray(state.ref.var_test)
-            gain = np.asarray(state.best_score) - np.asarray(state.ref.score_train)
+            gain = np.fmax(gain, best_mix_gain(records[-1:], state.ref.score_train))
             bar.set_postfix({"var/test": f"{ratio.min():.2f}" if n_seeds == 1 else
                              f"{ratio.min():.2f}..{ratio.max():.2f}", "score gain": f"{gain.max():+.3g}"})
             if callback is not None:

@@ -51,7 +51,8 @@ class AugmentResult(NamedTuple):
       stop_mix: the chosen ratio of ``mix_grid`` (``stopping="score"``; the largest ratio otherwise), 0 when not
         recommended.
       score: ``{"train", "selected"}`` held-out scores (mean log-likelihood or log-pseudolikelihood per test sample)
-        of the training-only fit and of the best monitored (point, ratio > 0).
+        of the training-only fit and of the score rule's choice: the best monitored (point, ratio > 0) whose gain
+        cleared the margin, ``-inf`` where none did (every mix's score is in ``curve.score``).
       solver_l2: the L2 penalty the monitor fits used (resolved by cross-validation for ``l2="cv"``; NaN if the
         solver has none).
       moment_rms: :class:`~ising_diffusion.monitor.MomentRMS` ``(first, second)`` of the returned ``samples``

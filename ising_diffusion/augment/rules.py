@@ -24,8 +24,8 @@ import numpy as np
 
 from ising_diffusion.monitor import paper_stop_index, robust_stop_index
 
-__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "variance_stops", "score_choice",
-           "stop_indices", "recommend", "withdraw_memorised"]
+__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "best_mix_gain", "variance_stops",
+           "score_choice", "stop_indices", "recommend", "withdraw_memorised"]
 
 
 def mix_candidates(gains: jax.Array, sizes, score_train: jax.Array,
@@ -49,6 +49,15 @@ def mix_candidates(gains: jax.Array, sizes, score_train: jax.Array,
     z = mean / jnp.maximum(se, jnp.finfo(jnp.float32).tiny)
     candidates = jnp.where((jnp.asarray(sizes) > 0) & (z > score_z), scores, -jnp.inf)
     return scores, z, candidates
+
+
+def best_mix_gain(records, score_train) -> np.ndarray:
+    """``(S,)`` the largest held-out gain over the training-only fit of any mix with generated samples (ratio > 0,
+    column 1 on) at the monitor points in ``records`` (each with a ``score`` ``(S, R)``), whether or not it clears
+    the score rule's margin: what the progress bar shows. NaN scores are ignored; ``-inf`` where there are none."""
+    scores = np.stack([np.asarray(r.score, np.float64) for r in records])[..., 1:]  # (P, S, R - 1)
+    best = np.max(np.where(np.isnan(scores), -np.inf, scores), axis=(0, 2))
+    return best - np.asarray(score_train, np.float64)
 
 
 class VarianceStops(NamedTuple):
