@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ising_diffusion.checks import is_real
 from ising_diffusion.contacts import DEFAULT_TOPS, contact_precision
 from ising_diffusion.dca import DCAResult, dca
 from ising_diffusion.io.alignment import PROTEIN_ALPHABET, read_alignment
@@ -114,8 +115,8 @@ def run_dca_file(path: str | os.PathLike, *, out: str | os.PathLike | None = Non
       FileNotFoundError: a missing alignment or contacts file.
       ValueError: a bad alignment, filter, theta, option or contact table (the message names it).
     """
-    if not 0.0 < float(theta) <= 1.0:
-        raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta}")
+    if not (is_real(theta) and 0.0 < theta <= 1.0):
+        raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta!r}")
     gap = alphabet.find("-")
     aln = read_alignment(path, alphabet)
     kept = filter_alignment(aln.seqs, max_seq_gap=max_seq_gap, max_col_gap=max_col_gap, gap_state=max(gap, 0))

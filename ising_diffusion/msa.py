@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ising_diffusion.checks import is_real
 from ising_diffusion.types import Array
 
 __all__ = [
@@ -139,9 +140,9 @@ def _neighbour_counts(seqs: Array, min_identity: int, block_size: int, chunk: in
 
 
 def _min_identity(theta: float, length: int) -> int:
+    if not (is_real(theta) and 0.0 <= theta <= 1.0):
+        raise ValueError(f"theta (the identity threshold) must be in [0, 1], got {theta!r}")
     theta = float(theta)
-    if not 0.0 <= theta <= 1.0:
-        raise ValueError(f"theta (the identity threshold) must be in [0, 1], got {theta}")
     # plmc: neighbours when matches >= (1 - t) * L in double precision; for integer matches that is the ceiling.
     return int(math.ceil(theta * length))
 

@@ -50,8 +50,9 @@ def test_threshold_is_plmc_double():
 
 
 def test_weights_bad_input():
-    with pytest.raises(ValueError, match="theta"):
-        sequence_weights(np.zeros((3, 4), np.int8), 1.5)
+    for bad in (1.5, None, float("nan"), "0.8"):  # None and a string were TypeErrors from float()
+        with pytest.raises(ValueError, match="theta"):
+            sequence_weights(np.zeros((3, 4), np.int8), bad)
     with pytest.raises(ValueError, match="2-D"):
         sequence_weights(np.zeros(4, np.int8))
     with pytest.raises(ValueError, match="empty"):

@@ -19,6 +19,7 @@ from ising_diffusion.augment.sequences import (
     is_sequence_generator,
     sequence_generator_config,
 )
+from ising_diffusion.checks import is_real
 from ising_diffusion.generative import Q_STATE_GENERATORS
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.spins import as_spins
@@ -75,8 +76,8 @@ def check_inputs(train, test, true_params, *, generator: str, generator_config, 
     """
     add = (lambda a: a) if batched else (lambda a: a[None])  # noqa: E731
     if is_sequence_generator(generator):
-        if not 0.0 < float(theta) <= 1.0:
-            raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta}")
+        if not (is_real(theta) and 0.0 < theta <= 1.0):
+            raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta!r}")
         generator_config = sequence_generator_config(generator, generator_config, q)
         data = SequenceData(int(generator_config.n_states), float(theta))
         tr, te = check_sequence_pair(train, test, data.q, batched=batched)
