@@ -9,12 +9,14 @@ tested in seconds. The slow test calls the real ``augment`` with a 2-fold, one-p
 import dataclasses
 import importlib
 import json
+import os
 from types import SimpleNamespace
 
 import jax
 import numpy as np
 import pytest
 
+from ising_diffusion.checkpoint import KEEP_CHECKPOINTS_ENV
 from ising_diffusion.contacts import contact_scores
 from ising_diffusion.experiments import msa as msa_exp
 from ising_diffusion.experiments.configs.msa import MSAConfig, get_config
@@ -51,7 +53,10 @@ class FakeSequenceAugment:
     def __call__(self, key, train, test, *, generator, config, generator_config, checkpoint_dir, progress,
                  solver_options, q, theta):
         self.calls.append(dict(key=np.asarray(jax.random.key_data(key)), train=train, test=test, generator=generator,
-                               solver_options=solver_options, n_states=generator_config.n_states))
+                               solver_options=solver_options, n_states=generator_config.n_states,
+                               checkpoint_dir=checkpoint_dir))
+        os.makedirs(checkpoint_dir, exist_ok=True)  # as the real call: its checkpoints in the run folder
+        open(os.path.join(checkpoint_dir, "200"), "w").close()
         m, length = train.shape
         n_aug = config.n_augmented or 10 * m
         samples = np.random.default_rng(self.calls[-1]["key"]).integers(0, q, (n_aug, length)).astype(np.int8)
@@ -138,6 +143,21 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
     assert [c["generator"] for c in fake.calls] == ["ddpm_onehot"]
     key = lambda r: (r["point"], r["seed"])  # noqa: E731
     assert sorted(_rows(out), key=key) == sorted(rows, key=key)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_finished_calls_checkpoints_are_removed_once_its_rows_are_saved(fast_fits, monkeypatch, tmp_path,  # noqa: F811
+                                                                         keep):
+    """They only serve to resume the call (GBs at paper widths); ISING_DIFFUSION_KEEP_CHECKPOINTS keeps them."""
+    fake = FakeSequenceAugment(recommend=False)
+    monkeypatch.setattr(augment_pkg, "augment", fake)
+    if keep:
+        monkeypatch.setenv(KEEP_CHECKPOINTS_ENV, "1")
+    msa_exp.run_msa(_cfg(n_seeds=1), tmp_path / "msa", progress=False)
+    dirs = [c["checkpoint_dir"] for c in fake.calls]
+    assert len(dirs) == len(GENS) and all(str(d).startswith(str(tmp_path / "msa")) for d in dirs)
+    assert all(os.path.isdir(d) == keep for d in dirs)
+    assert len(_rows(tmp_path / "msa")) == 1 + 2 * len(GENS)
 
 
 def test_recommended_augment_row_scores_the_selected_fit(fast_fits, monkeypatch, tmp_path):  # noqa: F811

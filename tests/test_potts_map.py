@@ -4,6 +4,7 @@ experiment end to end on the tiny preset with a stand-in ``augment_seeds`` (the 
 
 import dataclasses
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import jax
@@ -40,6 +41,8 @@ class FakeSeedsAugment:
                  checkpoint_dir, solver_options, q, theta):
         self.calls.append(dict(generator=generator, n_states=generator_config.n_states, q=q, theta=theta,
                                shape=np.shape(train), solver_options=solver_options))
+        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)  # as the real call: checkpoints in the run folder
+        (Path(checkpoint_dir) / "200").touch()
         s, m, length = np.shape(train)
         rng = np.random.default_rng([len(generator), int(np.asarray(jax.random.key_data(keys)).sum() % 2**31)])
         samples = rng.integers(0, q, (s, n_augmented, length))
@@ -94,6 +97,7 @@ def test_tiny_preset_runs_end_to_end_and_resumes_to_identical_rows(fake, tmp_pat
     assert first[("ddpm_onehot:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"] == \
         first[("d3pm_categorical:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"]  # paired: same data and fit
     assert "lowered MSE / raised top-|E| precision" in capsys.readouterr().out
+    assert not list((tmp_path / "checkpoints").glob("*/*"))  # removed once every point's rows were saved
 
     # resume: one generator's rows lost; the rerun computes them again, identical, and calls nothing else
     saved = json.loads((tmp_path / "results.json").read_text())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ising_diffusion.checkpoint import drop_finished
 from ising_diffusion.datasets.msa import MSAFamily, list_msa_families, load_msa_family
 from ising_diffusion.experiments.configs.msa import (AUGMENT_PREFIX, BASE_METHODS, GROWABLE, MIX_SUFFIX, PRESETS, Q,
                                                      MSAConfig, get_config)
@@ -125,7 +126,8 @@ def _pid(family: str, depth: int, method: str) -> str:
 
 def _augment_point(run, results, cfg: MSAConfig, fam: MSAFamily, info: dict, rows, generator: str, progress):
     """The two rows of ``"augment:<generator>"`` on one subsample (:func:`msa_augment.augment_rows`), unless both are
-    saved already; ``augment`` checkpoints in the run folder, so an interrupted call resumes."""
+    saved already; ``augment`` checkpoints in the run folder, so an interrupted call resumes (the checkpoints are
+    removed once its rows are saved: :func:`~ising_diffusion.checkpoint.drop_finished`)."""
     depth, k = info["depth"], info["subsample"]
     method = AUGMENT_PREFIX + generator
     pids = [_pid(fam.name, depth, m) for m in (method, method + MIX_SUFFIX)]
@@ -135,9 +137,11 @@ def _augment_point(run, results, cfg: MSAConfig, fam: MSAFamily, info: dict, row
     def safe_row():
         return next(r for r in results.point_rows(_pid(fam.name, depth, "plm_cv")) if r["seed"] == k)
 
-    out = augment_rows(fam.seqs[rows], fam.contacts, cfg, generator, depth, k, safe_row,
-                       checkpoint_dir=run.checkpoint_dir(f"{pids[0]}#{k}"), progress=progress)
+    ckpt = run.checkpoint_dir(f"{pids[0]}#{k}")
+    out = augment_rows(fam.seqs[rows], fam.contacts, cfg, generator, depth, k, safe_row, checkpoint_dir=ckpt,
+                       progress=progress)
     results.add([{**info, **r, "point": pid} for pid, r in zip(pids, out)])
+    drop_finished(ckpt)  # the rows are saved; the call's checkpoints (GBs at paper widths) only served its resume
 
 
 def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[dict]:

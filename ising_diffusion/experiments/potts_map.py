@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ising_diffusion.checkpoint import drop_finished
 from ising_diffusion.experiments.configs.potts_map import PottsMapConfig
 from ising_diffusion.experiments.rows import format_table, map_ratios, n_augmented, summarize, write_summary
 from ising_diffusion.experiments.runner import open_run, run_seeds, run_sweep, seed_keys
@@ -232,6 +233,8 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
 
     points = [(f"{gen}:{potts_point_id(p)}", (gen, p)) for p in cfg.points() for gen in generators]
     rows = run_sweep(points, map_point, run.table("results"), seeds, progress=progress, desc="potts map")
+    for pid, _ in points:  # every point's rows are saved: its generators' checkpoints only served a resume
+        drop_finished(run.checkpoint_dir(pid))
     summary = summarize(rows, BY, VALUES)
     for r in summary:  # seeds counted, not averaged: how many helped, how many lost top-L/2 precision
         for c in COUNTS:
