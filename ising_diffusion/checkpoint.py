@@ -7,10 +7,12 @@ directory that is never loaded (``tests/test_augment.py`` plants one and checks)
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -56,6 +58,17 @@ class Checkpointer:
         """The finalised steps, ascending."""
         self._manager.reload()
         return sorted(self._manager.all_steps())
+
+    def check_room(self, step: int, n_more: int) -> None:
+        """Raise an ``OSError`` (``ENOSPC``) naming the sizes if ``n_more`` further saves as large as ``step``'s will
+        not fit on the disk: a clear stop after the first save instead of orbax's failure at a later one."""
+        size = sum(f.stat().st_size for f in Path(self.directory, str(int(step))).rglob("*") if f.is_file())
+        free = shutil.disk_usage(self.directory).free
+        if size * n_more > free:
+            raise OSError(errno.ENOSPC, f"the checkpoints in {self.directory} need about {size * n_more / 1e9:.2f} GB "
+                                        f"more ({n_more} monitor points of {size / 1e6:.0f} MB) and the disk has "
+                                        f"{free / 1e9:.2f} GB free: free some space, or run without checkpoint_dir "
+                                        "(no resume)")
 
     def latest_step(self) -> int | None:
         """The newest finalised step, or ``None``."""

@@ -197,6 +197,23 @@ def test_resume_after_kill_equals_uninterrupted_run(data, tmp_path):
         augment(jax.random.key(3), train, test, true_params=other_j, checkpoint_dir=tmp_path / "a", **KW)
 
 
+def test_checkpoints_that_will_not_fit_stop_after_the_first_save_with_the_sizes(data, tmp_path, monkeypatch):
+    """A full disk stopped an msa slice mid-call with a flood of orbax errors; now the first save measures itself and
+    a clear ENOSPC names what is needed and what is free (here: a planted 1 kB free)."""
+    import errno
+    import shutil
+    from types import SimpleNamespace
+
+    truth, train, test = data
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: SimpleNamespace(total=10**9, used=10**9 - 1000, free=1000))
+    seen = []
+    with pytest.raises(OSError, match=r"need about .* GB more \(2 monitor points of .* MB\) and the disk has "
+                                      r"0.00 GB free") as err:
+        _quiet(augment, jax.random.key(3), train, test, checkpoint_dir=tmp_path / "a",
+               callback=lambda e, r: seen.append(e), **KW)
+    assert err.value.errno == errno.ENOSPC and Checkpointer(tmp_path / "a").steps() == [4] and seen == []
+
+
 @pytest.mark.slow  # 40-100 s on 2 cores; the default suite must stay well under 15 minutes
 def test_score_rule_rejects_a_useless_generator():
     """Planted: two optimiser steps leave the DDPM a noise source; with enough training data for a good fit, adding as

@@ -318,6 +318,8 @@ def _loop(fns: Kernel, keys, state: AugmentState, plan: _Plan, ckpt, progress, c
             state, info = jax.block_until_ready(fns.step(keys, state))
             if ckpt is not None:
                 ckpt.save(step_no, point_tree(state, info))
+                if p == done // plan.steps_per_point:  # the first save of this call: will the rest fit?
+                    ckpt.check_room(step_no, plan.n_points - p - 1)
             elif keep:
                 stash[p] = state.gen
             records.append(jax.tree.map(np.asarray, info))
