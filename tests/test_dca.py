@@ -98,7 +98,8 @@ def test_contact_precision_counts_the_top_pairs_beyond_the_separation():
     with pytest.raises(ValueError, match="top must be a positive integer"):  # was a TypeError (not iterable)
         contacts.contact_precision(scores, truth, top=2.5)
     with pytest.raises(ValueError, match="gap_state must be in"):
-        contacts.contact_scores(potts.PottsParams(np.zeros((3, 4)), np.zeros((3, 3, 4, 4))), gap_state=2.5)
+        contacts.contact_scores(potts.PottsParams(np.zeros((3, 4), np.float32), np.zeros((3, 3, 4, 4), np.float32)),
+                                gap_state=2.5)
 
 
 def test_cross_validation_picks_a_sensible_penalty(planted):
