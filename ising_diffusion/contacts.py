@@ -78,7 +78,7 @@ def _resolve_top(top, length: int) -> int:
         if text.startswith("L/") and text[2:].isdigit() and int(text[2:]) > 0:
             return length // int(text[2:])
         raise ValueError(f"top must be an int or 'L', 'L/k'; got {top!r}")
-    if isinstance(top, bool) or int(top) != top or top < 1:
+    if not is_int(top):
         raise ValueError(f"top must be a positive integer or 'L', 'L/k'; got {top!r}")
     return int(top)
 

@@ -43,8 +43,8 @@ class SamplerConfig:
     thin: int = 10
 
     def __post_init__(self):
-        check_scalar_fields(self)
-        if self.n_chains < 1 or self.burn_in < 0 or self.thin < 1:
+        check_scalar_fields(self)  # integers, n_chains >= 1 and burn_in >= 0 among them
+        if self.thin < 1:
             raise ValueError(f"need n_chains >= 1, burn_in >= 0, thin >= 1; got {self}")
 
 

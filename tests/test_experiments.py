@@ -94,8 +94,9 @@ def test_open_run_extends_only_by_growing_the_named_fields(tmp_path):
     assert len(json.loads((run.path / "config.json").read_text())["extended"]) == 1
 
 
-@pytest.mark.parametrize("old,new,ok", [(2, 5, True), (5, 2, False), (True, 2, False), ([50, 100], [100, 50, 200], True),
-                                        ([50, 100], [50], False), ("a", "a", True), ("a", "b", False)])
+@pytest.mark.parametrize("old,new,ok", [(2, 5, True), (5, 2, False), (True, 2, False),
+                                        ([50, 100], [100, 50, 200], True), ([50, 100], [50], False),
+                                        ("a", "a", True), ("a", "b", False)])
 def test_grows_on_json_values(old, new, ok):
     assert grows(old, new) is ok
     assert (grown_fields({"x": old, "y": 1}, {"x": new, "y": 1}, ("x",)) is not None) is ok

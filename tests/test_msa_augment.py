@@ -146,8 +146,8 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_a_finished_calls_checkpoints_are_removed_once_its_rows_are_saved(fast_fits, monkeypatch, tmp_path,  # noqa: F811
-                                                                         keep):
+def test_a_finished_calls_checkpoints_are_removed_once_its_rows_are_saved(fast_fits, monkeypatch,  # noqa: F811
+                                                                         tmp_path, keep):
     """They only serve to resume the call (GBs at paper widths); ISING_DIFFUSION_KEEP_CHECKPOINTS keeps them."""
     fake = FakeSequenceAugment(recommend=False)
     monkeypatch.setattr(augment_pkg, "augment", fake)

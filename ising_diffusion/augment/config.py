@@ -80,7 +80,7 @@ class Budget:
     n_augmented: int | None = None
 
     def __post_init__(self):
-        check_scalar_fields(self, "AugmentConfig")
+        check_scalar_fields(self, "AugmentConfig")  # integers (n_augmented >= 1) or None
         if self.unit == "epochs":
             if self.n_steps is not None or self.monitor_steps is not None:
                 raise ValueError("give the training budget in steps (n_steps, monitor_steps) or in epochs "
@@ -100,8 +100,6 @@ class Budget:
         if self.n_monitor_samples is not None and self.n_monitor_samples < 2:
             raise ValueError(f"n_monitor_samples must be >= 2 (a variance needs two samples), got "
                              f"{self.n_monitor_samples}")
-        if self.n_augmented is not None and self.n_augmented < 1:
-            raise ValueError(f"n_augmented must be >= 1, got {self.n_augmented}")
 
     @property
     def unit(self) -> str:
@@ -212,7 +210,7 @@ class Selection:
         check_scalar_fields(self, "AugmentConfig")
         if self.guard not in GUARDS:
             raise ValueError(f"guard must be one of {GUARDS}, got {self.guard!r}")
-        if isinstance(self.n_replicates, bool) or int(self.n_replicates) != self.n_replicates or self.n_replicates < 2:
+        if self.n_replicates < 2:  # an integer: check_scalar_fields above
             raise ValueError(f"n_replicates must be an int >= 2, got {self.n_replicates!r}")
         if not (0.5 < self.guard_level < 1) or not (math.isfinite(self.guard_max_rise) and self.guard_max_rise >= 0):
             raise ValueError(f"guard_level must be in (0.5, 1) and guard_max_rise a finite number >= 0, got "

@@ -3,7 +3,8 @@
 An experiment names the config fields whose growth keeps every saved row valid (for ``msa``: more subsamples, more
 depths, more methods; a row there depends on its own family, depth, subsample and method only). Reopening a run with
 such a config fits the missing rows and keeps the rest: ``--set n_seeds=5`` on a folder of 2 subsamples computes
-subsamples 2-4. Any other difference is a different run (:class:`~ising_diffusion.experiments.runner.RunConfigMismatch`).
+subsamples 2-4. Any other difference is a different run
+(:class:`~ising_diffusion.experiments.runner.RunConfigMismatch`).
 """
 
 from __future__ import annotations

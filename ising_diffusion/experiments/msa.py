@@ -151,7 +151,8 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
     before any fit. Each (family, depth, method) point saves its subsamples' rows as they finish; a rerun in the same
     folder skips the rows it has, and one with more subsamples, depths or methods
     (:data:`~ising_diffusion.experiments.configs.msa.GROWABLE`) adds theirs to the saved ones. Per subsample the
-    ``dca`` methods run first, then each ``augment:`` method (two rows, :mod:`~ising_diffusion.experiments.msa_augment`).
+    ``dca`` methods run first, then each ``augment:`` method (two rows,
+    :mod:`~ising_diffusion.experiments.msa_augment`).
 
     Args:
       cfg: :class:`MSAConfig`.

@@ -37,8 +37,6 @@ class ExperimentConfig:
     generator_config: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        check_scalar_fields(self)
-        if self.n_seeds < 1:
-            raise ValueError(f"n_seeds must be >= 1, got {self.n_seeds}")
+        check_scalar_fields(self)  # n_seeds >= 1 among them
         if self.n_augmented_factor <= 0:
             raise ValueError(f"n_augmented_factor must be > 0, got {self.n_augmented_factor}")

@@ -66,13 +66,11 @@ class Fig6Config:
     ddpm: DDPMConfig = DDPMConfig(batch_size=256, ddim_steps=50, learning_rate=1e-3)
 
     def __post_init__(self):
-        check_scalar_fields(self)
+        check_scalar_fields(self)  # n_masks, n_seeds >= 1 among them
         object.__setattr__(self, "ks", check_widths("Fig6Config", "ks", self.ks))
         object.__setattr__(self, "solvers", tuple(self.solvers))
         if not self.ks or any(not 1 <= k <= min(20, self.n_cells) for k in self.ks):
             raise ValueError(f"ks must be non-empty with 1 <= k <= min(20, n_cells={self.n_cells}), got {self.ks}")
-        if self.n_masks < 1 or self.n_seeds < 1:
-            raise ValueError(f"n_masks and n_seeds must be >= 1, got {self.n_masks}, {self.n_seeds}")
         if self.n_eval is not None and not 1 <= self.n_eval <= self.n_test:
             raise ValueError(f"n_eval must be in [1, n_test={self.n_test}] or None, got {self.n_eval}")
         bad = [s for s in self.solvers if s not in SOLVERS]

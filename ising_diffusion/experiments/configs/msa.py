@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ising_diffusion.checks import check_scalar_fields
 
-__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "GROWABLE", "PRESETS", "MSAConfig", "get_config",
-           "TINY_DATA_ROOT"]
+__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "GROWABLE", "PRESETS", "MSAConfig",
+           "get_config", "TINY_DATA_ROOT"]
 
 PRESETS = ("quick", "paper", "tiny")
 #: the alphabet size of protein alignments (20 amino acids + gap, the gap state 0)
@@ -80,7 +80,7 @@ class MSAConfig:
     heldout_fraction: float = 0.2
 
     def __post_init__(self):
-        check_scalar_fields(self)
+        check_scalar_fields(self)  # n_seeds >= 1 among them
         for name in ("families", "methods"):  # "a,b" from --set methods=a,b (a comma-free word stays one name)
             value = getattr(self, name)
             if isinstance(value, str):
@@ -90,8 +90,6 @@ class MSAConfig:
         if not self.depths or any(int(d) != d or d < 5 for d in self.depths) or len(set(self.depths)) != len(
                 self.depths):
             raise ValueError(f"depths must be distinct integers >= 5, got {self.depths!r}")
-        if self.n_seeds < 1:
-            raise ValueError(f"n_seeds (subsamples per depth) must be >= 1, got {self.n_seeds}")
         if not 0.0 < self.theta <= 1.0:
             raise ValueError(f"theta must be in (0, 1], got {self.theta}")
         if not self.methods or len(set(self.methods)) != len(self.methods):

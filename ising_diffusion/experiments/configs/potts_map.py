@@ -74,9 +74,7 @@ class PottsMapConfig:
     solver_options: dict = dataclasses.field(default_factory=lambda: dict(POTTS_MAP_SOLVER_OPTIONS))
 
     def __post_init__(self):
-        check_scalar_fields(self)
-        if self.n_seeds < 1:
-            raise ValueError(f"n_seeds must be >= 1, got {self.n_seeds}")
+        check_scalar_fields(self)  # n_seeds >= 1 among them
         for p in self.points():
             truth, length, q, g, m = p
             if truth not in POTTS_TRUTHS:
