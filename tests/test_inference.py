@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks.erasure_reference import erasure_reference
 from ising_diffusion import infer, infer_batch
 from ising_diffusion.inference import METHODS, erasure_machine, erasure_machine_auto
-from ising_diffusion.inference.erasure import _reference_numpy
 from ising_diffusion.ising import (
     exact_moments,
     exact_sample,
@@ -124,7 +124,7 @@ def test_erasure_matches_published_numpy_update(planted):
     fit = jax.jit(erasure_machine, static_argnames=("alpha", "n_iter"))
     for eps in (0.5, 0.8):
         ours = params_to_flat(fit(data, eps, alpha=0.1, n_iter=150))
-        ref = _reference_numpy(np.asarray(data, np.float64), eps, alpha=0.1, n_iter=150)
+        ref = erasure_reference(np.asarray(data, np.float64), eps, alpha=0.1, n_iter=150)
         np.testing.assert_allclose(np.asarray(ours), ref, atol=2e-5, rtol=1e-4)
 
 

@@ -116,6 +116,37 @@ def test_no_module_imports_another_modules_private_names():
     assert not found, sorted(found)
 
 
+def _private_imports_of_the_package(path: Path) -> set[str]:
+    """``module.name`` for each private name (or private module) of ``ising_diffusion`` a file outside it imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("ising_diffusion"):
+            found |= {f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")
+                      and not a.name.startswith("__")}
+            found |= {node.module for p in node.module.split(".") if p.startswith("_")}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("ising_diffusion")
+                      and any(p.startswith("_") for p in a.name.split("."))}
+    return found
+
+
+def test_tests_benchmarks_and_experiments_use_the_public_api():
+    """What lives beside the package (tests, benchmarks, evidence scripts) uses its public names only: a private
+    name they need is either made public or belongs beside them (the NumPy references are in ``benchmarks/``)."""
+    files = [p for d in ("tests", "benchmarks", "experiments") for p in (ROOT / d).rglob("*.py")]
+    assert len(files) > 40
+    found = {f"{p.relative_to(ROOT)}: {name}" for p in files for name in _private_imports_of_the_package(p)}
+    assert not found, sorted(found)
+
+
+def test_the_outside_check_sees_a_planted_private_import(tmp_path):
+    planted = tmp_path / "t.py"
+    planted.write_text("import ising_diffusion.inference._optim\n"
+                       "from ising_diffusion.inference.erasure import (\n    DEFAULT_EPS_GRID,\n    _hidden,\n)\n")
+    assert _private_imports_of_the_package(planted) == {"ising_diffusion.inference._optim",
+                                                        "ising_diffusion.inference.erasure._hidden"}
+
+
 def test_the_checks_see_a_planted_circle_and_private_import(tmp_path, monkeypatch):
     """The two checks above fail on a package that has what they look for."""
     fake = {"ising_diffusion.a": tmp_path / "a.py", "ising_diffusion.b": tmp_path / "b.py"}

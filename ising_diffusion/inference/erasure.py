@@ -22,7 +22,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
 from ising_diffusion.ising import IsingParams, energy, flat_to_params, n_params, operators, symmetrize
@@ -148,17 +147,3 @@ def erasure_machine_auto(spins: Float[Array, "M N"], eps_grid=DEFAULT_EPS_GRID, 
     best = jnp.argmax(mean_energy)
     chosen = jax.tree.map(lambda x: x[best], fits)
     return ErasureResult(chosen, grid[best], grid, mean_energy, fits)
-
-
-def _reference_numpy(spins: np.ndarray, eps: float, alpha: float = 0.1, n_iter: int = 150) -> np.ndarray:
-    """The published update in plain NumPy over the full operator matrix (for tests and benchmarks); returns flat w."""
-    n = spins.shape[1]
-    iu = np.triu_indices(n, k=1)
-    ops = np.concatenate([spins, spins[:, iu[0]] * spins[:, iu[1]]], axis=1).astype(np.float64)
-    w = np.zeros(ops.shape[1])
-    for _ in range(n_iter):
-        e = ops @ w
-        f = np.exp((eps - 1.0) * (e - e.max()))
-        f /= f.sum()
-        w += alpha * (f @ ops - eps * w)
-    return w
