@@ -13,7 +13,7 @@ import dataclasses
 
 import jax
 
-from ising_diffusion.checks import check_scalar_fields
+from ising_diffusion.checks import check_int, check_scalar_fields
 from ising_diffusion.ising import (MAX_ENUMERATION_SPINS, IsingParams, exact_sample, hopfield_params, sk_params,
                                    sparse_params)
 from ising_diffusion.sampling import metropolis_sample
@@ -44,8 +44,7 @@ class SamplerConfig:
 
     def __post_init__(self):
         check_scalar_fields(self)  # integers, n_chains >= 1 and burn_in >= 0 among them
-        if self.thin < 1:
-            raise ValueError(f"need n_chains >= 1, burn_in >= 0, thin >= 1; got {self}")
+        check_int("SamplerConfig", "thin", self.thin)
 
 
 def truth_params(kind: str, key: PRNGKey, n_spins: int, g: float = 1.0, *, degree: float = 3.0,

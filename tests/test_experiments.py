@@ -422,3 +422,11 @@ def test_every_scalar_field_of_every_experiment_config_names_a_bad_value(label, 
             again = dataclasses.replace(cfg, **{f.name: float(getattr(cfg, f.name))})
             assert type(getattr(again, f.name)) is int and getattr(again, f.name) == getattr(cfg, f.name)
     assert checked >= 3, label
+
+
+def test_sampler_config_names_each_bad_field():
+    """Its counts by the shared rule (n_chains >= 1, burn_in >= 0) and thin >= 1 by its own check, each named."""
+    for field, bad in (("n_chains", 0), ("burn_in", -1), ("thin", 0), ("thin", 2.5), ("exact_max_spins", "20")):
+        with pytest.raises(ValueError, match=rf"SamplerConfig\.{field}\b"):
+            SamplerConfig(**{field: bad})
+    assert SamplerConfig(thin=2.0).thin == 2 and type(SamplerConfig(thin=2.0).thin) is int

@@ -110,6 +110,11 @@ def test_config_errors_name_the_field():
         CategoricalD3PMConfig(transition="gaussian")
     with pytest.raises(ValueError, match="CategoricalD3PMConfig.n_states"):
         CategoricalD3PMConfig(n_states=1)
+    for cls in (CategoricalD3PMConfig, OneHotDDPMConfig):
+        for bad in (2.5, None, "21", float("nan")):
+            with pytest.raises(ValueError, match=f"{cls.__name__}.n_states"):
+                cls(n_states=bad)
+        assert type(cls(n_states=21.0).n_states) is int  # an integral float (a JSON file's 21.0) is stored as 21
     with pytest.raises(ValueError, match="OneHotDDPMConfig.ddim_steps"):  # a DDPM field, under this class's name
         OneHotDDPMConfig(ddim_steps=0)
     with pytest.raises(ValueError, match="OneHotDDPMConfig.width_factors"):

@@ -114,8 +114,7 @@ class CategoricalD3PMConfig:
 
     def __post_init__(self):
         name = type(self).__name__
-        object.__setattr__(self, "widths", check_width_fields(name, self.n_states, self.widths, self.width_factors,
-                                                              self.min_width))
+        check_width_fields(self)
         if self.transition not in ("uniform", "absorbing"):
             raise ValueError(f"{name}.transition must be 'uniform' or 'absorbing', got {self.transition!r}")
         check_d3pm_fields(self, name, min_timesteps=2, schedules=(None, "cosine", "linear"))

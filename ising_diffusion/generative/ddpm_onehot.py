@@ -64,8 +64,7 @@ class OneHotDDPMConfig:
 
     def __post_init__(self):
         name = type(self).__name__
-        object.__setattr__(self, "widths", check_width_fields(name, self.n_states, self.widths, self.width_factors,
-                                                              self.min_width))
+        check_width_fields(self)
         if not (is_real(self.scale) and 0 < self.scale <= 1):
             raise ValueError(f"{name}.scale must be in (0, 1], got {self.scale!r}")
         try:  # the DDPM's own checks, reported under this class's name

@@ -9,7 +9,6 @@ the one-hot sequence, ``L * q`` inputs.
 
 from __future__ import annotations
 
-import numbers
 
 import jax
 import jax.numpy as jnp
@@ -40,22 +39,22 @@ def check_states(data, length: int, q: int, name: str = "train_states") -> None:
         raise ValueError(f"{name} states must lie in [0, n_states={q}); found values in [{lo:g}, {hi:g}]")
 
 
-def check_width_fields(cls_name: str, n_states, widths, width_factors, min_width) -> tuple | None:
-    """Validate the q-state configs' shared fields (ValueError naming ``<cls_name>.<field>``); returns ``widths`` as
-    a tuple of ints, or ``None``."""
-    if isinstance(n_states, bool) or not isinstance(n_states, numbers.Integral) or n_states < 2:
-        raise ValueError(f"{cls_name}.n_states must be an integer >= 2, got {n_states!r}")
-    if widths is not None:
-        widths = check_widths(cls_name, "widths", widths)
+def check_width_fields(cfg) -> None:
+    """Validate a q-state config's shared fields ``n_states``, ``widths``, ``width_factors``, ``min_width`` in place
+    (ValueError naming ``<Config>.<field>``); an integral ``n_states`` such as ``21.0`` is stored as ``21`` and
+    ``widths`` as a tuple of ints (or ``None``)."""
+    name = type(cfg).__name__
+    object.__setattr__(cfg, "n_states", check_int(name, "n_states", cfg.n_states, 2))
+    if cfg.widths is not None:
+        object.__setattr__(cfg, "widths", check_widths(name, "widths", cfg.widths))
     try:
-        factors = tuple(width_factors)
+        factors = tuple(cfg.width_factors)
     except TypeError:
         factors = ()
     if not factors or not all(is_real(f) and f > 0 for f in factors):
-        raise ValueError(f"{cls_name}.width_factors must be a non-empty tuple of positive numbers, got "
-                         f"{width_factors!r}")
-    check_int(cls_name, "min_width", min_width)
-    return widths
+        raise ValueError(f"{name}.width_factors must be a non-empty tuple of positive numbers, got "
+                         f"{cfg.width_factors!r}")
+    check_int(name, "min_width", cfg.min_width)
 
 
 def resolve_widths(widths, width_factors, min_width: int, n_inputs: int) -> tuple[int, ...]:
