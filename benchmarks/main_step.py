@@ -1,7 +1,9 @@
 """The main job's monitor interval, the piece that bounds its cold run time (README, "cold start"): compile times of
 the kernel's ``init`` and ``step`` and the run time of one step (three seeds, 160 optimiser steps, 1,000 DDIM-20
 samples, the erasure fits of every mix ratio), and of two independent steps in one compiled program (does a second
-core take the second one?). Built from the public kernel pieces with the main job's quick settings.
+core take the second one?), with the machine's float32 matmul throughput measured in the same process (this shared
+machine's speed drifts, so a cold run time is read beside it). Built from the public kernel pieces with the main job's
+quick settings.
 
 Run from the repository root (compare cores with ``taskset -c 0``; cache off so compile times are real):
 
@@ -21,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks.ddpm import matmul_peak
 from ising_diffusion.augment import build_kernel, seed_batched
 from ising_diffusion.experiments.configs import main as main_configs
 from ising_diffusion.experiments.synthetic import make_augment_config
@@ -71,6 +74,7 @@ def main(argv=None):
           f"solver {solver}, mix grid {aug.selection.mix_grid}; {len(os.sched_getaffinity(0))} core(s) visible")
     print(f"compile: init {t_init:.2f} s, step {t_step:.2f} s")
     print(f"one step {one_s:.3f} s; two independent steps in one program {two_s:.3f} s ({two_s / one_s:.2f}x)")
+    print(f"machine: float32 matmul {matmul_peak():.0f} GFLOP/s (1024^3 chain, best of 20; benchmarks/ddpm.py)")
 
 
 if __name__ == "__main__":
