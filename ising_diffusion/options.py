@@ -13,8 +13,6 @@ import ast
 import inspect
 from typing import Any, Sequence
 
-from ising_diffusion.inference.signatures import method_options
-
 __all__ = ["coerce_value", "parse_assignment", "parse_options", "parse_value"]
 
 _EMPTY = inspect.Parameter.empty
@@ -125,6 +123,8 @@ def parse_options(method: str, items: Sequence[str], flag: str = "--option", *,
       ValueError: a malformed item, an option the method does not have, or a value of the wrong type.
     """
     if known is None:
+        from ising_diffusion.inference.signatures import method_options  # JAX: only where solver options are read
+
         params = method_options(method)
         known = None if params is None else {k: q.default for k, q in params.items()}
     options = {}

@@ -9,42 +9,16 @@ sparse, Hopfield), so a synthetic task can be run on each.
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 
-from ising_diffusion.checks import check_int, check_scalar_fields
 from ising_diffusion.ising import (MAX_ENUMERATION_SPINS, IsingParams, exact_sample, hopfield_params, sk_params,
                                    sparse_params)
 from ising_diffusion.sampling import metropolis_sample
+from ising_diffusion.synthetic_settings import TRUTH_KINDS, SamplerConfig
 from ising_diffusion.types import PRNGKey
 
 __all__ = ["SamplerConfig", "TRUTH_KINDS", "truth_params", "truth_key", "data_key", "observed_samples",
            "draw_samples"]
-
-#: the planted-model kinds of :func:`truth_params`.
-TRUTH_KINDS = ("sk", "sparse", "hopfield")
-
-
-@dataclasses.dataclass(frozen=True)
-class SamplerConfig:
-    """How observed samples are drawn.
-
-    Attributes:
-      exact_max_spins: use exact enumeration sampling for ``N`` up to this, Metropolis above.
-      n_chains: Metropolis chains.
-      burn_in: Metropolis burn-in sweeps.
-      thin: sweeps between samples of one chain.
-    """
-
-    exact_max_spins: int = 20
-    n_chains: int = 256
-    burn_in: int = 1000
-    thin: int = 10
-
-    def __post_init__(self):
-        check_scalar_fields(self)  # integers, n_chains >= 1 and burn_in >= 0 among them
-        check_int("SamplerConfig", "thin", self.thin)
 
 
 def truth_params(kind: str, key: PRNGKey, n_spins: int, g: float = 1.0, *, degree: float = 3.0,

@@ -167,7 +167,14 @@ def _run(code: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("argv,code", [(["--help"], 0), (["frobnicate"], 2), (["sample", "--n-samples", "0"], 2),
                                        (["run", "fig9"], 2), (["infer", "--help"], 0), (["main", "--help"], 0),
                                        (["run", "fig4", "--help"], 0), (["run", "fig6", "--preset", "bogus"], 2),
-                                       (["main", "--seeds", "x"], 2)])
+                                       (["main", "--seeds", "x"], 2),
+                                       # bad settings of a preset are reported before JAX too (Fig. 6's excepted:
+                                       # its preset holds AugmentConfig and DDPMConfig objects)
+                                       (["main", "--set", "n_seeds=2.5"], 2), (["run", "fig3", "--seeds", "0"], 2),
+                                       (["run", "map", "--preset", "potts_tiny", "--set", "n_seeds=0"], 2),
+                                       (["run", "msa", "--set", "depths=3"], 2),
+                                       (["run", "fig2", "--config", "../configs/fig2.py:tiny", "--set", "seed=x"], 2),
+                                       (["run", "fig5", "--set", "bogus=1"], 2)])
 def test_help_and_usage_errors_do_not_import_jax(argv, code):
     res = _run("import sys\nfrom ising_diffusion import cli\ntry:\n    cli.main(%r)\nexcept SystemExit as e:\n"
                "    print('exit', e.code)\nprint('jax imported:', 'jax' in sys.modules)" % argv)

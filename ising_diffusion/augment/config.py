@@ -23,6 +23,7 @@ from ising_diffusion.generative.batching import steps_per_epoch
 from ising_diffusion.inference import DEFAULT_EPS_GRID, METHODS, freeze_options, resolve_solver
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS
 from ising_diffusion.monitor import STOPPING_RULES
+from ising_diffusion.paper_preset import PAPER_AUGMENT  # the one source (no JAX there); re-exported
 
 __all__ = ["AugmentConfig", "Budget", "Selection", "SolverSpec", "FLAT_FIELDS", "DEFAULT_SOLVER",
            "GUARD_LEVEL", "GUARD_MAX_RISE", "DEFAULT_SOLVER_OPTIONS", "DEFAULT_N_STEPS", "DEFAULT_MONITOR_STEPS",
@@ -40,10 +41,6 @@ GUARD_LEVEL, GUARD_MAX_RISE = 0.75, 0.25
 #: The default training budget in optimiser steps and the steps between monitor points (docs/augmentation.md).
 DEFAULT_N_STEPS = 4000
 DEFAULT_MONITOR_STEPS = 200
-#: The paper's procedure as flat fields, the one source of :meth:`AugmentConfig.paper` and of the experiments'
-#: ``paper`` presets: the erasure machine, the paper's variance rule, and 50,000 optimiser steps with a monitor point
-#: every 1,000 (the budget's evidence: ``ising_diffusion/experiments/configs/paper.py``).
-PAPER_AUGMENT = {"n_steps": 50_000, "monitor_steps": 1_000, "stopping": "paper", "solver": "erasure"}
 
 
 def _numbers(values) -> bool:

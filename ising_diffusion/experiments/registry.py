@@ -52,9 +52,15 @@ def run_experiment(name: str, argv: Sequence[str]) -> Any:
     Returns:
       what its ``main(argv)`` returns (the summary rows, ``None`` with ``--print-config``, ...).
     """
+    from ising_diffusion.experiments.overrides import config_from_args
     from ising_diffusion.experiments.parser import figure_parser
 
     _check(name)
-    # read the arguments first: --help and usage errors answer before JAX is imported
-    figure_parser(name, EXPERIMENTS[name], PRESETS[name], data_option=name in DATA_OPTION).parse_args(list(argv))
+    # read the arguments and build the config first: --help, usage errors and bad settings answer before JAX is
+    # imported (the presets import no JAX, Fig. 6's excepted; its module's main builds the same config again)
+    parser = figure_parser(name, EXPERIMENTS[name], PRESETS[name], data_option=name in DATA_OPTION)
+    args = parser.parse_args(list(argv))
+    configs = importlib.import_module(f"ising_diffusion.experiments.configs.{name}")
+    config_from_args(parser, args, configs.get_config, PRESETS[name], data_option=name in DATA_OPTION,
+                     config_types=getattr(configs, "CONFIG_TYPES", None))
     return experiment_module(name).main(list(argv))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ising_diffusion.checks import check_scalar_fields
-from ising_diffusion.synthetic import SamplerConfig
+from ising_diffusion.synthetic_settings import SamplerConfig
 
 __all__ = ["ExperimentConfig"]
 

@@ -15,7 +15,7 @@ import dataclasses
 from ising_diffusion.experiments.configs.base import ExperimentConfig
 from ising_diffusion.experiments.configs.potts_map import POTTS_PRESETS, PottsMapConfig, get_potts_config
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
-from ising_diffusion.synthetic import TRUTH_KINDS
+from ising_diffusion.synthetic_settings import TRUTH_KINDS
 
 __all__ = ["MAP_SOLVER_OPTIONS", "PRESETS", "CONFIG_TYPES", "MapConfig", "PottsMapConfig", "get_config"]
 

@@ -15,7 +15,7 @@ iterations; for N = 40 and 100 it is that reproduction's number, not a measureme
 epochs were 1,600 steps at 400 samples: far too few at lr 1e-4.)
 """
 
-from ising_diffusion.augment.config import PAPER_AUGMENT as _LIBRARY_PAPER_AUGMENT
+from ising_diffusion.paper_preset import PAPER_AUGMENT as _LIBRARY_PAPER_AUGMENT
 
 #: the library's paper procedure (:data:`ising_diffusion.augment.PAPER_AUGMENT`, also ``AugmentConfig.paper()``):
 #: one source, so the presets and the library cannot disagree.
