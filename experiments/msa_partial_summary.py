@@ -113,10 +113,11 @@ def complete(rows: list[dict]) -> list[dict]:
 
 
 def with_memorisation_rule(rows: list[dict], max_identical: float) -> tuple[list[dict], int]:
-    """``rows`` as the memorisation rule would have left them, and how many recommendations it withdraws."""
+    """``rows`` as the memorisation rule would have left them, and how many recommendations it withdraws (on the
+    fraction of copies and near-copies, ``quality_copies``; rows recorded before it on ``quality_identical``)."""
     key = lambda r: (r["family"], r["depth"], r["subsample"], r["method"].removesuffix(":mix"))  # noqa: E731
     withdrawn = {key(r) for r in rows if r["method"].startswith("augment:") and r.get("recommended") == 1
-                 and r["quality_identical"] > max_identical}
+                 and r.get("quality_copies", r["quality_identical"]) > max_identical}
     safe = {(r["family"], r["depth"], r["subsample"]): r for r in rows if r["method"] == "plm_cv"}
     out = []
     for r in rows:
@@ -142,12 +143,13 @@ def markdown(summary: list[dict]) -> str:
         return f"{m:.{d}f}"
 
     out = ["| M | method | subsamples | top L/5 | top L/2 | top L | L/2 - plm_cv (paired) | above / below | M_eff | "
-           "recommended | identical | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "recommended | identical | copies | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary:
         ab = "-" if r["method"] == "plm_cv" else f"{r['helped_L2']} / {r['hurt_L2']}"
         out.append(f"| {r['depth']} | {r['method']} | {r['n_subsamples']} | {cell(r, 'top_L5')} | {cell(r, 'top_L2')} "
                    f"| {cell(r, 'top_L')} | {cell(r, 'diff_L2', 3)} | {ab} | {cell(r, 'M_eff', 1)} | "
-                   f"{cell(r, 'recommended')} | {cell(r, 'quality_identical')} | {cell(r, 'seconds', 0)} |")
+                   f"{cell(r, 'recommended')} | {cell(r, 'quality_identical')} | {cell(r, 'quality_copies')} | "
+                   f"{cell(r, 'seconds', 0)} |")
     return "\n".join(out)
 
 

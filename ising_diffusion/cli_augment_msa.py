@@ -88,6 +88,7 @@ def cmd_augment_alignment(args, parser) -> int:
     qual = res.quality
     print(f"generator quality (generated vs held-out, over training vs held-out): single-site {qual.single_ratio:.3f}"
           f", pair correlations {qual.pair_ratio:.3f}; identical to a training sequence {qual.identical_fraction:.3f}"
+          f", copies or near-copies {qual.copy_fraction:.3f}"
           f"; median Hamming distance to the nearest training sequence {qual.distance_quantiles[3]:g} (held-out: "
           f"{qual.heldout_distance_quantiles[3]:g})")
     print(f"wrote the selected fit and every fit to {args.out}")

@@ -9,7 +9,10 @@ memorisation of the training sequences.
   set. These are the statistics a pairwise Potts model (DCA) is fitted to.
 * **Memorisation.** For each generated sequence, the Hamming distance to its nearest training sequence: the fraction
   at distance 0 (identical copies), a histogram over ``0 .. L`` and quantiles; the same for each held-out sequence as
-  the reference (a generator that does not copy should look like unseen data, not closer).
+  the reference (a generator that does not copy should look like unseen data, not closer). A generated sequence
+  closer to a training sequence than all but :data:`COPY_LEVEL` (5%) of the held-out natural sequences are is a
+  *near-copy* (a copy with a few changed sites; identical ones always count): ``copy_fraction``. A generator that
+  draws new members of the family has about 5% of them; one that copies its data, exactly or with noise, nearly all.
 
 Frequencies are accumulated and distances computed in row blocks on the device: no ``M x M`` (or ``M x Lq`` one-hot
 of a whole large set) is ever built on the host.
@@ -26,10 +29,14 @@ import numpy as np
 
 from ising_diffusion.potts import check_sequences
 
-__all__ = ["GeneratorQuality", "QUANTILE_LEVELS", "frequencies", "nearest_distances", "generator_quality"]
+__all__ = ["GeneratorQuality", "QUANTILE_LEVELS", "COPY_LEVEL", "copy_threshold", "frequencies", "nearest_distances",
+           "generator_quality"]
 
 #: Levels of the nearest-distance quantiles reported by :func:`generator_quality`.
 QUANTILE_LEVELS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
+#: A generated sequence nearer a training sequence than this quantile of the held-out sequences' nearest distances is
+#: a near-copy (``GeneratorQuality.copy_fraction``).
+COPY_LEVEL = 0.05
 _BLOCK = 1024
 
 
@@ -47,6 +54,8 @@ class GeneratorQuality(NamedTuple):
         nearest training sequence.
       distance_quantiles: ``(len(QUANTILE_LEVELS),)`` quantiles of that distance.
       heldout_identical_fraction, heldout_distance_quantiles: the same for the held-out sequences (the reference).
+      copy_fraction: fraction of generated sequences that are copies or near-copies: at a distance below
+        :func:`copy_threshold` of the held-out distances (at least 1, so identical ones always count).
     """
 
     single_rms: float
@@ -60,6 +69,13 @@ class GeneratorQuality(NamedTuple):
     distance_quantiles: np.ndarray
     heldout_identical_fraction: float
     heldout_distance_quantiles: np.ndarray
+    copy_fraction: float
+
+
+def copy_threshold(heldout_distances) -> int:
+    """The distance below which a generated sequence is a (near-)copy: ``ceil`` of the :data:`COPY_LEVEL` quantile of
+    the held-out sequences' nearest-training distances, at least 1 (distance 0, identical, always counts)."""
+    return max(1, int(np.ceil(np.quantile(np.asarray(heldout_distances), COPY_LEVEL))))
 
 
 @functools.partial(jax.jit, static_argnames=("q", "block"))
@@ -191,4 +207,5 @@ def generator_quality(generated, train, heldout, *, q: int | None = None, genera
         distance_histogram=np.bincount(d_gen, minlength=length + 1),
         distance_quantiles=np.quantile(d_gen, QUANTILE_LEVELS),
         heldout_identical_fraction=float(np.mean(d_ho == 0)),
-        heldout_distance_quantiles=np.quantile(d_ho, QUANTILE_LEVELS))
+        heldout_distance_quantiles=np.quantile(d_ho, QUANTILE_LEVELS),
+        copy_fraction=float(np.mean(d_gen < copy_threshold(d_ho))))

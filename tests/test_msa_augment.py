@@ -124,6 +124,7 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
             # uniform noise is further from the held-out sequences than the training set is, and copies none of it
             assert mix["quality_single_ratio"] > 1 and mix["quality_pair_ratio"] > 1
             assert mix["quality_identical"] == 0.0 and mix["quality_median_distance"] > 40
+            assert mix["quality_copies"] <= 0.05  # no nearer a training sequence than held-out natural ones
             assert 0.0 <= mix["top_L2"] <= 1.0
     # one split and one key per subsample, the same for both generators (paired); the solver gets plm_cv's options
     first, second = fake.calls[0], fake.calls[1]

@@ -6,7 +6,8 @@ import jax
 import numpy as np
 import pytest
 
-from ising_diffusion.msa_quality import QUANTILE_LEVELS, frequencies, generator_quality, nearest_distances
+from ising_diffusion.msa_quality import (QUANTILE_LEVELS, copy_threshold, frequencies, generator_quality,
+                                         nearest_distances)
 from ising_diffusion.potts import potts_exact_sample, potts_sparse_params
 
 L, Q = 8, 4
@@ -65,6 +66,26 @@ def test_copying_the_training_set_is_all_identical(planted):
     assert r.distance_histogram[0] == len(train) and r.distance_histogram.sum() == len(train)
     np.testing.assert_array_equal(r.distance_quantiles, np.zeros(len(QUANTILE_LEVELS)))
     assert r.heldout_distance_quantiles[-1] > 0  # held-out sequences are not all in the training set
+
+
+def test_near_copies_count_as_copies_and_new_sequences_do_not():
+    """Diverse sequences (L = 40, q = 21, uniform): held-out ones are about 36 sites from their nearest training
+    sequence. Training sequences with one site changed are no identical copies but are all near-copies; fresh draws
+    from the same distribution are near-copies as often as held-out ones are nearer than the 5% quantile (about 5%)."""
+    rng = np.random.default_rng(0)
+    train, held, fresh = (rng.integers(0, 21, (n, 40)).astype(np.int8) for n in (200, 100, 400))
+    mutated = train.copy()
+    rows = np.arange(len(train))
+    sites = rng.integers(0, 40, len(train))
+    mutated[rows, sites] = (mutated[rows, sites] + rng.integers(1, 21, len(train))) % 21
+    near = generator_quality(mutated, train, held, q=21)
+    assert near.identical_fraction == 0.0 and near.copy_fraction == 1.0
+    new = generator_quality(fresh, train, held, q=21)
+    assert new.copy_fraction < 0.15 and new.distance_quantiles[3] > 20
+    assert copy_threshold(nearest_distances(held, train)) == int(np.ceil(new.heldout_distance_quantiles[1]))
+    # identical ones always count, even where held-out sequences sit in the training set (threshold at least 1)
+    assert copy_threshold(np.zeros(10, int)) == 1
+    assert generator_quality(train, train, train[:50], q=21).copy_fraction == 1.0
 
 
 def test_bad_inputs_are_value_errors():

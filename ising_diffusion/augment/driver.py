@@ -259,7 +259,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     quality = None if sequences is None else tuple(
         sequence_quality(*xs, sequences) for xs in zip(np.asarray(final.samples), np.asarray(train), np.asarray(test)))
     if quality is not None:
-        rec = withdraw_memorised(rec, [q.identical_fraction for q in quality], plan.config.selection.max_identical)
+        rec = withdraw_memorised(rec, [q.copy_fraction for q in quality], plan.config.selection.max_identical)
     chosen_fit = state.best_params if plan.config.stopping == "score" else final.params_combined
     params_selected, mse, rms, rms_train = final_report(rec.recommended, chosen_fit, ref.w_train, truth, final, train,
                                                    test, potts=sequences is not None)

@@ -232,23 +232,27 @@ def recommend(stopping: str, *, score, score_train, mix_grid, stop_index, choice
                           np.where(recommended, stop_mix, 0.0), best, np.asarray(reasons))
 
 
-def withdraw_memorised(rec: Recommendation, identical, max_identical: float) -> Recommendation:
-    """``rec`` with every recommendation withdrawn whose generated sequences are more than ``max_identical``
-    identical to a training sequence (``identical``: ``(S,)`` fractions).
+def withdraw_memorised(rec: Recommendation, copies, max_identical: float) -> Recommendation:
+    """``rec`` with every recommendation withdrawn whose generated sequences are more than ``max_identical`` copies
+    or near-copies of training sequences (``copies``: ``(S,)`` fractions,
+    :attr:`ising_diffusion.msa_quality.GeneratorQuality.copy_fraction`).
 
     Copies of training sequences carry no new information: the mix is the training data reweighted, and the held-out
-    gain of a reweighting picked among many on a few held-out sequences is selection noise, not evidence.
+    gain of a reweighting picked among many on a few held-out sequences is selection noise, not evidence. Near-copies
+    (a training sequence with a few sites changed, closer to it than the held-out natural sequences come) add only
+    the changes' noise to that reweighting.
     """
-    identical = np.asarray(identical, np.float64)
-    withdraw = rec.recommended & (identical > max_identical)
+    copies = np.asarray(copies, np.float64)
+    withdraw = rec.recommended & (copies > max_identical)
     if not withdraw.any():
         return rec
     reasons = rec.reason.astype(object)
     for s in np.flatnonzero(withdraw):
-        reasons[s] = (f"{identical[s]:.0%} of the generated sequences are copies of training sequences (more than "
-                      f"max_identical={max_identical:g}): the generator memorised its data and copies add no information "
-                      f"(the mix only reweights the training data; its held-out score {rec.score[s]:.4g} is not "
-                      "evidence); the augmented data are not recommended and params_selected is the training-only fit")
+        reasons[s] = (f"{copies[s]:.0%} of the generated sequences are copies or near-copies of training sequences "
+                      f"(more than max_identical={max_identical:g}; nearer a training sequence than 95% of the "
+                      "held-out ones): the generator memorised its data and copies add no information (the mix only "
+                      f"reweights the training data; its held-out score {rec.score[s]:.4g} is not evidence); the "
+                      "augmented data are not recommended and params_selected is the training-only fit")
     keep = rec.recommended & ~withdraw
     return Recommendation(keep, np.where(keep, rec.selected, "train"), np.where(keep, rec.stop_mix, 0.0), rec.score,
                           reasons.astype(str))

@@ -33,6 +33,7 @@ __all__ = ["QUALITY_COLUMNS", "heldout_split", "quality_columns", "augment_rows"
 #: the generator-quality columns of an ``augment:`` row (``GeneratorQuality`` field, or field and quantile index)
 QUALITY_COLUMNS = {"quality_single_ratio": "single_ratio", "quality_pair_ratio": "pair_ratio",
                    "quality_identical": "identical_fraction", "quality_heldout_identical": "heldout_identical_fraction",
+                   "quality_copies": "copy_fraction",
                    "quality_median_distance": ("distance_quantiles", 0.5),
                    "quality_heldout_median_distance": ("heldout_distance_quantiles", 0.5)}
 
@@ -53,7 +54,8 @@ def heldout_split(depth: int, k: int, n_heldout: int, seed: int = 0) -> tuple[np
 def quality_columns(quality) -> dict:
     """The scalar columns :data:`QUALITY_COLUMNS` of a :class:`~ising_diffusion.msa_quality.GeneratorQuality`: the
     single-site and pair RMS ratios (1.0 = as close to the held-out set as the training set is), the fractions
-    identical to a training sequence, and the median Hamming distances to the nearest training sequence."""
+    identical to a training sequence, the fraction of copies and near-copies (``copy_fraction``; rows recorded before
+    2026-12-05 lack it), and the median Hamming distances to the nearest training sequence."""
     from ising_diffusion.msa_quality import QUANTILE_LEVELS
 
     out = {}

@@ -22,7 +22,8 @@ REFERENCE = "plm_cv"
 #: the columns only ``augment:`` rows have (their means are ``None`` / NaN for the other methods): the share of
 #: subsamples where ``augment`` recommended augmentation, the chosen mix, the held-out score gain, generator quality
 AUGMENT_VALUES = ("recommended", "mix", "score_gain", "quality_single_ratio", "quality_pair_ratio", "quality_identical",
-                  "quality_heldout_identical", "quality_median_distance", "quality_heldout_median_distance")
+                  "quality_heldout_identical", "quality_copies", "quality_median_distance",
+                  "quality_heldout_median_distance")
 VALUES = ("top_L5", "top_L2", "top_L", "diff_L5", "diff_L2", "diff_L", "M_eff", "lambda_J", "seconds",
           *AUGMENT_VALUES)
 TABLE = {"top L/5": "top_L5", "top L/2": "top_L2", "top L": "top_L", "L/2 - plm_cv": "diff_L2", "M_eff": "M_eff",
