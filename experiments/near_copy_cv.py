@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ising_diffusion.experiments.configs.msa import get_config
+from ising_diffusion.experiments.configs.msa import Q, get_config
 from ising_diffusion.experiments.msa import fit_row, load_families, subsample_rows
 from ising_diffusion.experiments.msa_augment import heldout_split
 from ising_diffusion.experiments.runner import write_csv
-
-Q = 21
 
 
 def near_copies(train: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndarray:

@@ -132,9 +132,9 @@ def test_recommend_score_rule():
 
 
 def test_a_generator_that_copies_its_training_sequences_is_not_recommended():
-    """Three recommended seeds whose generated sets are 100%, 90% and 50% (near-)copies of training sequences, one declined
-    seed of copies: at max_identical 0.9 only the first recommendation is withdrawn (with its reason), the declined
-    seed stays as it was; at 1.0 nothing is withdrawn."""
+    """Three recommended seeds whose generated sets are 100%, 90% and 50% (near-)copies of training sequences, one
+    declined seed of copies: at max_identical 0.9 only the first recommendation is withdrawn (with its reason), the
+    declined seed stays as it was; at 1.0 nothing is withdrawn."""
     from ising_diffusion.augment.rules import Recommendation
 
     rec = Recommendation(np.array([True, True, True, False]), np.array(["combined"] * 3 + ["train"]),

@@ -35,7 +35,6 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
     """
     parser = figure_parser(name, description, presets, data_option=data_option)
     args = parser.parse_args(argv)
-    preset = args.preset or "quick"
     config, label = config_from_args(parser, args, get_config, presets, data_option=data_option,
                                      config_types=config_types)
     if args.print_config:
@@ -48,7 +47,7 @@ def figure_main(name: str, argv: Sequence[str] | None, get_config: Callable[[str
             est = estimate(name, config)
         except ValueError as e:
             parser.error(str(e))
-        print(format_estimate(est, preset if args.config is None else None))
+        print(format_estimate(est, label if args.config is None else None))  # the label is the preset's name
         return est
     out = args.out or f"runs/{name}-{label}"
     try:

@@ -9,7 +9,6 @@ the one-hot sequence, ``L * q`` inputs.
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
