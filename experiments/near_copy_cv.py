@@ -5,7 +5,9 @@ For PF00014 subsamples of depth 50 (the msa experiment's subsamples and held-out
 ``copies`` near-copies of every training sequence (one random site changed to another random state, like the masked
 D3PM's output at median distance 1) and fit CV pseudolikelihood (the msa experiment's ``plm_cv``) to (a) the training
 sequences, (b) training + near-copies; then (c) the fixed-penalty fit to training + near-copies at (a)'s chosen
-``lambda_J`` (no cross-validation on the near-duplicates). Prints one line per subsample and writes CSV.
+``lambda_J`` (no cross-validation on the near-duplicates); (d) CV pseudolikelihood on training + near-copies with
+grouped folds (``cv_groups=identity_groups(mixed)``: a sequence and its near-copies held out together). Prints one
+line per subsample and writes CSV.
 
     ISING_DIFFUSION_MSA=/work/shared/data/msa PYTHONPATH=. python experiments/near_copy_cv.py --out runs/near-copy-cv
 """
@@ -23,6 +25,7 @@ from ising_diffusion.experiments.configs.msa import Q, get_config
 from ising_diffusion.experiments.msa import fit_row, load_families, subsample_rows
 from ising_diffusion.experiments.msa_augment import heldout_split
 from ising_diffusion.experiments.runner import write_csv
+from ising_diffusion.msa import identity_groups
 
 
 def near_copies(train: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndarray:
@@ -55,9 +58,13 @@ def main(argv=None):
         a = fit_row(train, fam.contacts, cv, cfg.theta)
         b = fit_row(mixed, fam.contacts, cv, cfg.theta)
         c = fit_row(mixed, fam.contacts, {**cfg.dca_options("plm"), "lambda_J": a["lambda_J"]}, cfg.theta)
+        groups = identity_groups(mixed, cfg.theta)
+        d = fit_row(mixed, fam.contacts, {**cv, "cv_groups": groups}, cfg.theta)
         row = {"subsample": k, "n_train": len(train), "n_mixed": len(mixed), "lambda_train_cv": a["lambda_J"],
                "lambda_mixed_cv": b["lambda_J"], "top_L2_train_cv": a["top_L2"], "top_L2_mixed_cv": b["top_L2"],
-               "top_L2_mixed_fixed": c["top_L2"], "M_eff_train": a["M_eff"], "M_eff_mixed": b["M_eff"]}
+               "top_L2_mixed_fixed": c["top_L2"], "lambda_mixed_grouped_cv": d["lambda_J"],
+               "top_L2_mixed_grouped_cv": d["top_L2"], "n_groups_mixed": int(groups.max()) + 1,
+               "M_eff_train": a["M_eff"], "M_eff_mixed": b["M_eff"]}
         print(row, flush=True)
         out.append(row)
     args.out.mkdir(parents=True, exist_ok=True)

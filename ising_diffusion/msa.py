@@ -27,6 +27,8 @@ __all__ = [
     "effective_count",
     "filter_alignment",
     "gap_fractions",
+    "identity_groups",
+    "min_identity",
     "neighbour_counts",
     "sequence_weights",
     "traced_sequence_weights",
@@ -139,7 +141,9 @@ def _neighbour_counts(seqs: Array, min_identity: int, block_size: int, chunk: in
     return jax.lax.map(block_counts, blocks).reshape(-1)[:m]
 
 
-def _min_identity(theta: float, length: int) -> int:
+def min_identity(theta: float, length: int) -> int:
+    """Sites two sequences of length ``L`` must share to be neighbours at identity ``theta``: ``ceil(theta * L)``
+    (plmc's ``>= (1 - t) L`` in double precision, for integer counts)."""
     if not (is_real(theta) and 0.0 <= theta <= 1.0):
         raise ValueError(f"theta (the identity threshold) must be in [0, 1], got {theta!r}")
     theta = float(theta)
@@ -167,7 +171,7 @@ def neighbour_counts(seqs, theta: float = 0.8, *, block_size: int | None = None)
         raise ValueError(f"block_size must be >= 1, got {block_size}")
     # Columns are added in unrolled chunks of at most _CHUNK (one fused pass each); equal chunks waste the least padding.
     chunk = -(-length // -(-length // _CHUNK))
-    return _neighbour_counts(jnp.asarray(arr), jnp.int32(_min_identity(theta, length)), min(block_size, m), chunk)
+    return _neighbour_counts(jnp.asarray(arr), jnp.int32(min_identity(theta, length)), min(block_size, m), chunk)
 
 
 def sequence_weights(seqs, theta: float = 0.8, *, block_size: int | None = None) -> Array:
@@ -201,9 +205,45 @@ def traced_sequence_weights(seqs: Array, theta: float = 0.8) -> Array:
     m, length = seqs.shape
     block_size = max(1, min(1024, _BLOCK_ENTRIES // m, m))
     chunk = -(-length // -(-length // _CHUNK))
-    counts = _neighbour_counts(jnp.asarray(seqs, jnp.int32), jnp.int32(_min_identity(theta, length)), block_size,
+    counts = _neighbour_counts(jnp.asarray(seqs, jnp.int32), jnp.int32(min_identity(theta, length)), block_size,
                                chunk)
     return 1.0 / counts.astype(jnp.float32)
+
+
+def identity_groups(seqs, theta: float = 0.8) -> np.ndarray:
+    """Clusters of similar sequences: the connected components of the neighbour graph of :func:`neighbour_counts`
+    (an edge where two sequences are identical at ``>= theta * L`` columns; single linkage, so a chain of neighbours
+    is one group). Grouped cross-validation folds keep each group in one fold
+    (:func:`ising_diffusion.inference.grouped_folds.grouped_folds`).
+
+    Args:
+      seqs: ``(M, L)`` integer states.
+      theta: identity threshold in ``[0, 1]`` (0.8: the sequence weights' default).
+
+    Returns:
+      ``(M,)`` int32 group labels, numbered ``0, 1, ...`` in the order of each group's first sequence.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    arr = _as_states(seqs)
+    m, length = arr.shape
+    need = min_identity(theta, length)
+    rows, cols = [], []
+    block = max(1, _BLOCK_ENTRIES // max(1, m * length))
+    for start in range(0, m, block):
+        same = (arr[start:start + block, None, :] == arr[None, :, :]).sum(axis=2) >= need  # (B, M)
+        r, c = np.nonzero(same)
+        rows.append(r + start)
+        cols.append(c)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(r.size, np.int8), (r, c)), shape=(m, m)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    # renumber in the order of each group's first sequence
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, np.int32)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size, dtype=np.int32)
+    return rank[inverse.reshape(-1)]
 
 
 def effective_count(weights) -> float:

@@ -201,7 +201,7 @@ def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConf
         samples = gen.sample(k_final, state.gen, n_augmented)
         k_a, k_c = jax.random.split(k_final)
         p_aug, _, eps_aug = fits.full(k_a, samples)
-        p_comb, _, eps_comb = fits.full(k_c, jnp.concatenate([samples, state.ref.train], axis=0))
+        p_comb, _, eps_comb = fits.fit_combined(k_c, samples, state.ref.train)
         return FinalFits(samples, p_aug, p_comb, eps_aug, eps_comb)
 
     return Kernel(init, step, finalize)

@@ -27,10 +27,19 @@ class SolverFits(NamedTuple):
     """``full(key, x) -> (params, l2, eps)`` with the options as given (``l2`` the penalty used: the
     cross-validated one for ``l2="cv"``, NaN if the method has none; ``eps`` the erasure machine's chosen eps, NaN
     for other methods) and ``fixed(key, x, l2) -> params`` with ``l2`` a (traced) number, for the cheap monitor
-    fits."""
+    fits. ``combined(key, generated, train) -> (params, l2, eps)``: the full fit to generated + training samples
+    (``None``: ``full`` of the two concatenated, generated first; alignments group each near-copy with its
+    training sequence in the CV folds, :func:`~ising_diffusion.augment.potts_solver.parent_folds`)."""
 
     full: Callable
     fixed: Callable
+    combined: Callable | None = None
+
+    def fit_combined(self, key, generated, train):
+        """``combined`` if given, else ``full`` of ``generated`` then ``train`` concatenated."""
+        if self.combined is not None:
+            return self.combined(key, generated, train)
+        return self.full(key, jnp.concatenate([generated, train], axis=0))
 
 
 def solver_fits(solver: str, options: tuple) -> SolverFits:

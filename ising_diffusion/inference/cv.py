@@ -78,13 +78,15 @@ class CVInfo(NamedTuple):
     fit_info: OptimInfo
 
 
-def fold_weights(n_samples: int, cv_folds: int) -> tuple[Float[Array, "F M"], Float[Array, "F M"]]:
-    """Training and held-out indicator weights of the deterministic interleaved split (sample ``m`` in fold ``m % F``).
+def fold_weights(n_samples: int, cv_folds: int, fold_of=None) -> tuple[Float[Array, "F M"], Float[Array, "F M"]]:
+    """Training and held-out indicator weights of the deterministic interleaved split (sample ``m`` in fold ``m % F``),
+    or of a given split ``fold_of`` (``(M,)`` fold indices in ``[0, F)``, e.g. :func:`grouped_folds`'s; may be traced).
 
     Returns:
       ``(train (F, M), test (F, M))`` with entries 0 or 1; ``train + test == 1``.
     """
-    fold_of = jnp.arange(n_samples) % cv_folds
+    if fold_of is None:
+        fold_of = jnp.arange(n_samples) % cv_folds
     test = (fold_of[None, :] == jnp.arange(cv_folds)[:, None]).astype(jnp.float32)
     return 1.0 - test, test
 

@@ -38,6 +38,7 @@ from jaxtyping import Array, Float, Int
 
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_loop, lbfgs_minimize
 from ising_diffusion.inference.cv import CV_RULES, CVInfo, cross_validate_path, fold_weights
+from ising_diffusion.inference.grouped_folds import grouped_folds
 from ising_diffusion.inference.potts_fields import flat_indices
 from ising_diffusion.inference.potts_objective import (FlatParams, coupling_mask, log_pl_per_sequence, objective,
                                                        penalty_coefficients, start_point, symmetrized, to_params)
@@ -219,10 +220,10 @@ POTTS_PATIENCE = 2
 
 @partial(jax.jit, static_argnames=("length", "q", "grid", "penalty", "symmetric", "cv_folds", "cv_rule",
                                    "max_iter", "memory_size", "patience"))
-def _cv(idx, w, lambda_h, tol, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter, memory_size,
-        patience=POTTS_PATIENCE):
+def _cv(idx, w, lambda_h, tol, fold_of, *, length, q, grid, penalty, symmetric, cv_folds, cv_rule, max_iter,
+        memory_size, patience=POTTS_PATIENCE):
     mask = coupling_mask(length, q)
-    train_ind, test_ind = fold_weights(idx.shape[0], cv_folds)
+    train_ind, test_ind = fold_weights(idx.shape[0], cv_folds, fold_of)
     train_w, test_w = train_ind * w[None, :], test_ind * w[None, :]
 
     def fit(wf, lam, x, n_iter):
@@ -251,11 +252,13 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
                               q: int | None = None, lambda_h: float = 0.01, penalty: str = "plmdca",
                               lambda_grid=None, cv_folds: int = 5, cv_rule: str = "best",
                               symmetric: bool = False, max_iter: int = 500, tol: float = 1e-4,
-                              memory_size: int = 10, patience: int | None = POTTS_PATIENCE
+                              memory_size: int = 10, patience: int | None = POTTS_PATIENCE, cv_groups=None
                               ) -> tuple[PottsParams, CVInfo]:
     """Pseudolikelihood with ``lambda_J`` chosen by ``cv_folds``-fold cross-validation (``l2="cv"``).
 
-    Sequence ``m`` is held out in fold ``m % cv_folds``; a fold's training objective and held-out score use the
+    Sequence ``m`` is held out in fold ``m % cv_folds``, or with ``cv_groups`` every group whole in one fold
+    (:func:`~ising_diffusion.inference.grouped_folds.grouped_folds`: a sequence and its near-twins held out
+    together); a fold's training objective and held-out score use the
     sequence weights of its rows. The score is the held-out weighted mean log-pseudolikelihood (higher is better) and
     the path, selection and refit are ``inference.cv``'s, all in one compiled call.
 
@@ -267,6 +270,8 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
       cv_rule: ``"best"`` or ``"1se"``.
       patience: stop the path this many penalties past the best held-out score (:data:`POTTS_PATIENCE`); ``None``
         fits every penalty of the grid.
+      cv_groups: ``None`` (position folds) or ``(M,)`` integer group labels, e.g.
+        :func:`ising_diffusion.msa.identity_groups` ``(seqs)``; at least ``cv_folds`` groups.
 
     Returns:
       ``(PottsParams, CVInfo)``; ``CVInfo.l2`` is the chosen ``lambda_J`` and ``CVInfo.l2_grid`` the grid.
@@ -283,7 +288,15 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
         raise ValueError(f"cv_rule must be one of {CV_RULES}, got {cv_rule!r}")
     if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
         raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
-    return _cv(_encode(seqs, q), jnp.asarray(w), jnp.float32(lambda_h), jnp.float32(tol), length=seqs.shape[1], q=q,
+    if cv_groups is None:
+        fold_of = np.arange(seqs.shape[0]) % int(cv_folds)
+    else:
+        if np.shape(cv_groups) != (seqs.shape[0],):
+            raise ValueError(f"cv_groups must hold one label per sequence, shape ({seqs.shape[0]},), got shape "
+                             f"{np.shape(cv_groups)}")
+        fold_of = grouped_folds(cv_groups, int(cv_folds))
+    return _cv(_encode(seqs, q), jnp.asarray(w), jnp.float32(lambda_h), jnp.float32(tol),
+               jnp.asarray(fold_of, jnp.int32), length=seqs.shape[1], q=q,
                grid=grid, penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule,
                max_iter=int(max_iter), memory_size=int(memory_size),
                patience=None if patience is None else int(patience))
@@ -322,15 +335,19 @@ def traced_potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Arr
                                      lambda_h: float = 0.01, penalty: str = "plmdca", lambda_grid=None,
                                      cv_folds: int = 5, cv_rule: str = "best", symmetric: bool = False,
                                      max_iter: int = 500, tol: float = 1e-4,
-                                     memory_size: int = 10) -> tuple[PottsParams, CVInfo]:
+                                     memory_size: int = 10, fold_of=None) -> tuple[PottsParams, CVInfo]:
     """:func:`potts_pseudolikelihood_cv` as a pure, traceable function (nothing checked on the host: valid states,
-    options and ``2 <= cv_folds <= M`` are the caller's to ensure).
+    options and ``2 <= cv_folds <= M`` are the caller's to ensure). ``fold_of``: ``(M,)`` fold indices in
+    ``[0, cv_folds)`` (may be traced; :func:`~ising_diffusion.inference.grouped_folds.grouped_folds`), ``None`` the
+    position split.
 
     Returns:
       ``(PottsParams, CVInfo)``.
     """
     grid = DEFAULT_LAMBDA_GRIDS[penalty] if lambda_grid is None else lambda_grid
+    if fold_of is None:
+        fold_of = jnp.arange(seqs.shape[0]) % int(cv_folds)
     return _cv(flat_indices(seqs, q), jnp.asarray(weights, jnp.float32), jnp.float32(lambda_h), jnp.float32(tol),
-               length=seqs.shape[1], q=int(q), grid=tuple(float(g) for g in grid), penalty=penalty,
+               jnp.asarray(fold_of, jnp.int32), length=seqs.shape[1], q=int(q), grid=tuple(float(g) for g in grid), penalty=penalty,
                symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule, max_iter=int(max_iter),
                memory_size=int(memory_size))
