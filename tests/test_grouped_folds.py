@@ -70,7 +70,8 @@ def test_identity_groups_find_planted_families_and_chains():
 def test_grouped_cv_closes_the_copy_leak():
     """Independent sites (no couplings) and 5 copies of each of 60 sequences: position folds hold a sequence out with
     its copies in the training part, so weak penalties score best; grouped folds hold all copies out together and
-    choose the penalty CV on the distinct sequences chooses. With singleton groups the grouped path is the position path, to the last digit."""
+    choose the penalty CV on the distinct sequences chooses. With singleton groups the grouped path is the position
+    path, to the last digit."""
     params = potts.PottsParams(np.asarray(jax.random.normal(jax.random.key(0), (8, 4)), np.float32),
                                np.zeros((8, 8, 4, 4), np.float32))
     base = np.asarray(potts.potts_exact_sample(jax.random.key(1), params, 60))
