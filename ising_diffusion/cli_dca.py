@@ -49,7 +49,8 @@ def add_dca_parser(sub, parents: list[argparse.ArgumentParser]) -> argparse.Argu
                                                       "gauge, alphabet, columns (1-based) and the sequence weights")
     p.add_argument("--method", choices=("plm", "mf"), default="plm",
                    help="plm: weighted pseudolikelihood (plmDCA; --option l2=cv picks the coupling penalty by "
-                        "cross-validation, --option penalty=plmc symmetric=true lambda_J=16 is plmc's objective); "
+                        "cross-validation, with cv_groups=identity holding near-identical sequences out together; "
+                        "--option penalty=plmc symmetric=true lambda_J=16 is plmc's objective); "
                         "mf: mean-field DCA, fast (default plm)")
     p.add_argument("--theta", type=float, default=0.8,
                    help="sequence identity threshold of the weights (plmc -t 0.2 is theta 0.8; default 0.8)")

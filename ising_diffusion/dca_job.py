@@ -21,7 +21,7 @@ from ising_diffusion.io.alignment import PROTEIN_ALPHABET, read_alignment
 from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.io.contacts import as_contact_map, pairs_contact_map, read_contact_pairs
 from ising_diffusion.io.npz import save_npz
-from ising_diffusion.msa import effective_count, filter_alignment, sequence_weights
+from ising_diffusion.msa import effective_count, filter_alignment, identity_groups, sequence_weights
 
 __all__ = ["DCAJob", "ranked_pairs", "read_contact_truth", "run_dca_file", "write_pair_scores"]
 
@@ -123,8 +123,14 @@ def run_dca_file(path: str | os.PathLike, *, out: str | os.PathLike | None = Non
     if kept.seqs.shape[1] < 3:
         raise ValueError(f"{path}: {kept.seqs.shape[1]} column(s) left after the gap filters; DCA needs at least 3")
     weights = np.asarray(sequence_weights(kept.seqs, theta), np.float64)
+    options = dict(options or {})
+    if isinstance(options.get("cv_groups"), str):  # a command line's name for the grouping
+        if options["cv_groups"] != "identity":
+            raise ValueError(f"cv_groups must be 'identity' (clusters of sequences at identity >= theta held out "
+                             f"together), got {options['cv_groups']!r}")
+        options["cv_groups"] = identity_groups(kept.seqs, theta)
     result = dca(kept.seqs, weights, method=method, q=len(alphabet), gap_state=gap if gap >= 0 else None,
-                 progress=progress, **dict(options or {}))
+                 progress=progress, **options)
     pairs = ranked_pairs(result.scores, kept.columns)
     precision = None
     if contacts is not None:

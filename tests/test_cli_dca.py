@@ -11,9 +11,11 @@ import pytest
 
 from ising_diffusion import cli, potts
 from ising_diffusion.contacts import contact_precision
+from ising_diffusion.dca import dca
 from ising_diffusion.dca_job import run_dca_file
-from ising_diffusion.io.alignment import write_alignment
+from ising_diffusion.io.alignment import read_alignment, write_alignment
 from ising_diffusion.io.contacts import pairs_contact_map, read_contact_pairs
+from ising_diffusion.msa import identity_groups, sequence_weights
 
 SUB = Path(__file__).parent / "data" / "msa" / "PF00014_sub300"
 ALPHABET = "-ACD"  # q = 4, gap first
@@ -97,7 +99,18 @@ def test_pf00014_subsample_precision_matches_the_library_and_options_are_typed(t
     assert p > 0.8  # 300 sequences; a random ranking scores about 464 / 1128 = 0.41 at separation >= 5
 
 
+def test_cv_groups_identity_is_the_library_grouping():
+    opts = {"l2": "cv", "cv_folds": 2, "lambda_grid": (0.01, 0.1), "max_iter": 5}
+    job = run_dca_file(SUB / "PF00014_sub300.fasta.gz", options={**opts, "cv_groups": "identity"}, progress=False)
+    seqs = read_alignment(SUB / "PF00014_sub300.fasta.gz").seqs[job.rows][:, job.columns]
+    groups = identity_groups(seqs, 0.8)
+    assert groups.max() + 1 < len(seqs)  # some near-twins: the split differs from the position one
+    ref = dca(seqs, sequence_weights(seqs, 0.8), q=21, progress=False, **opts, cv_groups=groups)
+    np.testing.assert_array_equal(np.asarray(job.result.info.fold_scores), np.asarray(ref.info.fold_scores))
+
+
 @pytest.mark.parametrize("argv,match", [
+    (["--option", "l2=cv", "--option", "cv_groups=clusters"], "cv_groups must be 'identity'"),
     (["--option", "lambda_J=abc"], "lambda_J must be finite"),
     (["--option", "no_such=1"], "no option 'no_such'"),
     (["--method", "mf", "--option", "l2=cv"], "no option 'l2'"),
