@@ -10,8 +10,8 @@ fit runs the options as given (``l2="cv"``: ``lambda_J`` cross-validated, the de
 training sequence (:func:`parent_folds`): in position folds a copy and its original land on both sides of the split,
 and the held-out score rewards weak penalties (on PF00014 with one-site mutants of the training sequences it chose
 the grid's smallest ``lambda_J`` and lost a quarter of the top-L/2 precision; docs/msa.md). The held-out terms are
-each test sequence's log-pseudolikelihood times ``Mt w_m / sum(w)`` (test weights at ``theta`` over the test set), so their mean is the weighted mean
-log-pseudolikelihood and their paired differences give the score rule's z test.
+each test sequence's log-pseudolikelihood times ``Mt w_m / sum(w)`` (test weights at ``theta`` over the test set), so
+their mean is the weighted mean log-pseudolikelihood and their paired differences give the score rule's z test.
 """
 
 from __future__ import annotations

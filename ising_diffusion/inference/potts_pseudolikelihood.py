@@ -349,5 +349,5 @@ def traced_potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Arr
         fold_of = jnp.arange(seqs.shape[0]) % int(cv_folds)
     return _cv(flat_indices(seqs, q), jnp.asarray(weights, jnp.float32), jnp.float32(lambda_h), jnp.float32(tol),
                jnp.asarray(fold_of, jnp.int32), length=seqs.shape[1], q=int(q), grid=tuple(float(g) for g in grid),
-               penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule, max_iter=int(max_iter),
-               memory_size=int(memory_size))
+               penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule,
+               max_iter=int(max_iter), memory_size=int(memory_size))
