@@ -10,7 +10,9 @@ sequence and its near-twins are held out together.
 
 :func:`grouped_folds` takes the groups in the order of their first member and gives each, whole, to the fold with
 the fewest samples so far (ties: the lowest fold index). When every group is a single sample this is exactly the
-position split ``m % F``, so grouping changes a split only where groups exist.
+position split ``m % F``, so grouping changes a split only where groups exist. A group larger than ``M / F`` makes
+its fold larger than the others (its training part smaller): single-linkage clusters of a deep, redundant alignment
+can do that, so look at the group sizes (``np.bincount(groups)``) before trusting such a split.
 """
 
 from __future__ import annotations
