@@ -29,8 +29,8 @@ import numpy as np
 
 from ising_diffusion.potts import check_sequences
 
-__all__ = ["GeneratorQuality", "QUANTILE_LEVELS", "COPY_LEVEL", "copy_threshold", "frequencies", "nearest_distances",
-           "generator_quality"]
+__all__ = ["GeneratorQuality", "QUANTILE_LEVELS", "COPY_LEVEL", "copy_threshold", "default_block", "frequencies",
+           "nearest_distances", "nearest_rows", "generator_quality"]
 
 #: Levels of the nearest-distance quantiles reported by :func:`generator_quality`.
 QUANTILE_LEVELS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
@@ -119,8 +119,21 @@ def frequencies(seqs, weights=None, q: int | None = None) -> tuple[np.ndarray, n
     return f1.reshape(length, q), conn
 
 
+def default_block(n_reference: int) -> int:
+    """Query rows :func:`nearest_rows` compares with all ``n_reference`` rows at a time: about ``2**22 / R``, at most
+    1024 (a ``(block, R)`` int32 tile of at most 16 MiB)."""
+    return max(1, min(_BLOCK, 2**22 // n_reference))
+
+
 @functools.partial(jax.jit, static_argnames=("block",))
-def _nearest(queries, reference, block: int):
+def nearest_rows(queries, reference, block: int):
+    """Nearest row of ``reference`` to each row of ``queries``, traceable (nothing checked: both ``(., L)`` integer
+    states; ``block`` query rows at a time, :func:`default_block`).
+
+    Returns:
+      ``(distances (M,), index (M,))``: the Hamming distance to the nearest reference row and that row's index (the
+      first of equally near ones).
+    """
     m, length = queries.shape
     n_blocks = -(-m // block)
     padded = jnp.pad(queries, ((0, n_blocks * block - m), (0, 0))).reshape(n_blocks, block, length)
@@ -128,9 +141,10 @@ def _nearest(queries, reference, block: int):
     def one(qb):  # (block, L) against every reference row, column by column: a (block, M_ref) tile at most
         matches = jax.lax.fori_loop(0, length, lambda i, acc: acc + (qb[:, i][:, None] == reference[:, i][None, :]),
                                     jnp.zeros((block, reference.shape[0]), jnp.int32))
-        return length - jnp.max(matches, axis=1)
+        return length - jnp.max(matches, axis=1), jnp.argmax(matches, axis=1)
 
-    return jax.lax.map(one, padded).reshape(-1)[:m]
+    distances, index = jax.lax.map(one, padded)
+    return distances.reshape(-1)[:m], index.reshape(-1)[:m]
 
 
 def nearest_distances(queries, reference, *, block_size: int | None = None) -> np.ndarray:
@@ -139,7 +153,7 @@ def nearest_distances(queries, reference, *, block_size: int | None = None) -> n
     Args:
       queries: ``(M, L)`` integer states.
       reference: ``(R, L)`` integer states.
-      block_size: query rows compared with all ``R`` reference rows at a time (default about ``2**22 / R``).
+      block_size: query rows compared with all ``R`` reference rows at a time (default :func:`default_block`).
 
     Returns:
       ``(M,)`` int array of distances in ``[0, L]``.
@@ -149,11 +163,11 @@ def nearest_distances(queries, reference, *, block_size: int | None = None) -> n
     if qs.shape[1] != rs.shape[1]:
         raise ValueError(f"queries and reference must have the same length L, got {qs.shape[1]} and {rs.shape[1]}")
     if block_size is None:
-        block_size = max(1, min(_BLOCK, 2**22 // rs.shape[0]))
+        block_size = default_block(rs.shape[0])
     if int(block_size) < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}")
     block = min(int(block_size), qs.shape[0])
-    return np.asarray(_nearest(jnp.asarray(qs), jnp.asarray(rs), block))
+    return np.asarray(nearest_rows(jnp.asarray(qs), jnp.asarray(rs), block)[0])
 
 
 def _rms_upper(a: np.ndarray, b: np.ndarray) -> float:

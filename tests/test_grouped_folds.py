@@ -100,14 +100,14 @@ def test_parent_folds_put_near_copies_with_their_training_sequence():
     far = train[2].copy()
     far[:9] = (far[:9] + 1) % 21  # 31 kept: not a neighbour
     generated = np.stack([train[3], rng.integers(0, 21, 40), mutant, far])
-    folds = np.asarray(parent_folds(generated, train, q=21, cv_folds=5, theta=0.8))
+    folds = np.asarray(parent_folds(generated, train, cv_folds=5, theta=0.8))
     position = np.arange(16) % 5
     np.testing.assert_array_equal(folds[4:], position[4:])  # training rows keep the position split
     assert folds[0] == position[4 + 3] and folds[2] == position[4 + 7]
     assert folds[1] == position[1] and folds[3] == position[3]
     # no near-copy: the position split exactly
     novel = rng.integers(0, 21, (6, 40))
-    np.testing.assert_array_equal(parent_folds(novel, train, q=21, cv_folds=5, theta=0.8), np.arange(18) % 5)
+    np.testing.assert_array_equal(parent_folds(novel, train, cv_folds=5, theta=0.8), np.arange(18) % 5)
 
 
 def test_augment_combined_fit_of_copies_keeps_the_training_penalty():

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 
 from ising_diffusion.augment.solver import DataModel, SolverFits
@@ -30,6 +29,7 @@ from ising_diffusion.inference.potts_pseudolikelihood import (
     traced_potts_pseudolikelihood_cv,
 )
 from ising_diffusion.msa import min_identity, traced_sequence_weights
+from ising_diffusion.msa_quality import default_block, nearest_rows
 from ising_diffusion.potts import potts_energy, potts_parameter_mse
 
 __all__ = ["POTTS_SOLVER", "DEFAULT_POTTS_OPTIONS", "POTTS_OPTIONS", "resolve_potts_solver", "potts_held_out_terms",
@@ -94,26 +94,23 @@ def potts_held_out_terms(params, test, *, theta: float):
     return test.shape[0] * (w / jnp.sum(w)) * potts_log_pseudolikelihood(params, test)
 
 
-def parent_folds(generated, train, *, q: int, cv_folds: int, theta: float):
+def parent_folds(generated, train, *, cv_folds: int, theta: float):
     """CV fold of every row of ``generated`` then ``train`` concatenated (traceable): the position split
     (row ``r`` in fold ``r % cv_folds``), except that a generated sequence identical to its nearest training sequence
     at ``>= theta * L`` sites (a copy or near-copy, the sequence weights' neighbour) goes to that sequence's fold.
     With no near-copy this is the position split, row for row.
 
     Args:
-      generated: ``(S, L)`` states; train: ``(M, L)`` states in ``[0, q)``.
-      q, cv_folds, theta: states, folds, identity threshold.
+      generated: ``(S, L)`` states; train: ``(M, L)`` states.
+      cv_folds, theta: folds, identity threshold.
 
     Returns:
       ``(S + M,)`` int32 fold indices.
     """
     n_gen, length = generated.shape
     folds = jnp.arange(n_gen + train.shape[0], dtype=jnp.int32) % cv_folds
-    # identities of every generated sequence with every training sequence: a one-hot product, exact in float32
-    one_hot = lambda x: jax.nn.one_hot(x, q, dtype=jnp.float32).reshape(x.shape[0], -1)  # noqa: E731
-    identity = one_hot(generated) @ one_hot(train).T  # (S, M)
-    parent = jnp.argmax(identity, axis=1)
-    near = jnp.max(identity, axis=1) >= min_identity(theta, length)
+    distance, parent = nearest_rows(generated, train, min(default_block(train.shape[0]), n_gen))
+    near = length - distance >= min_identity(theta, length)
     return folds.at[:n_gen].set(jnp.where(near, folds[n_gen + parent], folds[:n_gen]))
 
 
@@ -137,7 +134,7 @@ def potts_model(options: tuple, *, q: int, theta: float) -> DataModel:
         if not cv:
             return full(key, jnp.concatenate([generated, train], axis=0))
         x = jnp.concatenate([generated, train], axis=0)
-        fold_of = parent_folds(generated, train, q=q, cv_folds=int(opts.get("cv_folds", 5)), theta=theta)
+        fold_of = parent_folds(generated, train, cv_folds=int(opts.get("cv_folds", 5)), theta=theta)
         params, info = traced_potts_pseudolikelihood_cv(x, traced_sequence_weights(x, theta), q=q, fold_of=fold_of,
                                                         **opts)
         return params, jnp.asarray(info.l2, jnp.float32), jnp.asarray(jnp.nan, jnp.float32)
