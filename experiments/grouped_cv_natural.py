@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +32,7 @@ def main(argv=None):
     ap.add_argument("--subsamples", type=int, default=5)
     ap.add_argument("--fit", action="store_true")
     args = ap.parse_args(argv)
-    cfg = get_config("paper")
-    if os.environ.get("ISING_DIFFUSION_MSA"):
-        cfg = dataclasses.replace(cfg, data_root=os.environ["ISING_DIFFUSION_MSA"])
+    cfg = get_config("paper")  # data_root None: $ISING_DIFFUSION_MSA, else ../shared/data/msa (datasets.msa)
     fam = load_families(cfg)[0]
     cv = cfg.dca_options("plm_cv")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,6 @@ line per subsample and writes CSV.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +42,7 @@ def main(argv=None):
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--copies", type=int, default=10)
     args = ap.parse_args(argv)
-    cfg = get_config("quick")
-    if os.environ.get("ISING_DIFFUSION_MSA"):
-        cfg = dataclasses.replace(cfg, data_root=os.environ["ISING_DIFFUSION_MSA"])
+    cfg = get_config("quick")  # data_root None: $ISING_DIFFUSION_MSA, else ../shared/data/msa (datasets.msa)
     fam = load_families(cfg)[0]
     cv = cfg.dca_options("plm_cv")
     out = []
