@@ -89,7 +89,8 @@ class FakeAugment:
                                              "fake: combined did not beat training only"),
                              solver=solver or "pseudolikelihood", stop_step=4 * stop,
                              stop_mix=np.where(recommended, 1.0, 0.0),
-                             score={"train": -ones, "selected": score[:, 1, 1]}, solver_l2=0.01 * ones)
+                             score={"train": -ones, "selected": score[:, 1, 1]}, solver_l2=0.01 * ones,
+                             solver_l2_combined=0.001 * ones)
 
 
 #: the strong baseline the experiment tests use: a closed-form solver instead of cross-validated pseudolikelihood,

@@ -150,6 +150,9 @@ def test_augment_seeds_matches_single_runs(data, single):
     assert r.samples.shape == (2, 100, N)
     assert r.curve.generated_variance.shape == (2, 3) and r.curve.epochs.shape == (2, 3)
     assert r.stop_epoch.shape == (2,) and r.mse["combined"].shape == (2,)
+    # mean-field has no penalty: NaN for each seed's fits, a host float after unbatching
+    assert r.solver_l2_combined.shape == (2,) and np.isnan(r.solver_l2_combined).all()
+    assert type(single.solver_l2_combined) is float and np.isnan(single.solver_l2_combined)
     assert r.selected.shape == r.recommended.shape == r.reason.shape == (2,) and r.recommended.dtype == bool
     one = single  # the same key and data as seed 1
     np.testing.assert_allclose(r.curve.generated_variance[1], one.curve.generated_variance, rtol=1e-3)
@@ -231,6 +234,7 @@ def test_score_rule_rejects_a_useless_generator():
     # the default solver cross-validates its penalty once on the training data: the chosen l2 is a grid value
     assert r.solver == DEFAULT_SOLVER and DEFAULT_SOLVER_OPTIONS == {"l2": "cv"}
     assert np.isclose(r.solver_l2, DEFAULT_L2_GRID).any()
+    assert np.isclose(r.solver_l2_combined, DEFAULT_L2_GRID).any()  # cross-validated again on training + generated
     assert r.score["selected"] < r.score["train"]
     assert r.recommended is False and r.selected == "train" and "not recommended" in r.reason
     assert r.stop_mix == 0.0

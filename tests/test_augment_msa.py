@@ -96,7 +96,7 @@ def test_augment_on_alignment_declines_a_useless_generator(planted):
         r = augment(jax.random.key(2), train, test, generator="d3pm_categorical", generator_config=GCFG,
                     config=cfg, n_augmented=200, progress=False, true_params=truth,
                     solver_options={"lambda_J": 0.01})
-    assert r.solver == POTTS_SOLVER and np.isclose(r.solver_l2, 0.01)
+    assert r.solver == POTTS_SOLVER and np.isclose(r.solver_l2, 0.01) and np.isclose(r.solver_l2_combined, 0.01)
     assert r.samples.shape == (200, L) and r.samples.dtype == np.int8
     assert r.params_selected.J.shape == (L, L, Q, Q)
     # the held-out score of the training fit is the weighted mean PL of the test sequences under it

@@ -93,6 +93,7 @@ def test_map_tiny_runs_writes_tables_and_resumes(fake, tmp_path, capsys):
     for r in rows:
         assert r["ratio_selected"] == pytest.approx(r["mse_selected"] / r["mse_train"])
         assert r["mse_oracle"] > 0 and 0 <= r["moment_rms_second"] < 2
+        assert r["solver_l2"] == 0.01 and r["solver_l2_combined"] == 0.001  # the stand-in's penalties, per row
         assert r["score_train"] == -1.0 and r["n_test"] == int(round(cfg.test_fraction * r["n_train"]))
     oracle = json.loads((out / "oracle.json").read_text())["rows"]
     assert len(oracle) == n_points * cfg.n_seeds and all(r["n_oracle"] == 10 * 32 for r in oracle)

@@ -69,6 +69,7 @@ class FakeSequenceAugment:
         return SimpleNamespace(
             samples=samples, params_selected=selected, params_combined=_mf(np.concatenate([samples, train]), theta),
             recommended=self.recommend, stop_mix=grid[1] if self.recommend else 0.0, solver_l2=0.05,
+            solver_l2_combined=0.002,
             reason="planted: recommended" if self.recommend else "planted: no gain on held-out data",
             score={"train": -1.0, "selected": gain - 1.0 if self.recommend else -np.inf}, timing={"total": 0.01},
             curve=SimpleNamespace(mix_sizes=np.asarray(sizes), score=scores),
@@ -175,6 +176,8 @@ def test_recommended_augment_row_scores_the_selected_fit(fast_fits, monkeypatch,
     want = precision_columns(contact_scores(selected, gap_state=0), fam.contacts)
     assert {c: ans[c] for c in want} == want
     assert ans["recommended"] == 1 and ans["mix"] == 1.0 and ans["n_seqs"] == 80 and ans["lambda_J"] == 0.05
+    # the :mix row reports its own penalty, cross-validated on training + generated sequences
+    assert _by(rows, "augment:d3pm_categorical:mix", 0)["lambda_J"] == 0.002
     assert ans["score_gain"] == pytest.approx(0.1) and ans["reason"] == "planted: recommended"
 
 

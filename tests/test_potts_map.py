@@ -59,6 +59,7 @@ class FakeSeedsAugment:
         return SimpleNamespace(samples=samples, params_train=p_train, params_combined=p_comb, params_selected=p_sel,
                                curve=curve, score={"train": np.full(s, -1.0)},
                                mse=mse, recommended=rec, stop_mix=np.where(rec, 1.0, 0.0), solver_l2=np.full(s, 0.05),
+                               solver_l2_combined=np.full(s, 0.02),
                                quality=tuple(SimpleNamespace(pair_ratio=1.5, identical_fraction=0.25 * i)
                                              for i in range(s)),
                                timing={"total": 0.01})
@@ -93,6 +94,7 @@ def test_tiny_preset_runs_end_to_end_and_resumes_to_identical_rows(fake, tmp_pat
         assert (r["ratio_selected"] == 1.0) == (r["seed"] == 1) and r["recommended"] == (r["seed"] == 0)
         assert r["dprec_selected"] == r["prec_selected"] - r["prec_train"] and np.isclose(r["score_gain"], 0.1)
         assert r["quality_identical"] == 0.25 * r["seed"]  # each seed's own generated set
+        assert r["solver_l2"] == 0.05 and r["solver_l2_combined"] == 0.02
     first = {(r["point"], r["seed"]): r for r in rows}
     assert first[("ddpm_onehot:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"] == \
         first[("d3pm_categorical:potts_sparse:L=6:q=3:g=1:M=24", 0)]["mse_train"]  # paired: same data and fit

@@ -279,6 +279,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         mse=mse, eps={"train": np.asarray(ref.eps_train), "augmented": np.asarray(final.eps_augmented),
                       "combined": np.asarray(final.eps_combined)},
         timing=timing, generator=generator, solver=plan.solver, stop_step=steps[idx], solver_l2=np.asarray(ref.l2),
+        solver_l2_combined=np.asarray(final.l2_combined),
         moment_rms=jax.tree.map(np.asarray, rms), moment_rms_train=jax.tree.map(np.asarray, rms_train),
         params_selected=params_selected, selected=rec.selected, recommended=rec.recommended, reason=rec.reason,
         stop_mix=rec.stop_mix, score={"train": np.asarray(ref.score_train), "selected": rec.score}, quality=quality)

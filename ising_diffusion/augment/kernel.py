@@ -108,14 +108,16 @@ class StepInfo(NamedTuple):
 
 class FinalFits(NamedTuple):
     """``finalize``'s output: ``samples`` ``(n_augmented, N)``, the solver's fits to them alone (``params_augmented``)
-    and to them plus the training data (``params_combined``), and the erasure machine's eps of each (NaN for other
-    solvers)."""
+    and to them plus the training data (``params_combined``), the erasure machine's eps of each (NaN for other
+    solvers), and the L2 penalty of the combined fit (``l2_combined``: cross-validated again on the combined set
+    for ``l2="cv"`` solvers, the fixed one otherwise, NaN if the solver has none)."""
 
     samples: jax.Array
     params_augmented: IsingParams
     params_combined: IsingParams
     eps_augmented: jax.Array
     eps_combined: jax.Array
+    l2_combined: jax.Array
 
 
 class Kernel(NamedTuple):
@@ -201,7 +203,7 @@ def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConf
         samples = gen.sample(k_final, state.gen, n_augmented)
         k_a, k_c = jax.random.split(k_final)
         p_aug, _, eps_aug = fits.full(k_a, samples)
-        p_comb, _, eps_comb = fits.fit_combined(k_c, samples, state.ref.train)
-        return FinalFits(samples, p_aug, p_comb, eps_aug, eps_comb)
+        p_comb, l2_comb, eps_comb = fits.fit_combined(k_c, samples, state.ref.train)
+        return FinalFits(samples, p_aug, p_comb, eps_aug, eps_comb, l2_comb)
 
     return Kernel(init, step, finalize)

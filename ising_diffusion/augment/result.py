@@ -55,6 +55,9 @@ class AugmentResult(NamedTuple):
         cleared the margin, ``-inf`` where none did (every mix's score is in ``curve.score``).
       solver_l2: the L2 penalty the monitor fits used (resolved by cross-validation for ``l2="cv"``; NaN if the
         solver has none).
+      solver_l2_combined: the L2 penalty of ``params_combined`` (cross-validated again on training + generated
+        samples for ``l2="cv"``: on alignments with each generated near-copy in its training sequence's fold; NaN if
+        the solver has none).
       moment_rms: :class:`~ising_diffusion.monitor.MomentRMS` ``(first, second)`` of the returned ``samples``
         against the test set, a generator-quality measure that needs no truth (issue 14).
       moment_rms_train: the same for the training set against the test set: the sampling-noise floor to read
@@ -92,6 +95,7 @@ class AugmentResult(NamedTuple):
     stop_mix: Any = None
     score: dict | None = None
     solver_l2: Any = None
+    solver_l2_combined: Any = None
     moment_rms: Any = None
     moment_rms_train: Any = None
     guard: dict | None = None
@@ -122,6 +126,7 @@ def unbatch(res: AugmentResult) -> AugmentResult:
         selected=str(res.selected[0]), recommended=bool(res.recommended[0]), reason=str(res.reason[0]),
         stop_step=int(res.stop_step[0]), stop_mix=float(res.stop_mix[0]),
         score={k: float(v[0]) for k, v in res.score.items()}, solver_l2=float(res.solver_l2[0]),
+        solver_l2_combined=None if res.solver_l2_combined is None else float(res.solver_l2_combined[0]),
         moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train),
         guard=None if res.guard is None else {k: (v[0] if getattr(v, "ndim", 0) else v)
                                               for k, v in res.guard.items()},

@@ -106,6 +106,7 @@ def run_map(cfg: MapConfig | PottsMapConfig, out: str | Path, *, progress: bool 
             row = dict(zip(BY, (*point, gen)), seed=s, **{f"mse_{k}": v for k, v in mse.items()},
                        mse_oracle=orc[s], recommended=float(res.recommended[i]), stop_mix=float(res.stop_mix[i]),
                        stop_step=int(res.stop_step[i]), solver_l2=float(res.solver_l2[i]),
+                       solver_l2_combined=float(np.asarray(res.solver_l2_combined)[i]),
                        score_train=float(res.score["train"][i]), score_selected=float(res.score["selected"][i]),
                        n_test=int(tk.test.shape[1]),
                        **{f"time_{k}": float(np.max(v)) for k, v in res.timing.items()},  # per call, all seeds

@@ -11,7 +11,7 @@ the training sequences) and scores every fit by the weighted pseudo-log-likeliho
   the ``plm_cv`` fit on the *whole* subsample (the same row's numbers, copied), so declining never costs the held-out
   sequences.
 * ``augment:<generator>:mix``: CV pseudolikelihood on training + all generated sequences (``result.params_combined``,
-  ``lambda_J`` cross-validated again over that set), whatever ``augment`` decided.
+  ``lambda_J`` cross-validated again over that set and reported in the row), whatever ``augment`` decided.
 
 Both rows carry ``recommended`` (0/1), ``mix`` (the chosen ratio of generated to training sequences, 0 when declined),
 the split's sizes, ``score_gain`` (the best monitored held-out score of a fit with generated sequences minus the
@@ -49,6 +49,10 @@ def heldout_split(depth: int, k: int, n_heldout: int, seed: int = 0) -> tuple[np
         raise ValueError(f"n_heldout must leave at least 2 sequences on each side of {depth}, got {n_heldout}")
     perm = np.random.default_rng([seed, depth, k, 1]).permutation(depth)
     return np.sort(perm[n_heldout:]), np.sort(perm[:n_heldout])
+
+
+def _optional_float(x) -> float | None:
+    return None if x is None else float(x)
 
 
 def quality_columns(quality) -> dict:
@@ -136,5 +140,5 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
         answer["seconds"] = seconds + float(safe["seconds"])
     name = f"augment:{generator}"
     mix = {"n_seqs": int(train.shape[0] + samples.shape[0]), "M_eff": effective_count(mix_w),
-           **scored(res.params_combined), "lambda_J": None, "seconds": seconds}
+           **scored(res.params_combined), "lambda_J": _optional_float(res.solver_l2_combined), "seconds": seconds}
     return [{"method": name, **answer, **common}, {"method": name + MIX_SUFFIX, **mix, **common}]

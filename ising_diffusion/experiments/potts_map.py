@@ -213,6 +213,7 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
                        **{f"mse_{p}": float(np.asarray(res.mse[p])[i]) for p in FITS},
                        mse_oracle=orc[s]["mse_oracle"], recommended=float(np.asarray(res.recommended)[i]),
                        stop_mix=float(np.asarray(res.stop_mix)[i]), solver_l2=float(np.asarray(res.solver_l2)[i]),
+                       solver_l2_combined=float(np.asarray(res.solver_l2_combined)[i]),
                        score_train=float(np.asarray(res.score["train"])[i]), score_gain=float(gain[i]),
                        m_eff_fraction=effective_count(sequence_weights(tk.train[i], cfg.theta)) / m,
                        quality_pair_ratio=float(res.quality[i].pair_ratio),
