@@ -27,7 +27,8 @@ import shutil
 from pathlib import Path
 
 from ising_diffusion.experiments.configs.msa import AUGMENT_PREFIX, BASE_METHODS, MIX_SUFFIX
-from ising_diffusion.experiments.msa_summary import REFERENCE, TOPS, format_msa, plot_msa, summarize_msa
+from ising_diffusion.experiments.msa_summary import (REFERENCE, SPLIT_REFERENCE, TOPS, format_msa, plot_msa,
+                                                     summarize_msa)
 from ising_diffusion.experiments.runner import write_csv
 
 
@@ -142,14 +143,22 @@ def markdown(summary: list[dict]) -> str:
             return f"{m:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}]"
         return f"{m:.{d}f}"
 
-    out = ["| M | method | subsamples | top L/5 | top L/2 | top L | L/2 - plm_cv (paired) | above / below | M_eff | "
-           "recommended | identical | copies | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    # the split reference's columns only where it ran (tables of earlier runs keep their shape)
+    split = any(r.get("helped_split_L2") is not None for r in summary)
+    head = "| M | method | subsamples | top L/5 | top L/2 | top L | L/2 - plm_cv (paired) | above / below | "
+    if split:
+        head += f"L/2 - {SPLIT_REFERENCE} (paired) | above / below | "
+    head += "M_eff | recommended | identical | copies | seconds |"
+    out = [head, "|" + "---|" * (head.count(" | ") + 1)]
     for r in summary:
-        ab = "-" if r["method"] == "plm_cv" else f"{r['helped_L2']} / {r['hurt_L2']}"
-        out.append(f"| {r['depth']} | {r['method']} | {r['n_subsamples']} | {cell(r, 'top_L5')} | {cell(r, 'top_L2')} "
-                   f"| {cell(r, 'top_L')} | {cell(r, 'diff_L2', 3)} | {ab} | {cell(r, 'M_eff', 1)} | "
-                   f"{cell(r, 'recommended')} | {cell(r, 'quality_identical')} | {cell(r, 'quality_copies')} | "
-                   f"{cell(r, 'seconds', 0)} |")
+        ab = "-" if r["method"] == REFERENCE else f"{r['helped_L2']} / {r['hurt_L2']}"
+        line = (f"| {r['depth']} | {r['method']} | {r['n_subsamples']} | {cell(r, 'top_L5')} | {cell(r, 'top_L2')} "
+                f"| {cell(r, 'top_L')} | {cell(r, 'diff_L2', 3)} | {ab} | ")
+        if split:
+            ab = "-" if r["helped_split_L2"] is None else f"{r['helped_split_L2']} / {r['hurt_split_L2']}"
+            line += f"{cell(r, 'diff_split_L2', 3)} | {ab} | "
+        out.append(line + f"{cell(r, 'M_eff', 1)} | {cell(r, 'recommended')} | {cell(r, 'quality_identical')} | "
+                   f"{cell(r, 'quality_copies')} | {cell(r, 'seconds', 0)} |")
     return "\n".join(out)
 
 

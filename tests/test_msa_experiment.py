@@ -121,8 +121,38 @@ def test_paired_differences_and_helped_counts():
     assert mf["diff_L2_lo"] < mf["diff_L2_mean"] < mf["diff_L2_hi"]
 
 
+def test_plm_cv_train_fits_plm_cv_on_augments_training_split(fast_fits, tmp_path):
+    """The split reference: plm_cv's options on the training part of augment's held-out split (the same split the
+    augment: methods draw), its rows paired with plm_cv's; the summary's diff_split columns and counts come from it."""
+    from ising_diffusion.experiments.msa_augment import heldout_split
+
+    cfg = _tiny(methods=("plm_cv", "plm_cv_train", "mf"), ceiling=False,
+                method_options={"plm_cv": {"cv_folds": 3}})
+    assert cfg.dca_options("plm_cv_train") == cfg.dca_options("plm_cv") == {"method": "plm", "l2": "cv", "cv_folds": 3}
+    summary = msa_exp.run_msa(cfg, tmp_path / "msa", progress=False)
+    rows = _rows(tmp_path / "msa")
+    fam = msa_exp.load_families(cfg)[0]
+    for k in range(cfg.n_seeds):
+        (depth,) = cfg.depths
+        sub = msa_exp.subsample_rows(fam.seqs.shape[0], depth, k, cfg.seed)
+        train = sub[heldout_split(depth, k, cfg.heldout_size(depth), cfg.seed)[0]]
+        want = msa_exp.fit_row(fam.seqs[train], fam.contacts, cfg.dca_options("plm_cv"), cfg.theta)
+        got = next(r for r in rows if r["method"] == "plm_cv_train" and r["subsample"] == k)
+        assert got["n_seqs"] == depth - cfg.heldout_size(depth) == want["n_seqs"]
+        assert {c: got[c] for c in ("M_eff", "top_L5", "top_L2", "top_L")} == \
+            {c: want[c] for c in ("M_eff", "top_L5", "top_L2", "top_L")}
+    by = {s["method"]: s for s in summary}
+    mf = [r for r in paired_differences(rows) if r["method"] == "mf"]
+    split = {r["subsample"]: r["top_L2"] for r in rows if r["method"] == "plm_cv_train"}
+    assert [r["diff_split_L2"] for r in mf] == [r["top_L2"] - split[r["subsample"]] for r in mf]
+    assert by["mf"]["helped_split_L2"] == sum(r["diff_split_L2"] > 0 for r in mf)
+    assert by["plm_cv_train"]["helped_split_L2"] is None and by["plm_cv"]["helped_split_L2"] is not None
+
+
 @pytest.mark.parametrize("changes,match", [
     (dict(methods=("plm", "nonsense")), "unknown method 'nonsense'"),
+    (dict(method_options={"plm_cv_train": {"cv_folds": 3}}), r"fit with \['plm_cv'\]'s options"),
+    (dict(methods=("plm_cv_train",), depths=(5,)), r"depths \[5\] leave fewer than 3"),
     (dict(depths=(50, 3)), "depths must be distinct integers >= 5"),
     (dict(n_seeds=0), "n_seeds"),
     (dict(theta=1.5), "theta"),
@@ -208,3 +238,21 @@ def test_partial_summary_merges_slices_of_one_setting_and_keeps_each_methods_sub
     other = folder("other", {**setting, "theta": 0.7, "depths": [200]}, [])
     with pytest.raises(ValueError, match="theta"):
         merge_runs([gpu, other])
+
+
+def test_partial_summary_table_shows_the_split_reference_only_where_it_ran():
+    from experiments.msa_partial_summary import markdown
+
+    def row(k, method, l2):
+        return {"family": "F", "depth": 50, "subsample": k, "seed": k, "method": method, "top_L5": l2, "top_L2": l2,
+                "top_L": l2, "M_eff": 40.0, "lambda_J": None, "seconds": 1.0}
+
+    base = [row(k, m, p) for k, ps in enumerate([(0.8, 0.5), (0.7, 0.6)]) for m, p in zip(("plm_cv", "g:mix"), ps)]
+    old = markdown(summarize_msa(base)).splitlines()
+    assert "plm_cv_train" not in old[0] and all(ln.count("|") == old[0].count("|") for ln in old)
+    split = [row(0, "plm_cv_train", 0.4), row(1, "plm_cv_train", 0.6)]
+    new = markdown(summarize_msa(base + split)).splitlines()
+    assert "L/2 - plm_cv_train (paired) | above / below" in new[0]
+    assert all(ln.count("|") == new[0].count("|") for ln in new)
+    mix = next(ln for ln in new if "| g:mix |" in ln)
+    assert "+0.050 [" in mix and "| 1 / 0 |" in mix  # mixes 0.5, 0.6 against split 0.4, 0.6: mean +0.05, 1 above

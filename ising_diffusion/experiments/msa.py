@@ -4,8 +4,8 @@ Usage: ``ising-diffusion run msa --preset quick --out runs/msa`` (families from 
 ``../shared/data/msa``). Outputs in the run folder: ``ceiling.csv`` (the full alignment's fixed-penalty fit, once per
 family), ``results.csv`` (one row per family, depth, subsample and method: top-L/5, L/2, L precision, ``M_eff``,
 seconds; an ``augment:<generator>`` method writes two rows, see :mod:`~ising_diffusion.experiments.msa_augment`),
-``summary.csv`` (mean and 95% t interval over subsamples, paired difference to CV pseudolikelihood, subsamples helped,
-generator quality) and ``msa.png``. Rerunning with the same ``--out`` skips finished rows.
+``summary.csv`` (mean and 95% t interval over subsamples, paired difference to CV pseudolikelihood on the subsample and,
+where ``plm_cv_train`` ran, on ``augment``'s training split; subsamples helped, generator quality) and ``msa.png``. Rerunning with the same ``--out`` skips finished rows.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 from ising_diffusion.checkpoint import drop_finished
 from ising_diffusion.datasets.msa import MSAFamily, list_msa_families, load_msa_family
 from ising_diffusion.experiments.configs.msa import (AUGMENT_PREFIX, BASE_METHODS, GROWABLE, MIX_SUFFIX, PRESETS, Q,
-                                                     MSAConfig, get_config)
+                                                     SPLIT_METHODS, MSAConfig, get_config)
 from ising_diffusion.experiments.entry import figure_main
-from ising_diffusion.experiments.msa_augment import augment_rows
+from ising_diffusion.experiments.msa_augment import augment_rows, heldout_split
 from ising_diffusion.experiments.msa_summary import format_msa, plot_msa, precision_columns, summarize_msa
 from ising_diffusion.experiments.rows import write_summary
 from ising_diffusion.experiments.runner import open_run, run_sweep
@@ -186,6 +186,9 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
                         "device": device}
 
                 def point(pid, method, fam=fam, rows=rows, info=info):
+                    if method in SPLIT_METHODS:  # augment's training split: its held-out sequences left out
+                        rows = rows[heldout_split(info["depth"], info["subsample"], cfg.heldout_size(info["depth"]),
+                                                  cfg.seed)[0]]
                     row = fit_row(fam.seqs[rows], fam.contacts, cfg.dca_options(method), cfg.theta)
                     return [{**info, "method": method, **row}]
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ising_diffusion.experiments.rows import format_table, summarize
 
-__all__ = ["BY", "TOPS", "REFERENCE", "VALUES", "AUGMENT_VALUES", "TABLE", "precision_columns", "paired_differences",
+__all__ = ["BY", "TOPS", "REFERENCE", "SPLIT_REFERENCE", "VALUES", "AUGMENT_VALUES", "TABLE", "precision_columns", "paired_differences",
            "summarize_msa", "format_msa", "plot_msa"]
 
 BY = ["family", "depth", "method"]
@@ -19,14 +19,18 @@ BY = ["family", "depth", "method"]
 TOPS = {"L/5": "top_L5", "L/2": "top_L2", "L": "top_L"}
 #: the method every other one is compared with, subsample by subsample
 REFERENCE = "plm_cv"
+#: the same fit on ``augment``'s training split (the held-out sequences left out): the reference that isolates what
+#: the generated sequences of an ``augment:<generator>:mix`` row add (``diff_split_*`` columns, where it ran)
+SPLIT_REFERENCE = "plm_cv_train"
 #: the columns only ``augment:`` rows have (their means are ``None`` / NaN for the other methods): the share of
 #: subsamples where ``augment`` recommended augmentation, the chosen mix, the held-out score gain, generator quality
 AUGMENT_VALUES = ("recommended", "mix", "score_gain", "quality_single_ratio", "quality_pair_ratio", "quality_identical",
                   "quality_heldout_identical", "quality_copies", "quality_median_distance",
                   "quality_heldout_median_distance")
-VALUES = ("top_L5", "top_L2", "top_L", "diff_L5", "diff_L2", "diff_L", "M_eff", "lambda_J", "seconds",
-          *AUGMENT_VALUES)
-TABLE = {"top L/5": "top_L5", "top L/2": "top_L2", "top L": "top_L", "L/2 - plm_cv": "diff_L2", "M_eff": "M_eff",
+VALUES = ("top_L5", "top_L2", "top_L", "diff_L5", "diff_L2", "diff_L", "diff_split_L5", "diff_split_L2",
+          "diff_split_L", "M_eff", "lambda_J", "seconds", *AUGMENT_VALUES)
+TABLE = {"top L/5": "top_L5", "top L/2": "top_L2", "top L": "top_L", "L/2 - plm_cv": "diff_L2",
+         "L/2 - plm_cv_train": "diff_split_L2", "M_eff": "M_eff",
          "seconds": "seconds", "recommended": "recommended", "pair ratio": "quality_pair_ratio"}
 
 
@@ -39,33 +43,35 @@ def precision_columns(scores, contacts) -> dict:
     return {col: float(prec[t]) for t, col in TOPS.items()}
 
 
-def paired_differences(rows: Sequence[dict], reference: str = REFERENCE) -> list[dict]:
+def paired_differences(rows: Sequence[dict], reference: str = REFERENCE,
+                       split_reference: str = SPLIT_REFERENCE) -> list[dict]:
     """Copies of ``rows`` with ``diff_L5``, ``diff_L2``, ``diff_L``: the row's precision minus ``reference``'s on the
-    same family, depth and subsample (``None`` for the reference itself or where it is missing)."""
-    ref = {(r["family"], r["depth"], r["subsample"]): r for r in rows if r["method"] == reference}
-    out = []
-    for r in rows:
-        r = dict(r)
-        other = ref.get((r["family"], r["depth"], r["subsample"]))
-        for col in TOPS.values():
-            d = None if other is None or r["method"] == reference else r[col] - other[col]
-            r["diff" + col[3:]] = d
-        out.append(r)
+    same family, depth and subsample, and ``diff_split_*`` the same against ``split_reference`` (``None`` for the
+    reference itself or where it is missing)."""
+    out = [dict(r) for r in rows]
+    for name, prefix in ((reference, "diff"), (split_reference, "diff_split")):
+        ref = {(r["family"], r["depth"], r["subsample"]): r for r in rows if r["method"] == name}
+        for r in out:
+            other = ref.get((r["family"], r["depth"], r["subsample"]))
+            for col in TOPS.values():
+                r[prefix + col[3:]] = None if other is None or r["method"] == name else r[col] - other[col]
     return out
 
 
 def summarize_msa(rows: Sequence[dict], reference: str = REFERENCE) -> list[dict]:
     """Per (family, depth, method): mean and 95% Student-t interval over subsamples of each precision, of the paired
     difference to ``reference``, of ``M_eff``, the chosen ``lambda_J`` and the seconds; ``helped_L2`` / ``hurt_L2``
-    count the subsamples where top-L/2 precision is above / below the reference's."""
+    count the subsamples where top-L/2 precision is above / below the reference's, ``helped_split_L2`` /
+    ``hurt_split_L2`` the same against :data:`SPLIT_REFERENCE` (``None`` where it did not run)."""
     paired = paired_differences(rows, reference)
     summary = summarize(paired, BY, VALUES)
     for s in summary:
         grp = [r for r in paired if all(r[b] == s[b] for b in BY)]
-        diffs = [r["diff_L2"] for r in grp if r["diff_L2"] is not None]
         s["n_subsamples"] = s.pop("n_seeds")
-        s["helped_L2"] = sum(d > 0 for d in diffs) if diffs else None
-        s["hurt_L2"] = sum(d < 0 for d in diffs) if diffs else None
+        for col, tag in (("diff_L2", ""), ("diff_split_L2", "_split")):
+            diffs = [r[col] for r in grp if r[col] is not None]
+            s[f"helped{tag}_L2"] = sum(d > 0 for d in diffs) if diffs else None
+            s[f"hurt{tag}_L2"] = sum(d < 0 for d in diffs) if diffs else None
     return summary
 
 

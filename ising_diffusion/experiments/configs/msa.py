@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ising_diffusion.checks import check_scalar_fields
 
-__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "GROWABLE", "PRESETS", "MSAConfig",
-           "get_config", "TINY_DATA_ROOT"]
+__all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "SPLIT_METHODS", "GROWABLE", "PRESETS",
+           "MSAConfig", "get_config", "TINY_DATA_ROOT"]
 
 PRESETS = ("quick", "paper", "tiny")
 #: the alphabet size of protein alignments (20 amino acids + gap, the gap state 0)
@@ -23,7 +23,12 @@ Q = 21
 
 #: method name -> the ``dca`` call it makes (besides the config's per-method options): plmDCA's fixed penalties
 #: (``lambda_h = lambda_J = 0.01``), the same objective with ``lambda_J`` by 5-fold cross-validation, mean-field DCA.
-BASE_METHODS = {"plm": {"method": "plm"}, "plm_cv": {"method": "plm", "l2": "cv"}, "mf": {"method": "mf"}}
+BASE_METHODS = {"plm": {"method": "plm"}, "plm_cv": {"method": "plm", "l2": "cv"}, "mf": {"method": "mf"},
+                "plm_cv_train": {"method": "plm", "l2": "cv"}}
+#: base methods fitted to the ``augment:`` methods' training split of the subsample (the sequences ``augment``'s
+#: generator and training fit see, the held-out ones left out) with another method's options: ``"plm_cv_train"`` is
+#: ``"plm_cv"`` there, the reference that isolates what the generated sequences of an ``":mix"`` row add
+SPLIT_METHODS = {"plm_cv_train": "plm_cv"}
 #: ``"augment:<generator>"``: the fit ``augment`` answers with (a q-state generator); its companion row
 #: ``"augment:<generator>:mix"`` is CV pseudolikelihood on training + generated sequences whatever ``augment`` decided.
 AUGMENT_PREFIX = "augment:"
@@ -49,13 +54,14 @@ class MSAConfig:
         ``default_rng([seed, M, k]).choice(M_family, M, replace=False)``, the same for every method (paired). A run
         folder of fewer subsamples is extended by rerunning it with more (:data:`GROWABLE`).
       seed: base seed of the subsamples.
-      methods: ``"plm"``, ``"plm_cv"``, ``"mf"`` (:data:`BASE_METHODS`) and ``"augment:<generator>"`` entries.
+      methods: ``"plm"``, ``"plm_cv"``, ``"mf"``, ``"plm_cv_train"`` (:data:`BASE_METHODS`, :data:`SPLIT_METHODS`)
+        and ``"augment:<generator>"`` entries.
       theta: identity threshold of the sequence weights (0.8 = plmc's ``-t 0.2``).
       ceiling: fit the full alignment with ``"plm"`` once per family (the horizontal line of the figure).
       ceiling_options: extra ``dca`` options of the ceiling's fit, over ``"plm"``'s (e.g. an iteration cap: the full
         PF00014 alignment has 8,871 distinct sequences).
       method_options: method name -> extra ``dca`` options (e.g. ``{"plm_cv": {"cv_folds": 3}}``); the
-        ``augment:`` methods fit with ``"plm_cv"``'s.
+        ``augment:`` methods and ``"plm_cv_train"`` fit with ``"plm_cv"``'s.
       augment: ``AugmentConfig`` keywords of the ``augment:`` methods (the flat names of
         ``ising_diffusion.augment.FLAT_FIELDS``: budget and selection, e.g. ``{"n_steps": 2000, "mix_grid": (0, 1)}``);
         ``{}``: ``augment``'s defaults.
@@ -101,9 +107,14 @@ class MSAConfig:
                                  f"'{AUGMENT_PREFIX}<generator>'")
         if not isinstance(self.method_options, dict):
             raise ValueError(f"method_options must be a dict, got {self.method_options!r}")
+        own = tuple(m for m in BASE_METHODS if m not in SPLIT_METHODS)
         unknown = sorted(set(self.method_options) - set(BASE_METHODS))
         if unknown:
-            raise ValueError(f"method_options for unknown method(s) {unknown}; options go to {tuple(BASE_METHODS)}")
+            raise ValueError(f"method_options for unknown method(s) {unknown}; options go to {own}")
+        borrowed = sorted(set(self.method_options) & set(SPLIT_METHODS))
+        if borrowed:
+            raise ValueError(f"method_options for {borrowed}: they fit with "
+                             f"{sorted({SPLIT_METHODS[m] for m in borrowed})}'s options; set those instead")
         if not isinstance(self.ceiling_options, dict) or any(
                 not isinstance(v, dict) for v in self.method_options.values()):
             raise ValueError(f"method_options values must be dicts of dca options, got {self.method_options!r}")
@@ -113,8 +124,8 @@ class MSAConfig:
                              f"dicts, got {self.augment!r} and {self.generator_options!r}")
         if not 0.0 < self.heldout_fraction < 0.5:
             raise ValueError(f"heldout_fraction must be in (0, 0.5), got {self.heldout_fraction}")
-        if self.augment_methods():
-            if "plm_cv" not in self.methods:
+        if self.augment_methods() or set(SPLIT_METHODS) & set(self.methods):
+            if self.augment_methods() and "plm_cv" not in self.methods:
                 raise ValueError("the augment: methods need 'plm_cv' among the methods: its fit on the whole subsample "
                                  "is their answer when augment declines, and the reference of every paired difference")
             folds = int(self.method_options.get("plm_cv", {}).get("cv_folds", 5))
@@ -122,12 +133,14 @@ class MSAConfig:
             if short:
                 raise ValueError(f"depths {short} leave fewer than {max(folds, 2)} training sequences (cv_folds) "
                                  f"after holding out {self.heldout_fraction:g} (at least {MIN_HELDOUT}); choose "
-                                 "larger depths for the augment: methods")
+                                 "larger depths for the augment: and split methods")
 
     def dca_options(self, method: str) -> dict:
         """The ``dca`` keyword arguments of a base method (``q`` and the weights are added by the experiment)."""
         if method not in BASE_METHODS:
             raise ValueError(f"{method!r} is not a dca method; choose from {tuple(BASE_METHODS)}")
+        if method in SPLIT_METHODS:
+            return self.dca_options(SPLIT_METHODS[method])
         return {**BASE_METHODS[method], **self.method_options.get(method, {})}
 
     def ceiling_dca_options(self) -> dict:
