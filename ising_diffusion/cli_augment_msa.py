@@ -60,8 +60,12 @@ def cmd_augment_alignment(args, parser) -> int:
         if args.test is not None:
             train, test = seqs, alignment_io.read_alignment(args.test, alphabet).seqs
         else:
-            tr, te = split_rows(jax.random.fold_in(key, 0), np.arange(seqs.shape[0]), args.test_fraction,
-                                min_train=2)
+            try:  # augment scores on >= 2 held-out sequences and trains on >= 2
+                tr, te = split_rows(jax.random.fold_in(key, 0), np.arange(seqs.shape[0]), args.test_fraction,
+                                    min_train=2, min_test=2)
+            except ValueError as e:
+                raise ValueError(f"{args.data}: {e}; give more sequences, a larger --test-fraction, or a held-out "
+                                 "alignment with --test") from None
             train, test = seqs[np.sort(tr)], seqs[np.sort(te)]
         options = parse_options("plm", args.options, known=dca_option_defaults("plm"))
         config = apply_overrides(AugmentConfig(), args.overrides) if args.overrides else None

@@ -102,7 +102,8 @@ def train_test_split(key: PRNGKey, spins, n_test: int | float = 0.125, n_train: 
     return spins[:n_train], spins[n_train:n_train + n_test]
 
 
-def split_rows(key: PRNGKey, rows, test_fraction: float, *, min_train: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def split_rows(key: PRNGKey, rows, test_fraction: float, *, min_train: int = 1,
+               min_test: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle row indices by ``key`` and split them into ``(train_rows, test_rows)``.
 
     The first ``round(test_fraction * len(rows))`` indices of the permutation are the test rows, the rest the training
@@ -112,20 +113,21 @@ def split_rows(key: PRNGKey, rows, test_fraction: float, *, min_train: int = 1) 
       key: PRNG key for the permutation.
       rows: ``(R,)`` integer row indices to split (e.g. ``np.flatnonzero(complete)``).
       test_fraction: fraction of ``rows`` held out, in (0, 1).
-      min_train: the fewest training rows accepted.
+      min_train, min_test: the fewest training and test rows accepted.
 
     Returns:
       ``(train_rows, test_rows)``: integer index arrays, ``(R - n_test,)`` and ``(n_test,)``.
 
     Raises:
-      ValueError: ``test_fraction`` outside (0, 1), or too few rows for one test row and ``min_train`` training rows.
+      ValueError: ``test_fraction`` outside (0, 1), or too few rows for ``min_test`` test and ``min_train`` training
+        rows.
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"the test fraction must be in (0, 1), got {test_fraction}")
     rows = np.asarray(rows)
     perm = np.asarray(jax.random.permutation(key, rows))
     n_test = int(round(test_fraction * len(rows)))
-    if n_test < 1 or len(rows) - n_test < min_train:
+    if n_test < min_test or len(rows) - n_test < min_train:
         raise ValueError(f"{len(rows)} rows give {n_test} for testing and {len(rows) - n_test} for training "
-                         f"(at least 1 and {min_train} needed)")
+                         f"(at least {min_test} and {min_train} needed)")
     return perm[n_test:], perm[:n_test]

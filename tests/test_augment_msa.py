@@ -136,3 +136,15 @@ def test_cli_augment_alignment_writes_dca_scores(tmp_path, planted, capsys):
     with np.load(out) as z:
         assert z["J"].shape == (L, L, Q, Q) and not bool(z["recommended"])
     assert "generator quality" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("n_seqs", [1, 6])
+def test_cli_augment_too_few_sequences_for_the_split_says_what_to_change(tmp_path, noise, n_seqs, capsys):
+    """6 sequences at the default test fraction (0.2) leave 1 held out, and augment scores on at least 2: the split
+    says so, with the file's name and the ways out, before any fit (it used to pass 1 on to augment's own check)."""
+    path = tmp_path / "few.fasta"
+    write_alignment(path, noise[2][:n_seqs], alphabet="-AC")
+    with pytest.raises(SystemExit) as e:
+        main(["augment", str(path), "--alphabet=-AC", "--out", str(tmp_path / "a.npz"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "few.fasta" in err and "(at least 2 and 2 needed)" in err and "--test" in err
