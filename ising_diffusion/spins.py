@@ -88,7 +88,10 @@ def train_test_split(key: PRNGKey, spins, n_test: int | float = 0.125, n_train: 
     """
     m = spins.shape[0]
     if is_real(n_test) and 0 < n_test < 1:
-        n_test = int(round(n_test * m))
+        fraction, n_test = n_test, int(round(n_test * m))
+        if n_test < 1:
+            raise ValueError(f"a test fraction of {fraction:g} of {m} samples rounds to 0 test rows; give more "
+                             "samples or a larger fraction")
     if not is_int(n_test) or not (n_train is None or is_int(n_train)):  # 2.5 rows was cut to 2
         raise ValueError(f"n_test must be a fraction in (0, 1) or a number of rows >= 1 and n_train a number of rows "
                          f">= 1 or None, got n_test={n_test!r}, n_train={n_train!r}")

@@ -78,3 +78,11 @@ def test_train_test_split_refuses_a_fractional_row_count(n_test, n_train):
         idf.train_test_split(jax.random.key(0), x, n_test, n_train)
     assert [a.shape[0] for a in idf.train_test_split(jax.random.key(0), x, 0.25)] == [15, 5]
     assert [a.shape[0] for a in idf.train_test_split(jax.random.key(0), x, np.int64(5), 10)] == [10, 5]
+
+
+def test_train_test_split_names_a_fraction_that_rounds_to_no_test_row():
+    """0.125 of 2 samples is 0.25 rows: the message names the fraction and the count, not an n_test the user never
+    gave."""
+    with pytest.raises(ValueError, match="a test fraction of 0.125 of 2 samples rounds to 0 test rows"):
+        idf.train_test_split(jax.random.key(0), np.ones((2, 3), np.float32), 0.125)
+    assert [a.shape[0] for a in idf.train_test_split(jax.random.key(0), np.ones((8, 3), np.float32), 0.125)] == [7, 1]
