@@ -5,7 +5,8 @@ Usage: ``ising-diffusion run msa --preset quick --out runs/msa`` (families from 
 family), ``results.csv`` (one row per family, depth, subsample and method: top-L/5, L/2, L precision, ``M_eff``,
 seconds; an ``augment:<generator>`` method writes two rows, see :mod:`~ising_diffusion.experiments.msa_augment`),
 ``summary.csv`` (mean and 95% t interval over subsamples, paired difference to CV pseudolikelihood on the subsample and,
-where ``plm_cv_train`` ran, on ``augment``'s training split; subsamples helped, generator quality) and ``msa.png``. Rerunning with the same ``--out`` skips finished rows.
+where ``plm_cv_train`` ran, on ``augment``'s training split; subsamples helped, generator quality) and ``msa.png``.
+Rerunning with the same ``--out`` skips finished rows.
 """
 
 from __future__ import annotations
