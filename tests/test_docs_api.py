@@ -24,8 +24,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "augmentation.md"
 
 def _block() -> str:
     text = DOC.read_text()
-    start = text.index("## Public API")
-    return text[text.index("```\n", start) + 4:text.index("\n```", text.index("```\n", start) + 4)]
+    body = text.index("```\n", text.index("## Public API")) + 4
+    return text[body:text.index("\n```", body)]
 
 
 def _call(name: str) -> str:

@@ -51,10 +51,6 @@ def heldout_split(depth: int, k: int, n_heldout: int, seed: int = 0) -> tuple[np
     return np.sort(perm[n_heldout:]), np.sort(perm[:n_heldout])
 
 
-def _optional_float(x) -> float | None:
-    return None if x is None else float(x)
-
-
 def quality_columns(quality) -> dict:
     """The scalar columns :data:`QUALITY_COLUMNS` of a :class:`~ising_diffusion.msa_quality.GeneratorQuality`: the
     single-site and pair RMS ratios (1.0 = as close to the held-out set as the training set is), the fractions
@@ -140,5 +136,5 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
         answer["seconds"] = seconds + float(safe["seconds"])
     name = f"augment:{generator}"
     mix = {"n_seqs": int(train.shape[0] + samples.shape[0]), "M_eff": effective_count(mix_w),
-           **scored(res.params_combined), "lambda_J": _optional_float(res.solver_l2_combined), "seconds": seconds}
+           **scored(res.params_combined), "lambda_J": float(res.solver_l2_combined), "seconds": seconds}
     return [{"method": name, **answer, **common}, {"method": name + MIX_SUFFIX, **mix, **common}]

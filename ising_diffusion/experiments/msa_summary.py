@@ -11,8 +11,8 @@ import numpy as np
 
 from ising_diffusion.experiments.rows import format_table, summarize
 
-__all__ = ["BY", "TOPS", "REFERENCE", "SPLIT_REFERENCE", "VALUES", "AUGMENT_VALUES", "TABLE", "precision_columns", "paired_differences",
-           "summarize_msa", "format_msa", "plot_msa"]
+__all__ = ["BY", "TOPS", "REFERENCE", "SPLIT_REFERENCE", "VALUES", "AUGMENT_VALUES", "TABLE", "precision_columns",
+           "paired_differences", "summarize_msa", "format_msa", "plot_msa"]
 
 BY = ["family", "depth", "method"]
 #: the precision columns of a row: top L/5, L/2 and L pairs at separation >= 5
