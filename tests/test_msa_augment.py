@@ -22,6 +22,7 @@ from ising_diffusion.experiments import msa as msa_exp
 from ising_diffusion.experiments.configs.msa import MSAConfig, get_config
 from ising_diffusion.experiments.msa_augment import QUALITY_COLUMNS, heldout_split
 from ising_diffusion.experiments.msa_summary import precision_columns, summarize_msa
+from ising_diffusion.io import read_alignment
 from ising_diffusion.augment.score import mix_sizes
 from ising_diffusion.augment.sequences import SequenceData, sequence_quality
 from ising_diffusion.potts import PottsParams
@@ -60,6 +61,7 @@ class FakeSequenceAugment:
         m, length = train.shape
         n_aug = config.n_augmented or 10 * m
         samples = np.random.default_rng(self.calls[-1]["key"]).integers(0, q, (n_aug, length)).astype(np.int8)
+        self.calls[-1]["samples"] = samples
         grid = config.selection.mix_grid
         sizes = mix_sizes(grid, m, config.n_monitor_samples or n_aug)
         p_train = _mf(train, theta)
@@ -84,6 +86,14 @@ def _cfg(**changes) -> MSAConfig:
 def _rows(out) -> list[dict]:
     rows = json.loads((out / "results.json").read_text())["rows"]
     return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def _train_of(cfg: MSAConfig, k: int) -> np.ndarray:
+    """The training part of subsample ``k`` of the committed family at the config's first depth."""
+    fam = msa_exp.load_families(cfg)[0]
+    depth = cfg.depths[0]
+    rows = msa_exp.subsample_rows(fam.seqs.shape[0], depth, k, cfg.seed)
+    return fam.seqs[rows][heldout_split(depth, k, cfg.heldout_size(depth), cfg.seed)[0]]
 
 
 def _by(rows, method, k):
@@ -136,6 +146,12 @@ def test_declined_augment_row_is_the_plm_cv_row_and_resumes(fast_fits, monkeypat
     s = {x["method"]: x for x in summary}
     assert set(s) == set(cfg.row_methods()) and s["augment:d3pm_categorical"]["diff_L2_mean"] == 0.0
     assert s["augment:ddpm_onehot:mix"]["quality_pair_ratio_mean"] > 1 and s["augment:ddpm_onehot"]["helped_L2"] == 0
+    # every call's generated sequences are kept in the run folder, readable as an alignment, state for state
+    for call in fake.calls:
+        k = next(k for k in range(cfg.n_seeds) if np.array_equal(call["train"], _train_of(cfg, k)))
+        path = msa_exp.generated_path(out, cfg.families[0], cfg.depths[0], call["generator"], k)
+        assert np.array_equal(read_alignment(path).seqs, call["samples"]), path
+    assert len(list((out / "generated").iterdir())) == len(fake.calls)
     # (c) resume: drop one mix row; only that subsample's call runs again and every row comes back the same
     saved = json.loads((out / "results.json").read_text())
     saved["rows"] = [r for r in saved["rows"] if not (r["method"] == "augment:ddpm_onehot:mix" and r["seed"] == 1)]

@@ -5,7 +5,8 @@ Usage: ``ising-diffusion run msa --preset quick --out runs/msa`` (families from 
 family), ``results.csv`` (one row per family, depth, subsample and method: top-L/5, L/2, L precision, ``M_eff``,
 seconds; an ``augment:<generator>`` method writes two rows, see :mod:`~ising_diffusion.experiments.msa_augment`),
 ``summary.csv`` (mean and 95% t interval over subsamples, paired difference to CV pseudolikelihood on the subsample and,
-where ``plm_cv_train`` ran, on ``augment``'s training split; subsamples helped, generator quality) and ``msa.png``.
+where ``plm_cv_train`` ran, on ``augment``'s training split; subsamples helped, generator quality), ``msa.png`` and, per
+``augment:`` call, its generated sequences in ``generated/`` (:func:`generated_path`).
 Rerunning with the same ``--out`` skips finished rows.
 """
 
@@ -27,7 +28,7 @@ from ising_diffusion.experiments.msa_summary import format_msa, plot_msa, precis
 from ising_diffusion.experiments.rows import write_summary
 from ising_diffusion.experiments.runner import open_run, run_sweep
 
-__all__ = ["run_msa", "load_families", "subsample_rows", "fit_row", "check_augment_methods", "main"]
+__all__ = ["run_msa", "load_families", "subsample_rows", "fit_row", "check_augment_methods", "generated_path", "main"]
 
 
 def load_families(cfg: MSAConfig) -> list[MSAFamily]:
@@ -121,6 +122,13 @@ def check_augment_methods(cfg: MSAConfig) -> None:
                          "alignments (use 'none' or 'auto')")
 
 
+def generated_path(run_dir: str | Path, family: str, depth: int, generator: str, k: int) -> Path:
+    """Where an ``augment:<generator>`` call of the run keeps its generated sequences:
+    ``<run>/generated/<family>_M<depth>_<generator>_<k>.fasta.gz`` (FASTA, gzip;
+    :func:`~ising_diffusion.io.read_alignment` reads it back)."""
+    return Path(run_dir) / "generated" / f"{family}_M{depth}_{generator}_{k}.fasta.gz"
+
+
 def _pid(family: str, depth: int, method: str) -> str:
     return f"{family}:M={depth}:{method}"
 
@@ -140,7 +148,7 @@ def _augment_point(run, results, cfg: MSAConfig, fam: MSAFamily, info: dict, row
 
     ckpt = run.checkpoint_dir(f"{pids[0]}#{k}")
     out = augment_rows(fam.seqs[rows], fam.contacts, cfg, generator, depth, k, safe_row, checkpoint_dir=ckpt,
-                       progress=progress)
+                       progress=progress, generated_path=generated_path(run.path, fam.name, depth, generator, k))
     results.add([{**info, **r, "point": pid} for pid, r in zip(pids, out)])
     drop_finished(ckpt)  # the rows are saved; the call's checkpoints (GBs at paper widths) only served its resume
 

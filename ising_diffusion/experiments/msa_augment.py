@@ -69,7 +69,7 @@ def quality_columns(quality) -> dict:
 
 
 def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generator: str, depth: int, k: int,
-                 safe_row, *, checkpoint_dir=None, progress: bool = False) -> list[dict]:
+                 safe_row, *, checkpoint_dir=None, progress: bool = False, generated_path=None) -> list[dict]:
     """Run ``augment`` on one subsample and return its two rows (see the module docstring).
 
     Args:
@@ -83,6 +83,9 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
         when ``augment`` declines.
       checkpoint_dir: ``augment``'s checkpoints (an interrupted call resumes there).
       progress: ``augment``'s progress bar.
+      generated_path: if given, the generated sequences (all of them, ``n_generated``: the ``:mix`` row's) are written
+        there as FASTA (gzip-compressed for ``.gz``; ids ``gen1 ...``), atomically, before the rows are returned, so
+        a later refit needs no retraining.
 
     Returns:
       ``[row, mix_row]`` with ``"method"`` set (the caller adds the family, depth and subsample).
@@ -110,6 +113,10 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
                       checkpoint_dir=checkpoint_dir, progress=progress, solver_options=cfg.augment_solver_options(),
                       q=Q, theta=cfg.theta)
     samples = np.asarray(res.samples)
+    if generated_path is not None:
+        from ising_diffusion.io.alignment import write_alignment
+
+        write_alignment(generated_path, samples, ids=[f"gen{i + 1}" for i in range(samples.shape[0])])
     train_w = np.asarray(sequence_weights(train, cfg.theta))
     mix_w = np.asarray(sequence_weights(np.concatenate([samples, train]), cfg.theta))
     seconds = time.perf_counter() - t0  # the call and the weights (compilation included)
