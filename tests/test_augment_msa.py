@@ -148,3 +148,24 @@ def test_cli_augment_too_few_sequences_for_the_split_says_what_to_change(tmp_pat
         main(["augment", str(path), "--alphabet=-AC", "--out", str(tmp_path / "a.npz"), "--no-progress"])
     err = capsys.readouterr().err
     assert e.value.code == 2 and "few.fasta" in err and "(at least 2 and 2 needed)" in err and "--test" in err
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_augment_seeds_takes_trusted_sequences_as_sequences(noise, monkeypatch, validate):
+    """``augment_seeds(validate=False)`` skips only the host check: a q-state generator still gets int32 sequences
+    and its SequenceData (q, theta), as with ``validate=True`` (it used to take them as float spins)."""
+    from ising_diffusion.augment import augment_seeds, driver
+
+    _, _, train, test = noise
+    seen = {}
+    monkeypatch.setattr(driver, "_run", lambda keys, tr, te, **kw: seen.update(tr=tr, te=te, **kw))
+    keys = jax.random.split(jax.random.key(0), 2)
+    augment_seeds(keys, np.stack([train, train]), np.stack([test, test]), generator="d3pm_categorical",
+                  generator_config=GCFG, theta=0.7, validate=validate, progress=False)
+    assert seen["sequences"].q == Q and seen["sequences"].theta == 0.7
+    assert seen["tr"].dtype == seen["te"].dtype == np.int32 and seen["tr"].shape == (2,) + train.shape
+    np.testing.assert_array_equal(np.asarray(seen["tr"][1]), train)
+    assert seen["generator_config"].n_states == Q
+    with pytest.raises(ValueError, match="theta"):
+        augment_seeds(keys, np.stack([train, train]), np.stack([test, test]), generator="d3pm_categorical",
+                      generator_config=GCFG, theta=1.5, validate=validate, progress=False)

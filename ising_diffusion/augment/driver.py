@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from ising_diffusion.augment.checkpoints import point_tree
 from ising_diffusion.augment.config import AugmentConfig, Selection
 from ising_diffusion.augment.guard import apply_guard
-from ising_diffusion.augment.inputs import check_inputs
+from ising_diffusion.augment.inputs import check_inputs, trusted_inputs
 from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
 from ising_diffusion.augment.potts_solver import potts_model, resolve_potts_solver
 from ising_diffusion.augment.rules import (best_mix_gain, recommend, score_choice, stop_indices, variance_stops,
@@ -117,8 +117,10 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
       train: ``(S, M, N)`` training spins (one set per seed; integer sequences for a q-state generator).
       test: ``(S, Mt, N)`` test spins (or sequences).
       true_params: ``IsingParams`` with a leading ``(S,)`` axis, or ``None``.
-      validate: check ``train``/``test`` with ``as_spins`` (a host round trip). ``False`` is for arrays already
-        validated (e.g. the experiments' device-resident, possibly sharded data): they are used where they are.
+      validate: check ``train``/``test`` on the host (``as_spins``, or the sequence checks for a q-state
+        generator: a host round trip). ``False`` is for arrays already validated (e.g. the experiments'
+        device-resident, possibly sharded data): they are used where they are, as float32 spins or, for a q-state
+        generator, int32 sequences (``q`` and ``theta`` still apply).
       (other arguments as in :func:`augment`)
 
     Returns:
@@ -129,10 +131,11 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
     run = functools.partial(_run, generator=generator, n_augmented=n_augmented, config=config,
                             checkpoint_dir=checkpoint_dir, progress=progress, callback=callback, solver=solver,
                             solver_options=solver_options)
-    if not validate:  # trusted spins: no host round trip, sharding kept
-        tr, te = jnp.asarray(train, jnp.float32), jnp.asarray(test, jnp.float32)
-        return run(keys, tr, te, truth=None if true_params is None else jax.tree.map(jnp.asarray, true_params),
-                   generator_config=generator_config, sequences=None)
+    if not validate:  # trusted data: no host round trip, sharding kept
+        inp = trusted_inputs(train, test, true_params, generator=generator, generator_config=generator_config, q=q,
+                             theta=theta)
+        return run(keys, inp.train, inp.test, truth=inp.truth, generator_config=inp.generator_config,
+                   sequences=inp.sequences)
     s = np.shape(train)[0] if np.ndim(train) == 3 else None
     if s is not None and (np.ndim(test) != 3 or np.shape(test)[0] != s or keys.shape != (s,)):
         raise ValueError(f"keys {keys.shape}, train {np.shape(train)} and test {np.shape(test)} must share the seed "

@@ -24,7 +24,7 @@ from ising_diffusion.generative import Q_STATE_GENERATORS
 from ising_diffusion.ising import IsingParams
 from ising_diffusion.spins import as_spins
 
-__all__ = ["Inputs", "check_inputs", "check_ising_truth"]
+__all__ = ["Inputs", "check_inputs", "check_ising_truth", "trusted_inputs"]
 
 
 class Inputs(NamedTuple):
@@ -104,3 +104,21 @@ def check_inputs(train, test, true_params, *, generator: str, generator_config, 
     truth = None if true_params is None else check_ising_truth(true_params, tr.shape[-1], batched=True,
                                                                n_seeds=train_np.shape[0])
     return Inputs(tr, te, truth, generator_config, None)
+
+
+def trusted_inputs(train, test, true_params, *, generator: str, generator_config, q: int | None,
+                   theta: float) -> Inputs:
+    """``augment_seeds(validate=False)``'s arguments, taken as they are (no host round trip, sharding kept): data
+    already checked by the caller, ``(S, M, N)`` each, as float32 spins or, for a q-state generator, int32 sequences
+    with their :class:`SequenceData` (``q`` and ``theta`` are checked here: they are settings, not data)."""
+    truth = None if true_params is None else jax.tree.map(jnp.asarray, true_params)
+    if not is_sequence_generator(generator):
+        if q is not None or theta != DEFAULT_THETA:
+            raise ValueError(f"q and theta are for alignments (a q-state generator: "
+                             f"{', '.join(sorted(Q_STATE_GENERATORS))}); generator {generator!r} takes +-1 spins")
+        return Inputs(jnp.asarray(train, jnp.float32), jnp.asarray(test, jnp.float32), truth, generator_config, None)
+    if not (is_real(theta) and 0.0 < theta <= 1.0):
+        raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta!r}")
+    generator_config = sequence_generator_config(generator, generator_config, q)
+    data = SequenceData(int(generator_config.n_states), float(theta))
+    return Inputs(jnp.asarray(train, jnp.int32), jnp.asarray(test, jnp.int32), truth, generator_config, data)
