@@ -125,6 +125,13 @@ def test_recommend_score_rule():
     assert r.score[0] == score[0, 2, 1]
     assert "0.5x generated samples" in r.reason[0] and "epoch 30" in r.reason[0]
     assert "3 standard errors" in r.reason[1] and "not recommended" in r.reason[1]
+    # with the counts the reason says what the mix added, and when the monitor sample count capped it
+    kw = dict(score=score, score_train=np.array([-0.7, -0.7]), mix_grid=GRID, stop_index=idx, choice=choice,
+              score_z=3.0, epochs=np.arange(4), m_train=60)
+    assert "0.5x generated samples (30)" in recommend("score", mix_sizes=SIZES, **kw).reason[0]
+    capped = recommend("score", mix_sizes=np.array([0, 20, 20]), **kw)
+    assert "20 generated samples (ratio 0.5 of mix_grid, capped at the 20 monitor samples: 0.333x)" in capped.reason[0]
+    np.testing.assert_array_equal(capped.stop_mix, [GRID[1], 0.0])
     # a candidate that clears the margin but not the training-only score is not recommended either
     r = recommend("score", score=score, score_train=np.array([0.0, 0.0]), mix_grid=GRID, stop_index=idx,
                   choice=choice, score_z=3.0, epochs=np.arange(4))
@@ -158,8 +165,15 @@ def test_recommend_variance_rule_needs_the_crossing_and_a_better_score():
     r = recommend("paper", score=score, score_train=np.array([-0.7, -0.1]), mix_grid=GRID, stop_index=idx,
                   choice=choice, crossed=np.array([True, True]), score_z=3.0, epochs=np.arange(4))
     np.testing.assert_array_equal(r.recommended, [True, False])
-    np.testing.assert_array_equal(r.stop_mix, [GRID[-1], 0.0])  # the variance rules use the largest ratio
+    np.testing.assert_array_equal(r.stop_mix, [GRID[-1], 0.0])  # without n_augmented: the largest ratio
     assert "paper rule chose" in r.reason[1]
+    # with the counts: stop_mix is params_combined's own ratio, and the reason names the mix that scored best there
+    r = recommend("paper", score=score, score_train=np.array([-0.7, -0.1]), mix_grid=GRID, stop_index=idx,
+                  choice=choice, crossed=np.array([True, True]), score_z=3.0, epochs=np.arange(4),
+                  mix_sizes=SIZES, m_train=60, n_augmented=600)
+    np.testing.assert_array_equal(r.stop_mix, [10.0, 0.0])
+    assert "0.5x generated samples (30)" in r.reason[0] and "from -0.7 to -0.5" in r.reason[0]
+    assert "training + 600 generated samples (params_combined)" in r.reason[0]
     r = recommend("robust", score=score, score_train=np.array([-0.7, -0.7]), mix_grid=GRID, stop_index=idx,
                   choice=choice, crossed=np.array([False, True]), score_z=3.0, epochs=np.arange(4))
     np.testing.assert_array_equal(r.recommended, [False, True])

@@ -66,11 +66,15 @@ class FakeSequenceAugment:
         sizes = mix_sizes(grid, m, config.n_monitor_samples or n_aug)
         p_train = _mf(train, theta)
         gain = 0.1 if self.recommend else -0.05  # the best monitored score of a mix, over the training fit's
-        selected = _mf(np.concatenate([train, samples[:sizes[1]]]), theta) if self.recommend else p_train
+        combined = _mf(np.concatenate([samples, train]), theta)
+        by_score = config.stopping == "score"  # the other rules select the fit to training + every sample
+        selected = ((_mf(np.concatenate([train, samples[:sizes[1]]]), theta) if by_score else combined)
+                    if self.recommend else p_train)
+        stop_mix = (grid[1] if by_score else n_aug / m) if self.recommend else 0.0
         scores = np.array([[-1.0] + [-1.2] * (len(grid) - 1), [-1.0] + [gain - 1.0] * (len(grid) - 1)])  # (P, R)
         return SimpleNamespace(
-            samples=samples, params_selected=selected, params_combined=_mf(np.concatenate([samples, train]), theta),
-            recommended=self.recommend, stop_mix=grid[1] if self.recommend else 0.0, solver_l2=0.05,
+            samples=samples, params_selected=selected, params_combined=combined,
+            recommended=self.recommend, stop_mix=stop_mix, solver_l2=0.05,
             solver_l2_combined=0.002,
             reason="planted: recommended" if self.recommend else "planted: no gain on held-out data",
             score={"train": -1.0, "selected": gain - 1.0 if self.recommend else -np.inf}, timing={"total": 0.01},
@@ -195,6 +199,22 @@ def test_recommended_augment_row_scores_the_selected_fit(fast_fits, monkeypatch,
     # the :mix row reports its own penalty, cross-validated on training + generated sequences
     assert _by(rows, "augment:d3pm_categorical:mix", 0)["lambda_J"] == 0.002
     assert ans["score_gain"] == pytest.approx(0.1) and ans["reason"] == "planted: recommended"
+
+
+def test_recommended_row_of_a_variance_rule_is_the_combined_fit(fast_fits, monkeypatch, tmp_path):  # noqa: F811
+    """With ``stopping="robust"`` augment's selected fit is params_combined (training + every generated sequence):
+    the answer row reports that fit's size, M_eff and penalty, the :mix row's."""
+    fake = FakeSequenceAugment(recommend=True)
+    monkeypatch.setattr(augment_pkg, "augment", fake)
+    base = _cfg().augment
+    cfg = _cfg(methods=("plm_cv", "augment:d3pm_categorical"), n_seeds=1, augment={**base, "stopping": "robust"})
+    msa_exp.run_msa(cfg, tmp_path / "msa", progress=False)
+    rows = _rows(tmp_path / "msa")
+    ans, mix = _by(rows, "augment:d3pm_categorical", 0), _by(rows, "augment:d3pm_categorical:mix", 0)
+    for col in ("n_seqs", "M_eff", "top_L5", "top_L2", "top_L", "lambda_J"):
+        assert ans[col] == mix[col], col
+    assert ans["recommended"] == 1 and ans["n_seqs"] == 40 + ans["n_generated"] and ans["lambda_J"] == 0.002
+    assert ans["mix"] == ans["n_generated"] / 40
 
 
 @pytest.mark.parametrize("changes,match", [

@@ -251,7 +251,7 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
         steps, epochs = plan.epochs()
         curve, z = _curve(records, state, plan, steps, epochs, m_train)
         t0 = time.perf_counter()
-        decision = _decide(plan, state, curve, z, epochs, truth is not None)
+        decision = _decide(plan, state, curve, z, epochs, truth is not None, m_train)
         chosen_gen = _chosen_gen(fns, keys, state, plan, decision, ckpt, stash, steps)
     finally:
         if ckpt is not None:
@@ -356,7 +356,7 @@ def _curve(records, state: AugmentState, plan: _Plan, steps, epochs, m_train) ->
     return curve, stack("score_z")
 
 
-def _decide(plan: _Plan, state: AugmentState, curve: StoppingCurve, z, epochs, have_truth) -> dict:
+def _decide(plan: _Plan, state: AugmentState, curve: StoppingCurve, z, epochs, have_truth, m_train: int) -> dict:
     """Every rule applied to the curve (:mod:`ising_diffusion.augment.rules`): the variance rules' points, the score
     rule's choice, the chosen point per seed, the recommendation and the point of lowest MSE (-1 without the
     truth)."""
@@ -373,7 +373,8 @@ def _decide(plan: _Plan, state: AugmentState, curve: StoppingCurve, z, epochs, h
     crossed = getattr(variance, f"crossed_{cfg.stopping}", None)
     rec = recommend(cfg.stopping, score=curve.score, score_train=np.asarray(state.ref.score_train),
                           mix_grid=cfg.mix_grid, stop_index=index, choice=choice, crossed=crossed,
-                          score_z=cfg.score_z, epochs=epochs)
+                          score_z=cfg.score_z, epochs=epochs, mix_sizes=curve.mix_sizes[0], m_train=m_train,
+                          n_augmented=plan.n_augmented)
     best = np.argmin(curve.mse, axis=1) if have_truth else np.full(len(index), -1)
     return {"variance": variance, "choice": choice, "index": index, "recommendation": rec, "best": best}
 

@@ -48,8 +48,9 @@ class AugmentResult(NamedTuple):
       reason: a plain sentence saying why (str; ``(S,)`` array of str for seeds).
       solver: the solver's ``infer`` method name.
       stop_step: optimiser step of the chosen point.
-      stop_mix: the chosen ratio of ``mix_grid`` (``stopping="score"``; the largest ratio otherwise), 0 when not
-        recommended.
+      stop_mix: for ``stopping="score"`` the chosen ratio of ``mix_grid`` (its generated samples are capped at the
+        monitor sample count: ``curve.mix_sizes`` has the counts, ``reason`` says when a cap applied); for the other
+        rules ``n_augmented / M``, the ratio of ``params_combined``, the fit they select; 0 when not recommended.
       score: ``{"train", "selected"}`` held-out scores (mean log-likelihood or log-pseudolikelihood per test sample)
         of the training-only fit and of the score rule's choice: the best monitored (point, ratio > 0) whose gain
         cleared the margin, ``-inf`` where none did (every mix's score is in ``curve.score``).

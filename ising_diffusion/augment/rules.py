@@ -181,7 +181,8 @@ class Recommendation(NamedTuple):
 
 
 def recommend(stopping: str, *, score, score_train, mix_grid, stop_index, choice: ScoreChoice, crossed=None,
-              score_z: float, epochs) -> Recommendation:
+              score_z: float, epochs, mix_sizes=None, m_train: int | None = None,
+              n_augmented: int | None = None) -> Recommendation:
     """Recommend the augmented data only where they beat the training data alone on the held-out score.
 
     For ``stopping="score"`` the comparison is the score rule's best candidate (which cleared the ``score_z``
@@ -198,19 +199,27 @@ def recommend(stopping: str, *, score, score_train, mix_grid, stop_index, choice
       crossed: ``(S,)`` bool for the variance rules (``None``: True).
       score_z: the score rule's margin (for the reason).
       epochs: ``(P,)`` epoch of each monitor point (for the reason).
+      mix_sizes: ``(R,)`` generated samples of each scored mix (``score.mix_sizes``: a ratio's ``r M`` is capped at
+        the monitor sample count); with ``m_train`` the reason names the real counts. ``None``: ratios only.
+      m_train: training samples ``M``.
+      n_augmented: generated samples of ``params_combined``, the fit the rules other than ``"score"`` select: their
+        ``stop_mix`` is ``n_augmented / m_train`` (``None``: the largest ratio of the grid, as before).
 
     Returns:
       :class:`Recommendation`.
     """
     grid, score_train = np.asarray(mix_grid, np.float64), np.asarray(score_train)
     n_seeds = score_train.shape[0]
+    at = np.asarray(score)[np.arange(n_seeds), stop_index]  # (S, R): the chosen point's scores
     if stopping == "score":
         best = choice.score
         stop_mix = grid[np.maximum(choice.mix, 0)]
+        best_mix = np.maximum(choice.mix, 0)
     else:
-        at = np.asarray(score)[np.arange(n_seeds), stop_index]  # (S, R)
-        best = np.max(np.where(grid[None] > 0, at, -np.inf), axis=1)
-        stop_mix = np.full(n_seeds, grid[-1])
+        masked = np.where(grid[None] > 0, at, -np.inf)
+        best, best_mix = np.max(masked, axis=1), np.argmax(masked, axis=1)
+        combined = grid[-1] if n_augmented is None or m_train is None else n_augmented / m_train
+        stop_mix = np.full(n_seeds, combined)
     crossed = np.ones(n_seeds, bool) if crossed is None else np.asarray(crossed, bool)
     recommended = (best > score_train) & crossed
     reasons = []
@@ -225,11 +234,27 @@ def recommend(stopping: str, *, score, score_train, mix_grid, stop_index, choice
                            f"{margin} (training only: {score_train[s]:.4g}); the augmented data are not recommended "
                            "and params_selected is the training-only fit")
         else:
-            reasons.append(f"training + {stop_mix[s]:g}x generated samples raised the held-out score from "
-                           f"{score_train[s]:.4g} to {best[s]:.4g} (at epoch {epochs[stop_index[s]]}); "
-                           "params_selected is that fit")
+            gain = (f"training + {_mix_words(best_mix[s], grid, mix_sizes, m_train)} raised the held-out score from "
+                    f"{score_train[s]:.4g} to {best[s]:.4g} (at epoch {epochs[stop_index[s]]})")
+            if stopping == "score":
+                reasons.append(f"{gain}; params_selected is that fit")
+            else:
+                what = "" if n_augmented is None else f" + {n_augmented} generated samples"
+                reasons.append(f"at the point the {stopping} rule chose, {gain}; params_selected is the fit to "
+                               f"training{what} (params_combined)")
     return Recommendation(recommended, np.where(recommended, "combined", "train"),
                           np.where(recommended, stop_mix, 0.0), best, np.asarray(reasons))
+
+
+def _mix_words(j: int, grid: np.ndarray, mix_sizes, m_train: int | None) -> str:
+    """``"2x generated samples (800)"``, or what a capped ratio really added."""
+    if mix_sizes is None or m_train is None:
+        return f"{grid[j]:g}x generated samples"
+    n = int(mix_sizes[j])
+    if n < int(round(grid[j] * m_train)):
+        return (f"{n} generated samples (ratio {grid[j]:g} of mix_grid, capped at the {n} monitor samples: "
+                f"{n / m_train:.3g}x)")
+    return f"{grid[j]:g}x generated samples ({n})"
 
 
 def withdraw_memorised(rec: Recommendation, copies, max_identical: float) -> Recommendation:

@@ -7,7 +7,8 @@ the rest, fits the Potts model by weighted pseudolikelihood with ``plm_cv``'s op
 the training sequences) and scores every fit by the weighted pseudo-log-likelihood of the held-out sequences.
 
 * ``augment:<generator>``: the fit a user of ``augment`` gets. When ``augment`` recommends augmentation, the selected
-  fit (training + the chosen mix of generated sequences, ``result.params_selected``); when it declines, the safe answer:
+  fit (training + the chosen mix of generated sequences, ``result.params_selected``; with a stopping rule other than
+  ``"score"`` in ``cfg.augment``, training + all generated sequences); when it declines, the safe answer:
   the ``plm_cv`` fit on the *whole* subsample (the same row's numbers, copied), so declining never costs the held-out
   sequences.
 * ``augment:<generator>:mix``: CV pseudolikelihood on training + all generated sequences (``result.params_combined``,
@@ -124,7 +125,7 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
     grid = np.asarray(config.selection.mix_grid)
     # the best monitored fit with generated sequences against the training fit (res.score["selected"] is -inf
     # when no fit cleared the score rule's margin)
-    best_gain = float(np.max(np.asarray(res.curve.score)[:, grid > 0]) - res.score["train"])
+    best_gain = float(np.nanmax(np.asarray(res.curve.score)[:, grid > 0]) - res.score["train"])
     common = {"recommended": int(recommended), "mix": float(res.stop_mix), "n_train": int(train.shape[0]),
               "n_heldout": int(test.shape[0]), "n_generated": int(samples.shape[0]),
               "score_gain": best_gain, "reason": str(res.reason), **quality_columns(res.quality)}
@@ -132,11 +133,14 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
     def scored(params) -> dict:
         return precision_columns(contact_scores(params, gap_state=0), contacts)
 
-    if recommended:
+    if recommended and config.stopping == "score":
         n_gen = int(np.asarray(res.curve.mix_sizes)[list(grid).index(float(res.stop_mix))])
         # M_eff: the training sequences' (the generated ones of the selected fit are not returned)
         answer = {"n_seqs": int(train.shape[0]) + n_gen, "M_eff": effective_count(train_w),
                   **scored(res.params_selected), "lambda_J": float(res.solver_l2), "seconds": seconds}
+    elif recommended:  # the other stopping rules select params_combined: training + every generated sequence
+        answer = {"n_seqs": int(train.shape[0] + samples.shape[0]), "M_eff": effective_count(mix_w),
+                  **scored(res.params_selected), "lambda_J": float(res.solver_l2_combined), "seconds": seconds}
     else:
         safe = safe_row()
         answer = {c: safe[c] for c in ("n_seqs", "M_eff", *TOPS.values(), "lambda_J")}
