@@ -191,3 +191,23 @@ def test_best_mix_gain_is_the_best_ratio_above_zero_over_points_margin_or_not():
     np.testing.assert_allclose(best_mix_gain(records[:1], train), [-0.3, -0.2])
     all_nan = [SimpleNamespace(score=np.array([[-8.0, np.nan, np.nan]]))]
     assert best_mix_gain(all_nan, train[:1])[0] == -np.inf
+
+
+def test_ratios_capped_at_the_monitor_count_are_named():
+    """The msa paper preset at depth 1,000 (800 training sequences, 1,000 monitor samples): ratios 2 and 4 both add
+    1,000 sequences, one fit scored twice; at depth 500 (400 training) every ratio is its own fit."""
+    import warnings
+
+    from ising_diffusion.augment.score import mix_sizes, warn_repeated_mixes
+    from ising_diffusion.experiments.configs.msa import get_config
+
+    cfg = get_config("paper")
+    grid, n_mon = cfg.augment["mix_grid"], cfg.augment["n_monitor_samples"]
+    m_1000, m_500 = (d - cfg.heldout_size(d) for d in (1000, 500))
+    with pytest.warns(UserWarning, match=r"ratios \[2.0, 4.0\] all add 1000 generated samples"):
+        assert warn_repeated_mixes(grid, m_1000, n_mon) == [2.0, 4.0]
+    assert mix_sizes(grid, m_1000, n_mon) == (0, 400, 800, 1000, 1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert warn_repeated_mixes(grid, m_500, n_mon) == []
+    assert mix_sizes(grid, m_500, n_mon) == (0, 200, 400, 800, 1000)  # ratio 4 adds 2.5x: capped, not repeated

@@ -31,7 +31,7 @@ from ising_diffusion.augment.rules import (best_mix_gain, recommend, score_choic
                                           withdraw_memorised)
 from ising_diffusion.augment.result import (AugmentationNotRecommendedWarning, AugmentResult, final_report,
                                             host_number, unbatch)
-from ising_diffusion.augment.score import mix_sizes
+from ising_diffusion.augment.score import mix_sizes, warn_repeated_mixes
 from ising_diffusion.augment.seeds import seed_batched, seed_sharding, where_seed
 from ising_diffusion.augment.sequences import DEFAULT_THETA, SequenceData, sequence_quality
 from ising_diffusion.checkpoint import fingerprint, open_run, resume_points
@@ -194,6 +194,7 @@ def _plan(train, test, truth, *, generator, n_augmented, config, generator_confi
         solver, options = config.solver_spec.resolve(n_spins=n_spins, n_samples=m_train, solver=solver,
                                                      solver_options=solver_options)
     n_mon = n_augmented if config.n_monitor_samples is None else int(config.n_monitor_samples)
+    warn_repeated_mixes(config.mix_grid, m_train, n_mon)
     plan = config.budget.plan(m_train, int(getattr(generator_config, "batch_size", 128)))
     return _Plan(generator, generator_config, config, solver, options, n_augmented, n_mon, *plan)
 

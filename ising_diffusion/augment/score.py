@@ -7,13 +7,15 @@ per-test-sample terms are kept so that two fits can be compared by a paired diff
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 
 from ising_diffusion.inference.pseudolikelihood import log_pseudolikelihood_per_sample
 from ising_diffusion.ising import IsingParams, energy, log_partition
 
-__all__ = ["held_out_terms", "held_out_score", "mix_sizes"]
+__all__ = ["held_out_terms", "held_out_score", "mix_sizes", "warn_repeated_mixes"]
 
 
 def held_out_terms(params: IsingParams, test, *, exact: bool) -> jax.Array:
@@ -42,3 +44,16 @@ def held_out_score(params: IsingParams, test, *, exact: bool) -> jax.Array:
 def mix_sizes(mix_grid, m_train: int, n_monitor: int) -> tuple[int, ...]:
     """Generated samples added at each ratio ``r`` of ``mix_grid``: ``min(round(r M), n_monitor)``."""
     return tuple(min(int(round(r * m_train)), int(n_monitor)) for r in mix_grid)
+
+
+def warn_repeated_mixes(mix_grid, m_train: int, n_monitor: int) -> list:
+    """Warn (``UserWarning``) when two or more ratios of ``mix_grid`` are capped at ``n_monitor`` generated samples:
+    they are one fit, fitted and scored once per ratio, and only the smallest can ever be chosen. Returns those
+    ratios (empty: no warning)."""
+    same = [r for r, n in zip(mix_grid, mix_sizes(mix_grid, m_train, n_monitor)) if r > 0 and n == int(n_monitor)]
+    if len(same) < 2:
+        return []
+    warnings.warn(f"mix_grid ratios {same} all add {n_monitor} generated samples (capped at the monitor sample count "
+                  f"with M = {m_train}): they are the same fit, scored {len(same)} times; set n_monitor_samples >= "
+                  f"{int(round(max(same) * m_train))} or drop the larger ratios", UserWarning, stacklevel=5)
+    return same
