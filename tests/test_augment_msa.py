@@ -58,11 +58,16 @@ def test_potts_solver_options():
     assert resolve_potts_solver("plm", {"lambda_J": 0.05}, n_train=10)[1] == (("lambda_J", 0.05),)
     for bad, match in (({"l2": 0.1}, "l2 must be"), ({"l2": "cv", "lambda_J": 0.1}, "not both"),
                        ({"lambda_grid": (0.1,)}, "need l2='cv'"), ({"l2": "cv", "cv_folds": 11}, "cv_folds"),
-                       ({"eps": 1}, "unknown"), ({"penalty": "x"}, "penalty")):
+                       ({"eps": 1}, "unknown"), ({"penalty": "x"}, "penalty"),
+                       ({"l2": "cv", "cv_folds": None}, "cv_folds"), ({"l2": "cv", "cv_folds": "x"}, "cv_folds"),
+                       ({"l2": "cv", "lambda_grid": "abc"}, "lambda_grid"), ({"memory_size": 0}, "memory_size"),
+                       ({"memory_size": 2.5}, "memory_size"), ({"symmetric": "no"}, "symmetric")):
         with pytest.raises(ValueError, match=match):
             resolve_potts_solver(None, bad, n_train=10)
     with pytest.raises(ValueError, match="weighted pseudolikelihood"):
         resolve_potts_solver("erasure", None, n_train=10)
+    # a single penalty is a grid of one
+    assert dict(resolve_potts_solver(None, {"l2": "cv", "lambda_grid": 0.1}, n_train=10)[1])["lambda_grid"] == (0.1,)
 
 
 def test_held_out_terms_are_weighted_pseudolikelihood(noise):

@@ -159,6 +159,8 @@ def test_dca_runs_both_methods_with_weights_and_progress(planted):
     (np.zeros((3, 5), np.int8), None, {"lambda_x": 1.0}, "unknown option"),
     (np.zeros((3, 5), np.int8), None, {"l2": 0.1}, "l2 must be"),
     (np.zeros((3, 5), np.int8), None, {"penalty": "gauss"}, "penalty"),
+    (np.zeros((3, 5), np.int8), None, {"memory_size": 2.5}, "memory_size"),
+    (np.zeros((3, 5), np.int8), None, {"symmetric": "no"}, "symmetric"),  # was taken as True
     (np.zeros((3, 2), np.int8), None, {}, "at least 3 columns"),
 ])
 def test_bad_inputs_give_value_errors_naming_the_problem(seqs, weights, kwargs, match):

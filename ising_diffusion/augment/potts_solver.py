@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+import numpy as np
 
 from ising_diffusion.augment.solver import DataModel, SolverFits
+from ising_diffusion.checks import is_int
 from ising_diffusion.inference.cv import CV_RULES
 from ising_diffusion.inference.potts_pseudolikelihood import (
     check_pseudolikelihood_options,
@@ -73,17 +75,22 @@ def resolve_potts_solver(solver: str | None, options: dict | None, *, n_train: i
     if not cv and any(k in opts for k in ("lambda_grid", "cv_folds", "cv_rule")):
         raise ValueError("lambda_grid, cv_folds and cv_rule need l2='cv'")
     check_pseudolikelihood_options(opts.get("penalty", "plmdca"), opts.get("lambda_h", 0.01),
-                                   opts.get("lambda_J", 0.01), opts.get("max_iter", 500), opts.get("tol", 1e-4))
+                                   opts.get("lambda_J", 0.01), opts.get("max_iter", 500), opts.get("tol", 1e-4),
+                                   opts.get("memory_size", 10), opts.get("symmetric", False))
     if cv:
         folds = opts.get("cv_folds", 5)
-        if isinstance(folds, bool) or int(folds) != folds or not 2 <= folds <= n_train:
+        if not (is_int(folds, 2) and folds <= n_train):
             raise ValueError(f"cv_folds must be an integer in [2, M={n_train}], got {folds!r}")
         if opts.get("cv_rule", "best") not in CV_RULES:
             raise ValueError(f"cv_rule must be one of {CV_RULES}, got {opts['cv_rule']!r}")
         if "lambda_grid" in opts:
-            opts["lambda_grid"] = tuple(float(g) for g in opts["lambda_grid"])
+            grid = opts["lambda_grid"]
+            try:
+                opts["lambda_grid"] = tuple(float(g) for g in np.atleast_1d(np.asarray(grid, dtype=object)))
+            except (TypeError, ValueError):
+                opts["lambda_grid"] = ()
             if not opts["lambda_grid"] or not all(math.isfinite(g) and g >= 0 for g in opts["lambda_grid"]):
-                raise ValueError(f"lambda_grid must be finite penalties >= 0, got {options['lambda_grid']!r}")
+                raise ValueError(f"lambda_grid must be a sequence of finite penalties >= 0, got {grid!r}")
     return POTTS_SOLVER, tuple(sorted(opts.items()))
 
 

@@ -149,7 +149,7 @@ def potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array, " M"] 
       ``(PottsParams symmetrised, in the zero-sum gauge; OptimInfo)``.
     """
     seqs, w, q = check_sequences(seqs, weights, q)
-    _check_options(penalty, lambda_h, lambda_J, max_iter, tol)
+    _check_options(penalty, lambda_h, lambda_J, max_iter, tol, memory_size, symmetric)
     length = seqs.shape[1]
     seqs, w64 = pad_rows(*merge_identical(seqs, w))
     idx = _encode(seqs, q)
@@ -187,13 +187,13 @@ def potts_log_pseudolikelihood(params: PottsParams, seqs: Int[Array, "M L"]) -> 
 
 
 def check_pseudolikelihood_options(penalty: str = "plmdca", lambda_h=0.01, lambda_J=0.01, max_iter=500,
-                                   tol=1e-4) -> None:
+                                   tol=1e-4, memory_size=10, symmetric=False) -> None:
     """Raise a ValueError naming the first bad option of :func:`potts_pseudolikelihood` (the traced fits check
     nothing, so their callers check here first)."""
-    _check_options(penalty, lambda_h, lambda_J, max_iter, tol)
+    _check_options(penalty, lambda_h, lambda_J, max_iter, tol, memory_size, symmetric)
 
 
-def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
+def _check_options(penalty, lambda_h, lambda_J, max_iter, tol, memory_size=10, symmetric=False):
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
     def number(v):  # a value typed on a command line may be any string
@@ -206,6 +206,10 @@ def _check_options(penalty, lambda_h, lambda_J, max_iter, tol):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if not number(tol) or not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
+    if not number(memory_size) or int(memory_size) != memory_size or memory_size < 1:
+        raise ValueError(f"memory_size (L-BFGS memory) must be an integer >= 1, got {memory_size!r}")
+    if not isinstance(symmetric, (bool, np.bool_)):
+        raise ValueError(f"symmetric must be True or False, got {symmetric!r}")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -277,7 +281,7 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
       ``(PottsParams, CVInfo)``; ``CVInfo.l2`` is the chosen ``lambda_J`` and ``CVInfo.l2_grid`` the grid.
     """
     seqs, w, q = check_sequences(seqs, weights, q)
-    _check_options(penalty, lambda_h, 0.0, max_iter, tol)
+    _check_options(penalty, lambda_h, 0.0, max_iter, tol, memory_size, symmetric)
     grid = DEFAULT_LAMBDA_GRIDS[penalty] if lambda_grid is None else lambda_grid
     grid = tuple(float(g) for g in grid)
     if not grid or not all(np.isfinite(g) and g >= 0 for g in grid):
