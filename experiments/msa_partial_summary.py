@@ -125,9 +125,12 @@ def with_memorisation_rule(rows: list[dict], max_identical: float) -> tuple[list
         r = dict(r)
         if key(r) in withdrawn:
             r["recommended"], r["mix"] = 0, 0.0
-            if not r["method"].endswith(":mix"):
+            r["reason"] = (f"withdrawn by the memorisation rule (more than {max_identical:g} of the generated "
+                           f"sequences copy a training one); {r.get('reason', '')}")
+            if not r["method"].endswith(":mix"):  # the safe answer, as augment_rows writes it when augment declines
                 s = safe[(r["family"], r["depth"], r["subsample"])]
                 r.update({c: s[c] for c in ("n_seqs", "M_eff", "top_L5", "top_L2", "top_L", "lambda_J")})
+                r["seconds"] = r["seconds"] + s["seconds"]
         out.append(r)
     return out, sum(1 for k in withdrawn if not k[3].endswith(":mix"))
 

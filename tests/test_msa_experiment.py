@@ -119,6 +119,11 @@ def test_paired_differences_and_helped_counts():
     mf = next(s for s in summarize_msa(rows) if s["method"] == "mf")
     assert mf["helped_L2"] == 1 and mf["hurt_L2"] == 2 and np.isclose(mf["diff_L2_mean"], -0.2 / 3)
     assert mf["diff_L2_lo"] < mf["diff_L2_mean"] < mf["diff_L2_hi"]
+    # a NaN precision (no pair to rank) leaves its subsample unpaired, not a NaN difference in the counts
+    rows[1]["top_L2"] = float("nan")  # subsample 0's mf row
+    assert [r["diff_L2"] for r in paired_differences(rows) if r["method"] == "mf"][0] is None
+    mf = next(s for s in summarize_msa(rows) if s["method"] == "mf")
+    assert mf["helped_L2"] == 1 and mf["hurt_L2"] == 1 and np.isclose(mf["diff_L2_mean"], -0.05)
 
 
 def test_plm_cv_train_fits_plm_cv_on_augments_training_split(fast_fits, tmp_path):
@@ -192,9 +197,9 @@ def test_partial_summary_keeps_complete_subsamples_and_applies_the_memorisation_
 
     def row(k, method, l2, **extra):
         return {"family": "F", "depth": 50, "subsample": k, "method": method, "top_L5": l2, "top_L2": l2,
-                "top_L": l2, "n_seqs": 50, "M_eff": 48.0, "lambda_J": 0.1, **extra}
+                "top_L": l2, "n_seqs": 50, "M_eff": 48.0, "lambda_J": 0.1, "seconds": 2.0, **extra}
 
-    aug = dict(recommended=1, mix=2.0)
+    aug = dict(recommended=1, mix=2.0, reason="planted", seconds=30.0)
     rows = [row(0, "plm_cv", 0.8), row(0, "augment:g", 0.9, quality_identical=1.0, **aug),
             row(0, "augment:g:mix", 0.7, quality_identical=1.0, **aug),
             row(1, "plm_cv", 0.6), row(1, "augment:g", 0.5, quality_identical=0.2, **aug),
@@ -206,6 +211,8 @@ def test_partial_summary_keeps_complete_subsamples_and_applies_the_memorisation_
     assert n == 1
     by = {(r["subsample"], r["method"]): r for r in after}
     assert by[0, "augment:g"]["top_L2"] == 0.8 and by[0, "augment:g"]["recommended"] == 0  # plm_cv's answer
+    assert by[0, "augment:g"]["seconds"] == 32.0 and by[0, "augment:g:mix"]["seconds"] == 30.0  # + plm_cv's fit
+    assert by[0, "augment:g"]["reason"].startswith("withdrawn by the memorisation rule (more than 0.9")
     assert by[0, "augment:g:mix"]["top_L2"] == 0.7 and by[0, "augment:g:mix"]["recommended"] == 0
     assert by[1, "augment:g"]["top_L2"] == 0.5 and by[1, "augment:g"]["recommended"] == 1  # novel enough: kept
 

@@ -47,14 +47,15 @@ def paired_differences(rows: Sequence[dict], reference: str = REFERENCE,
                        split_reference: str = SPLIT_REFERENCE) -> list[dict]:
     """Copies of ``rows`` with ``diff_L5``, ``diff_L2``, ``diff_L``: the row's precision minus ``reference``'s on the
     same family, depth and subsample, and ``diff_split_*`` the same against ``split_reference`` (``None`` for the
-    reference itself or where it is missing)."""
+    reference itself, where it is missing or where either precision is NaN)."""
     out = [dict(r) for r in rows]
     for name, prefix in ((reference, "diff"), (split_reference, "diff_split")):
         ref = {(r["family"], r["depth"], r["subsample"]): r for r in rows if r["method"] == name}
         for r in out:
             other = ref.get((r["family"], r["depth"], r["subsample"]))
             for col in TOPS.values():
-                r[prefix + col[3:]] = None if other is None or r["method"] == name else r[col] - other[col]
+                d = None if other is None or r["method"] == name else r[col] - other[col]
+                r[prefix + col[3:]] = d if d is None or np.isfinite(d) else None  # NaN (no pair to rank): unpaired
     return out
 
 
