@@ -83,18 +83,23 @@ def _resolve_top(top, length: int) -> int:
     return int(top)
 
 
-def top_pairs(scores: Float[Array, "L L"], k: int, min_separation: int = 5) -> np.ndarray:
+def top_pairs(scores: Float[Array, "L L"], k: int, min_separation: int = 5, positions=None) -> np.ndarray:
     """The ``k`` highest-scoring pairs ``i < j`` with ``j - i >= min_separation``, best first, as ``(k, 2)`` 0-based
-    indices (fewer if there are fewer eligible pairs; ties broken by position, as a stable sort)."""
+    indices (fewer if there are fewer eligible pairs; ties broken by position, as a stable sort). ``positions``:
+    ``(L,)`` increasing residue numbers of the rows (e.g. the input columns kept by a gap filter); the separation is
+    then ``positions[j] - positions[i]``."""
     scores = np.asarray(scores)
-    i, j = np.triu_indices(scores.shape[0], k=max(int(min_separation), 1))
+    i, j = np.triu_indices(scores.shape[0], k=1)
+    pos = np.arange(scores.shape[0]) if positions is None else np.asarray(positions)
+    keep = pos[j] - pos[i] >= max(int(min_separation), 1)
+    i, j = i[keep], j[keep]
     order = np.argsort(-scores[i, j], kind="stable")[:k]
     return np.stack([i[order], j[order]], axis=1)
 
 
 def contact_precision(scores: Float[Array, "L L"], contacts: Bool[np.ndarray, "L L"],
                       top: int | str | Sequence[int | str] = DEFAULT_TOPS,
-                      min_separation: int = 5) -> float | dict[str, float]:
+                      min_separation: int = 5, positions=None) -> float | dict[str, float]:
     """Fraction of true contacts among the top-scoring pairs at sequence separation ``>= min_separation``.
 
     Args:
@@ -102,6 +107,8 @@ def contact_precision(scores: Float[Array, "L L"], contacts: Bool[np.ndarray, "L
       contacts: ``(L, L)`` boolean contact map (e.g. ``io.contacts.contact_map``; only ``i < j`` is read).
       top: how many pairs: an int, ``"L"`` or ``"L/k"``, or a sequence of those (default ``("L/5", "L/2", "L")``).
       min_separation: smallest ``j - i`` counted (5 by convention for proteins; 1 for planted graphs).
+      positions: ``(L,)`` increasing residue numbers of the rows (default ``0 .. L-1``): with columns removed by a gap
+        filter, the kept columns' input numbers, so the separation is the input's.
 
     Returns:
       a float for a single ``top``; for a sequence, a dict ``{str(top): precision}``.
@@ -119,9 +126,13 @@ def contact_precision(scores: Float[Array, "L L"], contacts: Bool[np.ndarray, "L
     length = scores.shape[0]
     if int(min_separation) != min_separation or not 1 <= min_separation < length:
         raise ValueError(f"min_separation must be an integer in [1, L={length}), got {min_separation!r}")
+    if positions is not None:
+        positions = np.asarray(positions)
+        if positions.shape != (length,) or np.any(np.diff(positions) <= 0):
+            raise ValueError(f"positions must be {length} increasing residue numbers, got shape {positions.shape}")
 
     def one(t):
-        pairs = top_pairs(scores, _resolve_top(t, length), min_separation)
+        pairs = top_pairs(scores, _resolve_top(t, length), min_separation, positions)
         return float(np.mean(contacts[pairs[:, 0], pairs[:, 1]])) if len(pairs) else float("nan")
 
     if isinstance(top, (str, numbers.Real)):  # one top (a bool or a fraction is refused by _resolve_top)

@@ -37,8 +37,8 @@ class DCAJob(NamedTuple):
       rows: ``(M',)`` 0-based input sequences that were kept.
       n_input: ``(M, L)`` of the input alignment.
       m_eff: sum of the sequence weights.
-      precision: ``{"L/5": p, "L/2": p, "L": p}`` (``L`` = kept columns, separation >= 5) when ``contacts`` was
-        given, else ``None``.
+      precision: ``{"L/5": p, "L/2": p, "L": p}`` (``L`` = kept columns; separation >= 5 in input columns) when
+        ``contacts`` was given, else ``None``.
     """
 
     pairs: np.ndarray
@@ -129,16 +129,19 @@ def run_dca_file(path: str | os.PathLike, *, out: str | os.PathLike | None = Non
             raise ValueError(f"cv_groups must be 'identity' (clusters of sequences at identity >= theta held out "
                              f"together), got {options['cv_groups']!r}")
         options["cv_groups"] = identity_groups(kept.seqs, theta)
-    result = dca(kept.seqs, weights, method=method, q=len(alphabet), gap_state=gap if gap >= 0 else None,
-                 progress=progress, **options)
-    pairs = ranked_pairs(result.scores, kept.columns)
-    precision = None
-    if contacts is not None:
+    truth = None
+    if contacts is not None:  # read and checked before the fit: a bad table costs no fit
         truth = read_contact_truth(contacts, aln.seqs.shape[1], cutoff)[np.ix_(kept.columns, kept.columns)]
         length = kept.columns.size
         if length <= 5:
             raise ValueError(f"precision needs more than 5 kept columns (separation >= 5), got {length}")
-        precision = contact_precision(result.scores, truth, top=DEFAULT_TOPS, min_separation=5)
+    result = dca(kept.seqs, weights, method=method, q=len(alphabet), gap_state=gap if gap >= 0 else None,
+                 progress=progress, **options)
+    pairs = ranked_pairs(result.scores, kept.columns)
+    precision = None
+    if truth is not None:  # separation in the input's columns, not the kept ones'
+        precision = contact_precision(result.scores, truth, top=DEFAULT_TOPS, min_separation=5,
+                                      positions=kept.columns)
     if out is not None:
         write_pair_scores(out, pairs)
     if params_out is not None:

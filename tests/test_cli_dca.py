@@ -144,3 +144,19 @@ def test_missing_file_exits_with_a_message(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["dca", str(tmp_path / "nope.fasta")])
     assert e.value.code == 2 and "nope.fasta" in capsys.readouterr().err
+
+
+def test_precision_counts_separation_in_the_input_columns_after_a_column_filter(planted_fasta, tmp_path):
+    """Kept columns [2, 3, 4, 6, 7, 8, 9] (1-based): pairs 5 or more input columns apart are (2, 7) ... (4, 9), six of
+    them; counted on the kept columns' own indices only three would be eligible."""
+    path, _, _ = planted_fasta
+    table = tmp_path / "pairs.txt"
+    table.write_text("2 7\n3 8\n4 9\n")
+    job = run_dca_file(path, alphabet=ALPHABET, max_col_gap=0.4, method="mf", contacts=table)
+    cols = job.columns + 1
+    score = {(int(i), int(j)): s for i, j, s in job.pairs}
+    eligible = sorted(((i, j) for i, j in score if j - i >= 5), key=lambda p: -score[p])
+    assert len(eligible) == 6
+    truth = {(2, 7), (3, 8), (4, 9)}
+    for top, k in (("L/5", len(cols) // 5), ("L/2", len(cols) // 2), ("L", len(cols))):
+        assert job.precision[top] == np.mean([p in truth for p in eligible[:k]]), top
