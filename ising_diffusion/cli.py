@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Sequence
 
 from ising_diffusion.cli_commands import COMMANDS
 from ising_diffusion.cli_dca import add_dca_parser, cmd_dca
+from ising_diffusion.cli_paths import existing_file, path_conflict, seed_value
 from ising_diffusion.compile_cache import enable_compilation_cache
 from ising_diffusion.defaults import RECOMMENDED_METHOD
 from ising_diffusion.experiments.registry import EXPERIMENTS, FIGURES, run_experiment
@@ -53,12 +53,6 @@ _nonneg_int = _bounded(int, "a non-negative integer", lambda v: v >= 0)
 _positive_float = _bounded(float, "a positive number", lambda v: v > 0)
 
 
-def _existing_file(text: str) -> Path:
-    if not Path(text).is_file():
-        raise argparse.ArgumentTypeError(f"no such file: {text}")
-    return Path(text)
-
-
 _DATA_HELP = ("data file (M rows of N spins): .npz (array 'spins', or --key), .npy, .mat (variable --key), .csv, "
               ".tsv, or whitespace-separated text; values -1/+1 or 0/1 (--encoding)")
 _TRUTH_HELP = "an .npz or .json with the true 'h' and 'J' to score (default: those stored in the data file, if any)"
@@ -67,7 +61,7 @@ _TRUTH_HELP = "an .npz or .json with the true 'h' and 'J' to score (default: tho
 def _parents() -> dict[str, argparse.ArgumentParser]:
     """Option groups shared by the subcommands: the common flags, the file reader's options, ``--option``."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    common.add_argument("--seed", type=seed_value, default=0, help="random seed, an integer >= 0 (default 0)")
     common.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     reader = argparse.ArgumentParser(add_help=False)  # the options of ising_diffusion.io.read_spin_file
     reader.add_argument("--key", default=None, help="array (.npz) or variable (.mat) to read (default: 'spins', "
@@ -119,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-samples", type=_positive_int, default=1000, help="number of samples M (default 1000)")
     p.add_argument("--n-spins", type=_positive_int, default=20, help="N for an SK truth (default 20)")
     p.add_argument("--g", type=_positive_float, default=1.0, help="coupling scale g of the SK truth (default 1.0)")
-    p.add_argument("--params", type=_existing_file, default=None,
+    p.add_argument("--params", type=existing_file, default=None,
                    help="an .npz or .json with 'h' (N,) and 'J' (N, N) to sample instead of an SK truth")
     p.add_argument("--sampler", choices=("auto", "exact", "metropolis"), default="auto",
                    help="exact enumeration (N <= 24), Metropolis chains, or auto: exact for N <= 20 (default auto)")
@@ -131,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Infer fields and couplings from observed spins; writes 'h' and 'J' to --out and "
                                    "prints the MSE against the truth when one is known (--truth, or 'h'/'J' stored in "
                                    "the data file by 'sample').")
-    p.add_argument("data", type=_existing_file, help=_DATA_HELP)
+    p.add_argument("data", type=existing_file, help=_DATA_HELP)
     p.add_argument("--method", default="erasure",
                    help="inference method: erasure (the paper's erasure machine with automatic eps; the default, "
                         "for reproducing the paper), or any method of ising_diffusion.infer such as pseudolikelihood, "
@@ -139,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "tests (docs/inference.md) is pseudolikelihood with a cross-validated penalty: "
                         "--method pseudolikelihood --option l2=cv; at N <= 20, --method mle_exact --option l2=cv was "
                         "7-14%% lower still, at under a minute per data set (default erasure)")
-    p.add_argument("--truth", type=_existing_file, default=None, help=_TRUTH_HELP)
+    p.add_argument("--truth", type=existing_file, default=None, help=_TRUTH_HELP)
     p.add_argument("--out", default=None, help="output .npz or .json for the inferred 'h' and 'J'")
     p = sub.add_parser("augment", parents=[par["common"], par["reader"], par["option"]],
                        help="train a generator on data and write augmented samples",
@@ -153,9 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "selected and why (and the MSEs when a truth is known). An aligned FASTA / a2m / "
                                    "a3m file (.gz allowed) is augmented with a q-state generator and fitted by weighted "
                                    "Potts pseudolikelihood (dca's plm options; default l2=cv); see docs/msa_generators.md.")
-    p.add_argument("data", type=_existing_file, help=_DATA_HELP + "; or an alignment (.fasta, .fa, .a2m, .a3m, .gz)")
+    p.add_argument("data", type=existing_file, help=_DATA_HELP + "; or an alignment (.fasta, .fa, .a2m, .a3m, .gz)")
     p.add_argument("--out", required=True, help="output .npz")
-    p.add_argument("--test", type=_existing_file, default=None,
+    p.add_argument("--test", type=existing_file, default=None,
                    help="held-out test data (any data format); default: split --test-fraction off the data")
     p.add_argument("--test-fraction", type=float, default=0.125,
                    help="fraction of the data held out for the stopping rule when --test is not given (default 0.125)")
@@ -175,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default and the most accurate in our tests; erasure is the paper's)")
     p.add_argument("--n-augmented", type=_positive_int, default=None,
                    help="number of generated samples (default: 10x the training size)")
-    p.add_argument("--truth", type=_existing_file, default=None, help=_TRUTH_HELP)
+    p.add_argument("--truth", type=existing_file, default=None, help=_TRUTH_HELP)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override an AugmentConfig field, e.g. --set n_epochs=200 (repeatable)")
     p.add_argument("--generator-set", action="append", default=[], metavar="KEY=VALUE", dest="gen_overrides",
@@ -193,11 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "P(s=+1 | observed entries) of every entry (exact up to --max-exact missing per "
                                    "row; beyond, conditional mean field) to --prob-out. --holdout K first scores the "
                                    "model against the independent-spin model on entries hidden on purpose.")
-    p.add_argument("data", type=_existing_file, help=_DATA_HELP)
+    p.add_argument("data", type=existing_file, help=_DATA_HELP)
     p.add_argument("--out", required=True, help="the filled file (format by extension; use the input's)")
     p.add_argument("--prob-out", default=None,
                    help="file for P(s=+1 | observed) per entry (default: --out's stem + '_prob' + its extension)")
-    p.add_argument("--params", type=_existing_file, default=None,
+    p.add_argument("--params", type=existing_file, default=None,
                    help="an .npz or .json with 'h' and 'J' to use instead of fitting")
     p.add_argument("--method", default=None, help=f"inference method of the fit (default {method} with "
                                                   f"{', '.join(f'{k}={v}' for k, v in options.items())}; --option "
@@ -240,8 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":  # only reached without a valid figure: argparse has reported it
         parser.error("run needs a figure name")
+    sub = parser.subcommands[args.command]
+    problem = path_conflict(args)
+    if problem:
+        sub.error(problem)
     command = cmd_dca if args.command == "dca" else COMMANDS[args.command]
-    return command(args, parser.subcommands[args.command])
+    return command(args, sub)
 
 
 if __name__ == "__main__":

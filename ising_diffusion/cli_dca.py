@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from ising_diffusion.cli_paths import existing_file
+
 __all__ = ["add_dca_parser", "cmd_dca", "parse_max_gap"]
 
 _ALPHABETS = {"protein": "PROTEIN_ALPHABET", "rna": "RNA_ALPHABET"}
@@ -43,7 +45,8 @@ def add_dca_parser(sub, parents: list[argparse.ArgumentParser]) -> argparse.Argu
                                    "pseudolikelihood (plmDCA) or mean-field DCA, and write every column pair with its "
                                    "APC-corrected Frobenius score as CSV rows 'i,j,score' (1-based columns of the "
                                    "input alignment, best first). See docs/potts.md.")
-    p.add_argument("alignment", help="aligned FASTA, a2m or a3m file (lower-case insertions and '.' are dropped)")
+    p.add_argument("alignment", type=existing_file,
+                   help="aligned FASTA, a2m or a3m file (lower-case insertions and '.' are dropped)")
     p.add_argument("--out", default=None, help="CSV of the ranked pairs (default: only print the top pairs)")
     p.add_argument("--params-out", default=None, help=".npz with the fitted h (L, q), J (L, L, q, q) in the zero-sum "
                                                       "gauge, alphabet, columns (1-based) and the sequence weights")
@@ -60,7 +63,7 @@ def add_dca_parser(sub, parents: list[argparse.ArgumentParser]) -> argparse.Argu
     p.add_argument("--alphabet", default="protein",
                    help="protein (gap + 20 amino acids, q = 21), rna (q = 5), or the state characters with '-' first "
                         "(default protein; write --alphabet=-ACD when it starts with the gap)")
-    p.add_argument("--contacts", default=None, metavar="TABLE",
+    p.add_argument("--contacts", type=existing_file, default=None, metavar="TABLE",
                    help="distance table 'i j x d' (1-based input columns) to print the top-L/5, L/2, L precisions "
                         "at separation >= 5")
     p.add_argument("--cutoff", type=float, default=8.0, help="contact distance for --contacts (default 8.0)")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
+from ising_diffusion.cli_paths import seed_value
+
 __all__ = ["figure_parser"]
 
 
@@ -32,7 +34,8 @@ def figure_parser(name: str, description: str, presets: Sequence[str], *,
                         f"runs/{name}-<file>-<NAME> with --config); reuse it to resume")
     p.add_argument("--seeds", type=int, default=None, metavar="S",
                    help="number of seeds per sweep point (overrides the preset's n_seeds)")
-    p.add_argument("--seed", type=int, default=None, help="base random seed (overrides the config's seed)")
+    p.add_argument("--seed", type=seed_value, default=None,
+                   help="base random seed in [0, 2**32) (overrides the config's seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a config field, e.g. --set n_train=200 --set augment.n_epochs=300 "
                         "(repeatable; see --print-config for the fields)")
