@@ -1,6 +1,7 @@
 """Alignment files: FASTA / a2m / a3m (plain and gzip) to int8 states, and back."""
 
 import gzip
+import warnings
 
 import numpy as np
 import pytest
@@ -45,15 +46,42 @@ def test_a3m_insertions_dropped_gzip_and_comment(tmp_path):
 def test_unknown_letters_are_gaps_unless_strict(tmp_path):
     path = tmp_path / "a.fasta"
     path.write_text(">a\nAXBZC\n>b\nACDEF\n")
-    np.testing.assert_array_equal(read_alignment(path).seqs, _states(["A---C", "ACDEF"]))
+    with pytest.warns(UserWarning, match=r"3 of 10 match cells \(30.0%\) hold letters outside"):
+        np.testing.assert_array_equal(read_alignment(path).seqs, _states(["A---C", "ACDEF"]))
     with pytest.raises(ValueError, match=r"record 1 \('a'\) has 'X' at match column 2"):
         read_alignment(path, strict=True)
+
+
+def test_many_unknown_letters_warn_a_few_do_not(tmp_path):
+    """A DNA file read as RNA: every T becomes a gap, and the reader says so; one X among 200 cells stays silent."""
+    path = tmp_path / "dna.fa"
+    path.write_text(">a\nACGTT\n>b\nTTGCA\n")
+    with pytest.warns(UserWarning, match=r"4 of 10 match cells.*'T' x 4.*right alphabet"):
+        read_alignment(path, alphabet=RNA_ALPHABET)
+    path.write_text(">a\n" + "A" * 99 + "X\n>b\n" + "C" * 100 + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_alignment(path).seqs[0, 99] == 0  # X: a gap, silently (0.5% of cells)
+
+
+def test_a_bom_is_skipped_and_bad_bytes_are_named(tmp_path):
+    path = tmp_path / "bom.fasta"
+    path.write_bytes(b"\xef\xbb\xbf>a\nACDE\n>b\nACDF\n")  # a UTF-8 byte order mark, as some editors write
+    np.testing.assert_array_equal(read_alignment(path).seqs, _states(["ACDE", "ACDF"]))
+    path.write_text(">a\nAC\u03a9E\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"record 1 \('a'\) has '\u03a9' \(U\+03A9\) at character 3"):
+        read_alignment(path)
+    gz = tmp_path / "bad.fa.gz"
+    gz.write_bytes(gzip.compress(b">a\nACDE\n" * 50)[:12] + b"\x00garbage" * 20)  # a valid header, a broken body
+    with pytest.raises(ValueError, match="corrupt gzip file"):
+        read_alignment(gz)
 
 
 def test_rna_alphabet(tmp_path):
     path = tmp_path / "r.fa"
     path.write_text(">r1\nACGU-\n>r2\nAcGGNU\n")
-    aln = read_alignment(path, alphabet=RNA_ALPHABET)
+    with pytest.warns(UserWarning, match="'N' x 1"):  # 1 of 10 cells: the reader says what became a gap
+        aln = read_alignment(path, alphabet=RNA_ALPHABET)
     np.testing.assert_array_equal(aln.seqs, _states(["ACGU-", "AGG-U"], RNA_ALPHABET))
 
 
@@ -81,6 +109,8 @@ def test_bad_alphabet(tmp_path):
         read_alignment(path, alphabet="ACGU")
     with pytest.raises(ValueError, match="repeats"):
         read_alignment(path, alphabet="-AAC")
+    with pytest.raises(ValueError, match=r"lower-case letters or '\.'.*'-ACGU'"):  # read an upper-case file as gaps
+        read_alignment(path, alphabet="-acgu")
 
 
 @pytest.mark.parametrize("name", ["out.fasta", "out.fasta.gz"])

@@ -184,18 +184,25 @@ def ddpm_loss(apply, params, schedule: Schedule, key: PRNGKey, x0: Float[Array, 
     return jnp.mean((apply(params, xt, t) - noise) ** 2)
 
 
-def _predict_x0(eps, x, abar, clip):
+def _predict_x0(eps, x, abar, clip, last=False, clip_final=True):
+    """The predicted ``x0``, clipped to [-1, 1] if ``clip``, except at the ``last`` step when not ``clip_final``."""
     x0 = (x - jnp.sqrt(1.0 - abar) * eps) / jnp.sqrt(abar)
-    return jnp.clip(x0, -1.0, 1.0) if clip else x0
+    if not clip:
+        return x0
+    clipped = jnp.clip(x0, -1.0, 1.0)
+    return clipped if clip_final else jnp.where(last, x0, clipped)
 
 
 def ancestral_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int, n_spins: int, *,
-                     variance: str = "posterior", clip_denoised: bool = True) -> Float[Array, "M N"]:
+                     variance: str = "posterior", clip_denoised: bool = True,
+                     clip_final: bool = True) -> Float[Array, "M N"]:
     """Full ancestral DDPM sampler over all ``T`` steps; returns the final real-valued ``x_0`` (not binarised).
 
     ``x_{t-1} = mu(x_t, x0_hat) + sigma_t z`` with ``mu`` the posterior mean of ``q(x_{t-1} | x_t, x0_hat)`` and
     ``sigma_t^2`` either ``beta_tilde_t`` or ``beta_t``; no noise is added at the last step. Without clipping ``mu``
-    equals Ho et al.'s ``(x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)``.
+    equals Ho et al.'s ``(x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)``. ``clip_final=False`` leaves the last
+    step's ``x0`` unclipped (the output then is the network's own prediction: an argmax over one-hot coordinates
+    needs it, since clipping ties every coordinate beyond +-1).
     """
     n_t = schedule.betas.shape[0]
     k_init, k_loop = jax.random.split(key)
@@ -204,7 +211,7 @@ def ancestral_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples:
 
     def body(x, t):
         eps = apply(params, x, jnp.full((n_samples,), t))
-        x0 = _predict_x0(eps, x, schedule.alpha_bars[t], clip_denoised)
+        x0 = _predict_x0(eps, x, schedule.alpha_bars[t], clip_denoised, t == 0, clip_final)
         mean = schedule.posterior_mean_coef_x0[t] * x0 + schedule.posterior_mean_coef_xt[t] * x
         z = jax.random.normal(jax.random.fold_in(k_loop, t), x.shape, x.dtype)
         x = mean + jnp.where(t > 0, jnp.sqrt(var[t]), 0.0) * z
@@ -221,11 +228,11 @@ def ddim_timesteps(n_timesteps: int, n_steps: int) -> np.ndarray:
 
 def ddim_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int, n_spins: int, *,
                 n_steps: int = 50, eta: float = 0.0, clip_denoised: bool = True,
-                x_init: Array | None = None) -> Float[Array, "M N"]:
+                x_init: Array | None = None, clip_final: bool = True) -> Float[Array, "M N"]:
     """DDIM sampler (Song et al. 2021) over ``n_steps`` evenly spaced time steps; returns the real-valued ``x_0``.
 
     With ``eta = 0`` the map from the initial noise ``x_init`` (drawn from ``key`` if ``None``) to ``x_0`` is
-    deterministic.
+    deterministic. ``clip_final``: as for :func:`ancestral_sample`.
     """
     ts = jnp.asarray(ddim_timesteps(schedule.betas.shape[0], n_steps))
     ts_prev = jnp.concatenate([jnp.asarray([-1], jnp.int32), ts[:-1]])
@@ -237,7 +244,7 @@ def ddim_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int,
         abar = schedule.alpha_bars[t]
         abar_prev = jnp.where(tp >= 0, schedule.alpha_bars[jnp.maximum(tp, 0)], 1.0)
         eps = apply(params, x, jnp.full((n_samples,), t))
-        x0 = _predict_x0(eps, x, abar, clip_denoised)
+        x0 = _predict_x0(eps, x, abar, clip_denoised, i == 0, clip_final)
         eps = (x - jnp.sqrt(abar) * x0) / jnp.sqrt(1.0 - abar)  # consistent with the (clipped) x0
         sigma = eta * jnp.sqrt((1.0 - abar_prev) / (1.0 - abar) * (1.0 - abar / abar_prev))
         z = jax.random.normal(jax.random.fold_in(k_loop, i), x.shape, x.dtype)

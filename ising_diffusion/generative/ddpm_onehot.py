@@ -115,12 +115,13 @@ def make_ddpm_onehot(config: OneHotDDPMConfig | None = None, n_spins: int = 20) 
         return inner.train(key, state, encode_one_hot(train_states, q, config.scale), n_steps)
 
     def sample(key, state, n_samples):
+        # the last step's x0 unclipped: clipped, every coordinate past +-1 would tie and argmax would give state 0
         if dcfg.sampler == "ddpm":
             x = ancestral_sample(apply, state.ema_params, schedule, key, n_samples, length * q,
-                                 variance=dcfg.ancestral_variance, clip_denoised=dcfg.clip_denoised)
+                                 variance=dcfg.ancestral_variance, clip_denoised=dcfg.clip_denoised, clip_final=False)
         else:
             x = ddim_sample(apply, state.ema_params, schedule, key, n_samples, length * q, n_steps=dcfg.ddim_steps,
-                            eta=dcfg.ddim_eta, clip_denoised=dcfg.clip_denoised)
+                            eta=dcfg.ddim_eta, clip_denoised=dcfg.clip_denoised, clip_final=False)
         return decode_argmax(x, q)
 
     return jit_generator("ddpm_onehot", init, train, sample, check_data=partial(check_states, length=length, q=q))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
+import zlib
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -22,6 +24,7 @@ import numpy as np
 from ising_diffusion.io.atomic import atomic_write
 
 __all__ = [
+    "UNKNOWN_WARN_FRACTION",
     "PROTEIN_ALPHABET",
     "RNA_ALPHABET",
     "Alignment",
@@ -40,6 +43,8 @@ RNA_ALPHABET = "-ACGU"
 _GAP = "-"
 _UNKNOWN = -1  # an upper-case letter outside the alphabet
 _INVALID = -2  # a character that has no place in an alignment
+#: above this fraction of match cells holding letters outside the alphabet, reading warns (they become gaps)
+UNKNOWN_WARN_FRACTION = 0.01
 
 
 class Alignment(NamedTuple):
@@ -67,6 +72,9 @@ def _check_alphabet(alphabet: str) -> str:
         raise ValueError(f"alphabet has {len(alphabet)} characters; int8 states allow at most 127")
     if any(ord(c) > 127 or c.isspace() or c == ">" for c in alphabet):
         raise ValueError(f"alphabet {alphabet!r} must be printable ASCII without spaces or '>'")
+    if any(c.islower() or c == "." for c in alphabet):
+        raise ValueError(f"alphabet {alphabet!r} has lower-case letters or '.': those mark a2m/a3m insertions (dropped "
+                         f"when reading); write the states in upper case ({alphabet.upper()!r})")
     return alphabet
 
 
@@ -111,7 +119,11 @@ def encode_sequences(seqs: Sequence[str], alphabet: str = PROTEIN_ALPHABET, *, i
     rows = []
     length = None
     for k, (name, text) in enumerate(zip(ids, seqs)):
-        raw = "".join(text.split()).encode("latin-1", errors="replace")
+        if not text.isascii():
+            char = next(c for c in text if ord(c) > 127)
+            raise ValueError(f"{source}: record {k + 1} ({name!r}) has {char!r} (U+{ord(char):04X}) at character "
+                             f"{text.index(char) + 1}, which cannot appear in an alignment (ASCII letters, '-', '.')")
+        raw = "".join(text.split()).encode("ascii")
         kept = raw.translate(None, drop)
         if length is None:
             length = len(kept)
@@ -130,7 +142,14 @@ def encode_sequences(seqs: Sequence[str], alphabet: str = PROTEIN_ALPHABET, *, i
         what = "is not in the alphabet" if codes[k, i] == _UNKNOWN else "cannot appear in an alignment"
         raise ValueError(f"{source}: record {k + 1} ({ids[k]!r}) has {char!r} at match column {i + 1}, which {what} "
                          f"{alphabet!r}")
-    codes[codes == _UNKNOWN] = alphabet.index(_GAP)
+    unknown = codes == _UNKNOWN
+    if unknown.mean() > UNKNOWN_WARN_FRACTION:  # a few X, B, Z are normal; many mean the wrong alphabet
+        letters, counts = np.unique(np.frombuffer(b"".join(rows), dtype=np.uint8)[unknown.ravel()], return_counts=True)
+        top = ", ".join(f"{chr(c)!r} x {n}" for c, n in sorted(zip(letters, counts), key=lambda t: -t[1])[:5])
+        warnings.warn(f"{source}: {int(unknown.sum())} of {unknown.size} match cells ({unknown.mean():.1%}) hold "
+                      f"letters outside the alphabet {alphabet!r} and are read as gaps ({top}); is it the right "
+                      "alphabet? (strict=True refuses them)", UserWarning, stacklevel=3)
+    codes[unknown] = alphabet.index(_GAP)
     return codes.astype(np.int8)
 
 
@@ -198,11 +217,11 @@ def read_alignment(path: str | os.PathLike, alphabet: str = PROTEIN_ALPHABET, *,
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:
             raise ValueError(f"{path}: corrupt gzip file ({err})") from None
     if not data.strip():
         raise ValueError(f"{path}: the file is empty")
-    return parse_alignment(data.decode("utf-8", errors="replace"), alphabet, strict=strict, source=str(path))
+    return parse_alignment(data.decode("utf-8-sig", errors="replace"), alphabet, strict=strict, source=str(path))
 
 
 def write_alignment(path: str | os.PathLike, seqs, ids: Sequence[str] | None = None,
