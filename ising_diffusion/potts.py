@@ -113,7 +113,8 @@ def conditional_logits(params: PottsParams, states: Int[Array, "M L"]) -> Float[
 
 def zero_sum_gauge(params: PottsParams) -> PottsParams:
     """The same distribution in the zero-sum (Ising) gauge: every row and column of every ``J_ij`` and every ``h_i``
-    sums to zero. The energy changes by a constant only.
+    sums to zero. The energy changes by a constant only, for symmetric blocks ``J_ji = J_ij^T`` (what every fit and
+    planted truth here has; an asymmetric ``J`` would need ``(J_ij(a, .) + J_ji(., a)) / 2`` in ``h'``).
 
     ``J'_ij(a, b) = J_ij(a, b) - J_ij(., b) - J_ij(a, .) + J_ij(., .)`` (dots are means over states) and
     ``h'_i(a) = h_i(a) - h_i(.) + sum_{j != i} [J_ij(a, .) - J_ij(., .)]``.

@@ -9,8 +9,10 @@ Public contract (chains on axis 0):
 * ``potts_gibbs_sample(key, params, n_samples, *, n_chains, burn_in, thin) -> GibbsSamples``.
 
 A site update draws ``s_i`` from ``softmax_a(h_i(a) + sum_{j != i} J_ij(a, s_j))`` (heat bath), which leaves the Potts
-distribution invariant; a sweep costs ``O(C L^2 q)``. Keys: sweep ``t`` uses ``fold_in(key, t)``, site ``i`` of it
-``fold_in(that, i)``, so results do not depend on how sweeps are grouped into calls of :func:`run`.
+distribution invariant; a sweep costs ``O(C L^2 q)``. Keys: sweep ``t`` of a call uses ``fold_in(key, t)``, site
+``i`` of it ``fold_in(that, i)``, counting from 0 in every call of :func:`run`: consecutive calls need their own keys
+(``jax.random.split``), or they replay the same draws. ``potts_gibbs_sample`` numbers its sweeps through, so its
+samples do not depend on how it groups them.
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ def init(params: PottsParams, states: Int[Array, "C L"]) -> GibbsState:
         raise ValueError(f"states must have shape (n_chains, L={length}), got {states.shape}")
     if not jnp.issubdtype(states.dtype, jnp.integer):
         raise ValueError(f"states must be integers in [0, q={q}), got dtype {states.dtype}")
+    if not isinstance(states, jax.core.Tracer) and states.size and (int(states.min()) < 0 or int(states.max()) >= q):
+        raise ValueError(f"states must be integers in [0, q={q}), got values in [{int(states.min())}, "
+                         f"{int(states.max())}]")
     return GibbsState(states.astype(jnp.int32))
 
 
@@ -99,7 +104,7 @@ def run(key: PRNGKey, params: PottsParams, state: GibbsState, n_sweeps: int) -> 
     Args:
       key: PRNG key.
       params: ``PottsParams`` with ``h (L, q)`` and ``J (L, L, q, q)`` (symmetric blocks).
-      state: chains from :func:`init` or an earlier call.
+      state: chains from :func:`init` or an earlier call (give each call its own key: see the module docstring).
       n_sweeps: sweeps of ``L`` site updates each (static).
 
     Returns:

@@ -149,6 +149,9 @@ def test_potts_task_is_paired_and_drawn_from_the_truth():
     (dict(theta=0.0), "theta"),
     (dict(degree=30.0), "degree"),
     (dict(solver_options={"l2": 0.1}), "l2"),
+    (dict(q_values=(4.5,)), r"integers, got \[4.5\]"),  # was cut to q = 4 silently
+    (dict(extra_points=(("potts_sparse", 20, 4, 1.0, 100),)), "must be distinct"),  # the grid's first point again
+    (dict(extra_points=(("potts_sparse", 20, 4),)), r"\(truth, L, q, g, M\) tuples"),
 ])
 def test_bad_potts_map_configs_raise(changes, message):
     with pytest.raises(ValueError, match=message):

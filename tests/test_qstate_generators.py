@@ -193,3 +193,8 @@ def test_one_hot_decoding_reads_the_unclipped_final_prediction(sampler):
     np.testing.assert_allclose(run(False), target, atol=1e-4)
     assert decode_argmax(run(False), 3).tolist() == [[1, 2]]
     assert decode_argmax(run(True), 3).tolist() == [[0, 0]]  # the old output: every site a tie
+
+
+def test_more_states_than_int8_holds_are_refused():
+    with pytest.raises(ValueError, match="n_states must be at most 127"):
+        OneHotDDPMConfig(n_states=200)

@@ -205,7 +205,8 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
         # the best monitored held-out score of a fit with generated sequences over the training fit's (the score rule
         # recommends only a gain beyond score_z standard errors)
         grid = np.asarray((aug_cfg or AugmentConfig()).selection.mix_grid)
-        gain = np.asarray(res.curve.score)[:, :, grid > 0].max(axis=(1, 2)) - np.asarray(res.score["train"])
+        mixes = np.asarray(res.curve.score)[:, :, grid > 0]  # NaN scores ignored, as in rules.best_mix_gain
+        gain = np.where(np.isnan(mixes), -np.inf, mixes).max(axis=(1, 2)) - np.asarray(res.score["train"])
         rows = []
         for i, s in enumerate(seeds):
             row = dict(zip(BY, (*point, gen)), seed=s, n_edges=int(np.triu(tk.graph[i], 1).sum()),

@@ -90,8 +90,8 @@ class D3PMConfig:
       time_embed_dim: size of the sinusoidal time embedding (even).
       n_timesteps: ``T``, the number of forward bit-flip steps.
       schedule: ``"cosine"`` (``abar_t = cos(pi/2 (t + 1 + s T) / (T (1 + s)))`` normalised, ``s = 0.008``: the
-        correlation with the data falls smoothly to exactly 0 at ``t = T-1``) or ``"linear"`` (``abar_t`` linear from
-        ``1 - 2 / T`` to 0).
+        correlation with the data falls smoothly to exactly 0 at ``t = T-1``) or ``"linear"`` (``abar_t = 1 - (t + 1) / T``,
+        linear from ``1 - 1 / T`` at ``t = 0`` to 0).
       learning_rate: Adam step size.
       batch_size: minibatch size (drawn with replacement each step, as the DDPM does; an epoch is
         ``ceil(M / batch_size)`` steps).

@@ -11,7 +11,8 @@ keeps a site with probability ``alpha_t`` and otherwise redraws it from ``pi``:
 ``abar_t = prod_{u <= t} alpha_u`` from the bit-flip D3PM's schedule (:func:`~ising_diffusion.generative.d3pm.
 make_flip_schedule`; ``abar_{T-1} = 0``, so ``x_{T-1} ~ pi``). ``"uniform"`` is Austin et al.'s uniform transition
 (for ``q = 2`` the bit-flip D3PM's process, with ``abar`` its correlation); ``"absorbing"`` with the linear schedule is
-their absorbing-state D3PM (``beta_t = 1 / (T - t + 1)``) and a discretisation of MD4's linear masking schedule
+their absorbing-state D3PM (``beta_t = 1 / (T - t + 1)`` for their 1-based ``t``; ``1 / (T - t)`` for this file's
+0-based ``t``) and a discretisation of MD4's linear masking schedule
 (``abar_t`` = the probability that a site is still unmasked).
 
 **Posterior.** For ``s < t``, with ``a = abar_t / abar_s`` and ``b = abar_s`` (``abar_{-1} = 1``) and ``x = x_t``:

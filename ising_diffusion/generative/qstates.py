@@ -44,6 +44,8 @@ def check_width_fields(cfg) -> None:
     ``widths`` as a tuple of ints (or ``None``)."""
     name = type(cfg).__name__
     object.__setattr__(cfg, "n_states", check_int(name, "n_states", cfg.n_states, 2))
+    if cfg.n_states > 127:  # samples are int8 states
+        raise ValueError(f"{name}.n_states must be at most 127 (int8 states), got {cfg.n_states}")
     if cfg.widths is not None:
         object.__setattr__(cfg, "widths", check_widths(name, "widths", cfg.widths))
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ising_diffusion.checks import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields, is_int
 
 __all__ = ["POTTS_PRESETS", "POTTS_TRUTHS", "POTTS_MAP_SOLVER_OPTIONS", "PottsMapConfig", "get_potts_config"]
 
@@ -75,6 +75,16 @@ class PottsMapConfig:
 
     def __post_init__(self):
         check_scalar_fields(self)  # n_seeds >= 1 among them
+        raw = [*((n, q, m) for n in self.lengths for q in self.q_values for m in self.n_train_values),
+               *((p[1], p[2], p[4]) for p in self.extra_points if len(p) == 5)]
+        if any(len(p) != 5 for p in self.extra_points):
+            raise ValueError(f"extra_points must be (truth, L, q, g, M) tuples, got {self.extra_points!r}")
+        bad = sorted({v for trio in raw for v in trio if not is_int(v, 0)}, key=str)
+        if bad:
+            raise ValueError(f"L, q and M must be integers, got {bad} (a value like 4.5 would be cut to 4)")
+        if len(set(self.points())) != len(self.points()):
+            raise ValueError(f"every (truth, L, q, g, M) point must be distinct; the grid and extra_points repeat "
+                             f"{sorted({p for p in self.points() if self.points().count(p) > 1})}")
         for p in self.points():
             truth, length, q, g, m = p
             if truth not in POTTS_TRUTHS:
