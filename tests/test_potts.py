@@ -126,7 +126,7 @@ def test_bad_inputs_raise(key):
     params = _random_params(0, 4, 3)
     with pytest.raises(ValueError, match="shape"):
         gibbs.init(params, np.zeros((5, 3), np.int32))
-    with pytest.raises(ValueError, match=r"values in \[0, 7\]"):  # was clamped by the gather, silently
+    with pytest.raises(ValueError, match=r"in \[0, q=3\), got values in \[7, 7\]"):  # was clamped, silently
         gibbs.init(params, np.full((5, 4), 7, np.int32))
     with pytest.raises(ValueError, match="n_samples"):
         gibbs.potts_gibbs_sample(key, params, 0)
