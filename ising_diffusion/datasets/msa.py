@@ -120,12 +120,16 @@ def list_msa_families(root: str | os.PathLike | None = None) -> list[str]:
 
 
 def distance_matrix(table: np.ndarray, length: int) -> np.ndarray:
-    """``(L, L)`` symmetric distances from a ``(K, 3)`` 0-based table (NaN where missing, 0 on the diagonal)."""
+    """``(L, L)`` symmetric distances from a ``(K, 3)`` 0-based table (NaN where missing, 0 on the diagonal); a pair
+    listed more than once (either order) gets its smallest distance, as :func:`contact_map` counts it in contact if
+    any of its lines is below the cutoff."""
     contact_map(table, length)  # validates the shape and the index range
-    out = np.full((length, length), np.nan)
+    out = np.full((length, length), np.inf)
     i, j = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
-    out[i, j] = table[:, 2]
-    out[j, i] = table[:, 2]
+    np.minimum.at(out, (i, j), table[:, 2])
+    np.minimum.at(out, (j, i), table[:, 2])
+    out = np.minimum(out, out.T)
+    out[np.isinf(out)] = np.nan
     np.fill_diagonal(out, 0.0)
     return out
 

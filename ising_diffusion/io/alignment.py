@@ -247,7 +247,7 @@ def write_alignment(path: str | os.PathLike, seqs, ids: Sequence[str] | None = N
     ids = [f"seq{k + 1}" for k in range(len(strings))] if ids is None else [str(i) for i in ids]
     if len(ids) != len(strings):
         raise ValueError(f"{len(ids)} ids for {len(strings)} sequences")
-    if any("\n" in i or "\r" in i for i in ids):
+    if any(i.splitlines() not in ([], [i]) for i in ids):  # \n, \r, \f, \v, \x1c-\x1e, \x85, \u2028, \u2029
         raise ValueError("sequence ids must not contain line breaks")
     payload = "".join(f">{i}\n{s}\n" for i, s in zip(ids, strings)).encode("utf-8")
     if str(path).endswith(".gz"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,8 @@ def load_params(path: str | os.PathLike) -> IsingParams:
         try:
             with np.load(path, allow_pickle=False) as f:
                 stored = {k: (f[k] if k in ("h", "J") else None) for k in f.keys()}
-        except (OSError, ValueError, AttributeError, TypeError) as e:  # not an .npz (a .npy array has no keys)
+        except (OSError, ValueError, AttributeError, TypeError, EOFError, zipfile.BadZipFile) as e:
+            # not an .npz (a .npy array has no keys; an empty or truncated file)
             raise ValueError(f"cannot read {path} as an .npz with arrays 'h' and 'J': {e}") from e
         if "h" not in stored or "J" not in stored:
             raise ValueError(f"{path} must hold arrays 'h' and 'J' (it has {list(stored)})")
@@ -60,6 +62,8 @@ def load_params(path: str | os.PathLike) -> IsingParams:
         raise ValueError(f"{path}: 'h' and 'J' must be numeric arrays: {e}") from e
     if h.ndim != 1 or J.shape != (h.shape[0], h.shape[0]):
         raise ValueError(f"{path}: need h of shape (N,) and J of shape (N, N); got {h.shape} and {J.shape}")
+    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(J))):
+        raise ValueError(f"{path}: 'h' and 'J' must be finite (found NaN or infinity)")
     if not np.allclose(J, J.T) or np.any(np.diag(J) != 0):
         raise ValueError(f"{path}: J must be symmetric with a zero diagonal")
     import jax.numpy as jnp

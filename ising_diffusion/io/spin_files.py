@@ -9,6 +9,7 @@ that is not allowed is reported with its file, row and column.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -75,7 +76,11 @@ def _read_array_file(path: Path, fmt: str, key: str | None):
     if fmt == "npy":
         arr, key = np.load(path, allow_pickle=False), None
     elif fmt == "npz":
-        with np.load(path, allow_pickle=False) as f:
+        try:
+            f = np.load(path, allow_pickle=False)
+        except (EOFError, zipfile.BadZipFile, OSError) as e:  # an empty or truncated file
+            raise ValueError(f"cannot read {path} as an .npz archive: {e or type(e).__name__}") from e
+        with f:
             key = _pick_array(path, list(f.keys()), key, "array")
             arr = f[key]
     else:

@@ -55,7 +55,7 @@ def _is_number(text: str) -> bool:
 def _read_rows(path: Path, delimiter: str | None) -> tuple[list[list[str]], list[int]]:
     """Fields of every non-blank, non-comment (``#``) line, and the 1-based line numbers they came from."""
     rows, lines = [], []
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # a byte order mark (Excel's CSV) is skipped
         if delimiter is None:
             for n, line in enumerate(fh, 1):
                 text = line.strip()
@@ -94,7 +94,10 @@ def read_text_table(path: str | os.PathLike, delimiter: str | None = None, heade
         message names the file, the 1-based row, line and column).
     """
     path = Path(path)
-    rows, lines = _read_rows(path, delimiter)
+    try:
+        rows, lines = _read_rows(path, delimiter)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8") from None
     if not rows:
         raise ValueError(f"{path} holds no data rows")
     columns = None

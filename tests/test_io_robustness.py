@@ -1,0 +1,59 @@
+"""Readers given damaged or unusual files: a clear ValueError naming the file (never a traceback from zipfile, zlib
+or a codec, nor a silent wrong value), and the byte order mark that spreadsheet programs write is skipped."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ising_diffusion.datasets.msa import distance_matrix
+from ising_diffusion.io import load_params, read_spin_file
+from ising_diffusion.io.contacts import contact_map
+
+
+def test_an_empty_or_truncated_npz_is_a_named_error(tmp_path):
+    good = tmp_path / "good.npz"
+    np.savez(good, spins=np.ones((3, 4)))
+    for name, payload in (("empty.npz", b""), ("cut.npz", good.read_bytes()[:40])):
+        path = tmp_path / name
+        path.write_bytes(payload)
+        with pytest.raises(ValueError, match=f"cannot read .*{name}"):
+            read_spin_file(path)
+        with pytest.raises(ValueError, match=f"cannot read .*{name}"):
+            load_params(path)
+
+
+def test_parameters_with_nan_are_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"h": [float("nan"), 0.0], "J": [[0.0, 1.0], [1.0, 0.0]]}))  # json writes NaN
+    with pytest.raises(ValueError, match="must be finite"):
+        load_params(path)
+    np.savez(tmp_path / "q.npz", h=np.zeros(2), J=np.array([[0.0, np.inf], [np.inf, 0.0]]))
+    with pytest.raises(ValueError, match="must be finite"):  # it said "J must be symmetric" for a NaN
+        load_params(tmp_path / "q.npz")
+
+
+def test_a_csv_with_a_byte_order_mark_reads_and_latin1_is_named(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"\xef\xbb\xbf1,-1,1\n-1,1,1\n")  # Excel's "CSV UTF-8"
+    np.testing.assert_array_equal(read_spin_file(path).spins, [[1, -1, 1], [-1, 1, 1]])
+    path.write_bytes("# caf\xe9\n1,-1\n-1,1\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"s\.csv: not UTF-8 text"):
+        read_spin_file(path)
+
+
+def test_a_pair_listed_twice_gets_its_smallest_distance_in_both_views():
+    table = np.array([[0, 4, 3.0], [4, 0, 12.0], [1, 3, 9.0]])  # (0, 4) twice, in both orders
+    d = distance_matrix(table, 5)
+    assert d[0, 4] == d[4, 0] == 3.0 and d[1, 3] == 9.0 and np.isnan(d[0, 1])
+    assert contact_map(table, 5)[0, 4] and (d < 8.0).sum() == contact_map(table, 5).sum() + 5  # + the diagonal
+
+
+def test_sequence_ids_that_would_split_a_header_line_are_refused(tmp_path):
+    from ising_diffusion.io.alignment import read_alignment, write_alignment
+
+    seqs = np.zeros((2, 4), np.int8)
+    for bad in ("p\x0cq", "p\u2028q", "p\nq"):  # every line break splitlines() knows, not only \n and \r
+        with pytest.raises(ValueError, match="line breaks"):
+            write_alignment(tmp_path / "a.fasta", seqs, ids=[bad, "b"])
+    assert read_alignment(write_alignment(tmp_path / "a.fasta", seqs, ids=["", "b c"])).ids == ["", "b c"]
