@@ -9,6 +9,7 @@ import pytest
 from ising_diffusion.datasets.msa import distance_matrix
 from ising_diffusion.io import load_params, read_spin_file
 from ising_diffusion.io.contacts import contact_map
+from ising_diffusion.io.text import read_text_table
 
 
 def test_an_empty_or_truncated_npz_is_a_named_error(tmp_path):
@@ -57,3 +58,13 @@ def test_sequence_ids_that_would_split_a_header_line_are_refused(tmp_path):
         with pytest.raises(ValueError, match="line breaks"):
             write_alignment(tmp_path / "a.fasta", seqs, ids=[bad, "b"])
     assert read_alignment(write_alignment(tmp_path / "a.fasta", seqs, ids=["", "b c"])).ids == ["", "b c"]
+
+
+def test_a_trailing_delimiter_is_named_not_read_as_a_missing_column(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("1,-1,\n-1,1,\n")
+    with pytest.raises(ValueError, match="column 3 is empty on every row"):
+        read_spin_file(path)
+    path.write_text("1,-1,\n-1,1,1\n")  # a column missing in one row only is a missing entry, as before
+    values = read_text_table(path, delimiter=",").values
+    assert np.isnan(values[0, 2]) and values[1, 2] == 1

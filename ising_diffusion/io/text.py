@@ -119,6 +119,10 @@ def read_text_table(path: str | os.PathLike, delimiter: str | None = None, heade
         if width < 2:
             raise ValueError(f"{path}: an index column needs at least 2 columns, the file has {width}")
         index, tokens = tuple(tokens[:, 0].tolist()), tokens[:, 1:]
+    blank = np.flatnonzero(np.all(tokens == "", axis=0))
+    if blank.size:  # "1,-1,\n": a trailing delimiter makes a column that no row fills, not one missing everywhere
+        raise ValueError(f"{path}: column {int(blank[0]) + 1 + bool(index_col)} is empty on every row (a trailing "
+                         f"delimiter?); remove it")
     # Convert each distinct token once; the first one that is neither a number nor a missing marker is reported.
     uniq, inverse = np.unique(tokens, return_inverse=True)
     table = np.empty(len(uniq), np.float64)
