@@ -44,13 +44,15 @@ def frobenius_norms(params: PottsParams, gap_state: int | None = 0) -> Float[Arr
 
 
 def average_product_correction(scores: Float[Array, "L L"]) -> Float[Array, "L L"]:
-    """Average product correction ``F_ij - F_i. F_.j / F_..`` with means over off-diagonal pairs; zero diagonal."""
+    """Average product correction ``F_ij - F_i. F_.j / F_..`` with means over off-diagonal pairs; zero diagonal.
+    All-zero scores (no coupling at all) stay zero instead of 0 / 0."""
     length = scores.shape[0]
     off = 1.0 - jnp.eye(length, dtype=scores.dtype)
     scores = scores * off
     row = jnp.sum(scores, axis=1) / (length - 1)
     total = jnp.sum(scores) / (length * (length - 1))
-    return (scores - row[:, None] * row[None, :] / total) * off
+    safe = jnp.where(total != 0, total, 1.0)
+    return (scores - jnp.where(total != 0, row[:, None] * row[None, :] / safe, 0.0)) * off
 
 
 def contact_scores(params: PottsParams, gap_state: int | None = 0, apc: bool = True) -> Float[Array, "L L"]:

@@ -74,7 +74,7 @@ def dca(seqs: Int[Array, "M L"], weights: Float[Array, " M"] | None = None, meth
             progress = seqs.size >= _PROGRESS_CELLS
         if l2 == "cv":
             _check_keys(options, {"lambda_h", "penalty", "lambda_grid", "cv_folds", "cv_rule", "symmetric",
-                                  "max_iter", "tol", "memory_size", "cv_groups"}, "plm with l2='cv'")
+                                  "max_iter", "tol", "memory_size", "cv_groups", "patience"}, "plm with l2='cv'")
             params, info = potts_pseudolikelihood_cv(seqs, w, q=q, **options)
         elif l2 is None:
             _check_keys(options, {"lambda_h", "lambda_J", "penalty", "symmetric", "max_iter", "tol", "memory_size"},

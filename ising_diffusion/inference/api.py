@@ -154,6 +154,9 @@ def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
         raise ValueError(f"{', '.join(given)} only apply with l2='cv' (got l2={l2!r})")
     if l2 != "cv":
         return False
+    if options.get("weights") is not None:
+        raise ValueError(f"weights are not supported with l2='cv' ({method}'s cross-validation weighs every sample "
+                         "equally); give a fixed l2, or repeat samples in proportion to their weights")
     grid = np.asarray(options.get("l2_grid", DEFAULT_L2_GRID), np.float64).reshape(-1)
     if grid.size == 0:
         raise ValueError("l2_grid is empty: give at least one penalty >= 0")

@@ -181,6 +181,15 @@ def cross_validate_path(fit_fold, score_fold, x0, refit, l2_grid, train_args, te
     return _cross_validate(fit_fold, score_fold, x0, refit, l2_grid, train_args, test_args, cv_rule, patience)
 
 
+def _check_cv_settings(m: int, cv_folds, cv_rule) -> None:
+    """The static CV settings of a direct call (``infer`` checks them too): a fold count that leaves a fold empty
+    scores -inf at every penalty and would pick the largest silently."""
+    if isinstance(cv_folds, bool) or not isinstance(cv_folds, (int, np.integer)) or not 2 <= cv_folds <= m:
+        raise ValueError(f"cv_folds must be an integer in [2, M={m}], got {cv_folds!r}")
+    if cv_rule not in CV_RULES:
+        raise ValueError(f"cv_rule must be one of {CV_RULES}, got {cv_rule!r}")
+
+
 def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_folds: int = 5,
                         cv_rule: str = "best", max_iter: int = 500,
                         tol: float = 1e-5) -> tuple[IsingParams, CVInfo]:
@@ -198,6 +207,7 @@ def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, 
     """
     spins = jnp.asarray(spins, jnp.float32)
     n = spins.shape[-1]
+    _check_cv_settings(spins.shape[0], cv_folds, cv_rule)
 
     # each fold fits its own training rows (gathered inside the map, padded to one static size with zero weights)
     # rather than all M rows with zero weights on the held-out ones: the same objective for 1 - 1/folds of the flops
@@ -251,6 +261,7 @@ def mle_exact_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_fold
     """
     spins = jnp.asarray(spins, jnp.float32)
     m, n = spins.shape
+    _check_cv_settings(m, cv_folds, cv_rule)
     train_w, test_w = fold_weights(m, cv_folds)
     train_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(train_w)  # (F, K)
     test_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(test_w)

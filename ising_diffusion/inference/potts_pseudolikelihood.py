@@ -180,8 +180,14 @@ def potts_pseudolikelihood(seqs: Int[Array, "M L"], weights: Float[Array, " M"] 
 
 
 def potts_log_pseudolikelihood(params: PottsParams, seqs: Int[Array, "M L"]) -> Float[Array, " M"]:
-    """``sum_i log p(s_i | s_rest)`` of each sequence under ``params`` (``J`` used as given), ``(M,)``."""
+    """``sum_i log p(s_i | s_rest)`` of each sequence under ``params`` (``J`` used as given), ``(M,)``. Concrete
+    ``seqs`` are checked (integer states in ``[0, q)``, ``L`` columns); traced ones (inside a caller's jit) are not.
+    """
     length, q = params.h.shape
+    if not isinstance(seqs, jax.core.Tracer):  # a state outside [0, q) would read another site's block, or NaN
+        seqs = jnp.asarray(check_sequences(seqs, None, q)[0])
+        if seqs.shape[1] != length:
+            raise ValueError(f"seqs have {seqs.shape[1]} columns, the parameters {length}")
     W = jnp.transpose(params.J, (1, 3, 0, 2)).reshape(length * q, length * q)  # W[(j, b), (i, a)] = J[i, j, a, b]
     return log_pl_per_sequence(FlatParams(params.h, W), flat_indices(seqs, q), coupling_mask(length, q), False)
 
@@ -299,6 +305,13 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
             raise ValueError(f"cv_groups must hold one label per sequence, shape ({seqs.shape[0]},), got shape "
                              f"{np.shape(cv_groups)}")
         fold_of = grouped_folds(cv_groups, int(cv_folds))
+    w_np = np.asarray(w, np.float64)
+    for f in range(int(cv_folds)):  # an empty side would score -inf at every penalty and pick the largest silently
+        held, rest = w_np[fold_of == f].sum(), w_np[fold_of != f].sum()
+        if not (held > 0 and rest > 0):
+            raise ValueError(f"CV fold {f} has {'no held-out' if not held > 0 else 'no training'} weight (the "
+                             f"sequences with positive weight all fall on one side); use fewer cv_folds or other "
+                             f"weights")
     return _cv(_encode(seqs, q), jnp.asarray(w), jnp.float32(lambda_h), jnp.float32(tol),
                jnp.asarray(fold_of, jnp.int32), length=seqs.shape[1], q=q,
                grid=grid, penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule,
