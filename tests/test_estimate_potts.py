@@ -74,11 +74,14 @@ def test_potts_map_plan_counts_the_oracle_and_one_call_per_generator_and_seed_ba
 
     cfg = dataclasses.replace(get_config("map", "potts_tiny"), n_seeds=3, seed_batch=2)  # L 6, q 3, M 24
     items = plan_potts_map(cfg)
-    oracle, d3pm, ddpm = items
+    oracle, d3pm, d3pm_last, ddpm, ddpm_last = items
     assert oracle["calls"] == 3 and oracle["seeds"] == 1 and oracle["cv"] == [(96, 1, 50)]  # 4 x 24 fresh rows
-    # 2 calls of 2 seeds; 2 points of 2 steps; 24 monitor and 24 final samples; mixes (0, 1): one mix fit at 48 rows,
+    # 3 seeds in batches of 2: a call of 2 seeds and a call of the last 1 (not 2 calls of 2: 4 seeds' work);
+    # 2 points of 2 steps; 24 monitor and 24 final samples; mixes (0, 1): one mix fit at 48 rows,
     # the fit to the monitor samples alone (24), and training + all of them is that same 48-row mix
-    assert d3pm["calls"] == 2 and d3pm["seeds"] == 2 and d3pm["steps"] == 4 and d3pm["samples"] == 2 * 24 + 24
+    assert d3pm["calls"] == 1 and d3pm["seeds"] == 2 and d3pm["steps"] == 4 and d3pm["samples"] == 2 * 24 + 24
+    assert d3pm_last["calls"] == 1 and d3pm_last["seeds"] == 1 and d3pm_last["label"].endswith("(last 1 seed)")
+    assert sum(w["calls"] * w["seeds"] for w in items[1:3]) == sum(w["calls"] * w["seeds"] for w in items[3:]) == 3
     assert d3pm["fits"] == [(48, 2, 50), (24, 2, 50)]
     assert d3pm["cv"] == [(24, 1, 50), (24, 1, 50), (48, 1, 50)]
     calls = []
@@ -86,8 +89,9 @@ def test_potts_map_plan_counts_the_oracle_and_one_call_per_generator_and_seed_ba
     per_fit = lambda rows: 20 * (0.01 + 0.001 * rows)  # noqa: E731
     n_cv = 2 * 2 + 1  # potts_tiny: 2 folds x 2 penalties, and the refit
     assert est["points"][0]["seconds"]["fits"] == pytest.approx(3 * n_cv * per_fit(96))
-    expected = 2 * 2 * (2 * per_fit(48) + 2 * per_fit(24) + n_cv * (2 * per_fit(24) + per_fit(48)))
-    assert est["points"][1]["seconds"]["fits"] == pytest.approx(expected)
+    per_seed = 2 * per_fit(48) + 2 * per_fit(24) + n_cv * (2 * per_fit(24) + per_fit(48))
+    assert est["points"][1]["seconds"]["fits"] == pytest.approx(2 * per_seed)
+    assert est["points"][2]["seconds"]["fits"] == pytest.approx(per_seed)
     assert ("gen", "d3pm_categorical", 6, 3) in calls and [c[0] for c in calls].count("fit") == 1
 
 

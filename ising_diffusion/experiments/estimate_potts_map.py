@@ -11,7 +11,6 @@ data is not counted.
 
 from __future__ import annotations
 
-import math
 
 __all__ = ["plan_potts_map", "planted_iterations", "estimate_potts_map"]
 
@@ -30,7 +29,9 @@ def plan_potts_map(cfg) -> list[dict]:
     opts = dict(cfg.solver_options)
     cap = int(opts.get("max_iter", 500))
     seeds = cfg.n_seeds if cfg.seed_batch is None else min(cfg.seed_batch, cfg.n_seeds)
-    calls = math.ceil(cfg.n_seeds / seeds)
+    # full batches of `seeds`, then one call with the rest (its own compiled shape): 5 seeds in batches of 2 are
+    # 2 + 2 + 1, not 3 x 2
+    batches = [(cfg.n_seeds // seeds, seeds)] + ([(1, cfg.n_seeds % seeds)] if cfg.n_seeds % seeds else [])
     items = []
     for point in cfg.points():
         _, length, q, _, m = point
@@ -41,9 +42,11 @@ def plan_potts_map(cfg) -> list[dict]:
                       "cv": [(n_fresh, 1, cap)], **common})
         for gen in (g for g in cfg.generators if g in Q_STATE_GENERATORS):
             gcfg = make_generator_config(gen, {**cfg.generator_configs.get(gen, {}), "n_states": q})
-            items.append({"label": f"{gen}:{pid}", "calls": calls, "seeds": seeds, "rows": m, "generator": gen,
-                          "generator_config": gcfg, **augment_work(aug, gcfg, m, n_augmented(cfg, m), cap, truth=True),
-                          **common})
+            work = augment_work(aug, gcfg, m, n_augmented(cfg, m), cap, truth=True)
+            for k, (calls, size) in enumerate(batches):
+                label = f"{gen}:{pid}" + ("" if k == 0 else f" (last {size} seed{'s' * (size > 1)})")
+                items.append({"label": label, "calls": calls, "seeds": size, "rows": m, "generator": gen,
+                              "generator_config": gcfg, **work, **common})
     return items
 
 
