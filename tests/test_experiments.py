@@ -363,3 +363,20 @@ def test_plot_ratio_marks_break_even_and_ticks_at_sweep_values():
     np.testing.assert_allclose(even.get_ydata(), [1.0, 1.0])
     plt.close(fig)
 
+
+
+def test_run_folder_refuses_rows_without_their_config_and_repeated_points(tmp_path):
+    """Deleting config.json (what a refusal used to suggest) must not let another config adopt the rows; a point listed
+    twice would count its rows twice in every summary; a crash between the two result files leaves no stale CSV."""
+    from ising_diffusion.experiments.runner import RunConfigMismatch, ResultStore, open_run, run_sweep
+
+    run = open_run(tmp_path / "r", "fig3", {"n_train": 64}, announce=False)
+    store = run.table("results")
+    run_sweep([("g=1.0", 1.0)], lambda pid, g: [{"seed": 0, "mse": g}], store, [0])
+    (tmp_path / "r" / "config.json").unlink()
+    with pytest.raises(RunConfigMismatch, match="no config.json"):
+        open_run(tmp_path / "r", "fig3", {"n_train": 32}, announce=False)
+    with pytest.raises(ValueError, match=r"sweep points repeat: \['g=0.5'\]"):
+        run_sweep([("g=0.5", 0.5), ("g=0.5", 0.5)], lambda pid, g: [{"seed": 0}], store, [0])
+    saved = ResultStore.load(tmp_path / "r")
+    assert (tmp_path / "r" / "results.csv").read_text().count("\n") == 1 + len(saved.rows)

@@ -33,7 +33,7 @@ def g_sweep(run: RunDir, cfg, store: ResultStore, seeds, keys, progress: bool,
         ratio_columns(rows)
         return rows
 
-    points = [(f"g={g}", float(g)) for g in cfg.g_values]
+    points = [(f"g={float(g)}", float(g)) for g in cfg.g_values]  # one id for 1 and 1.0
     return run_sweep(points, run_point, store, seeds, progress=progress, desc=run.name)
 
 

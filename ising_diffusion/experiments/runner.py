@@ -34,20 +34,8 @@ from ising_diffusion.experiments.extend import grown_fields
 from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.types import PRNGKey
 
-__all__ = [
-    "write_csv",
-    "RunConfigMismatch",
-    "RunDir",
-    "ResultStore",
-    "open_run",
-    "package_version",
-    "to_jsonable",
-    "seed_keys",
-    "seed_mesh",
-    "shard_seed_axis",
-    "run_seeds",
-    "run_sweep",
-]
+__all__ = ["write_csv", "RunConfigMismatch", "RunDir", "ResultStore", "open_run", "package_version", "to_jsonable",
+           "seed_keys", "seed_mesh", "shard_seed_axis", "run_seeds", "run_sweep"]
 
 
 def package_version() -> str:
@@ -151,8 +139,8 @@ class ResultStore:
         self.save()
 
     def save(self) -> None:
+        write_csv(self.csv_path, self.rows)  # first: the JSON decides what a resume skips, so no CSV stays stale
         _write_json(self.json_path, {**self.header, "rows": self.rows})
-        write_csv(self.csv_path, self.rows)
 
 
 @dataclasses.dataclass
@@ -219,7 +207,7 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True,
             extendable = f" (it may only grow {', '.join(growable)})" if growable else ""
             raise RunConfigMismatch(f"{path} already holds a run of {saved.get('experiment')!r} with a different config"
                                     f"{extendable}; resuming would mix incomparable results. Choose another --out "
-                                    f"folder (or delete {cfg_file}).")
+                                    f"folder.")
         if grown:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
             _write_json(cfg_file, {**saved, "config": cfg_json,
@@ -229,6 +217,10 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True,
             print(f"[{name}] {'extending' if grown else 'resuming'} run in {path.resolve()}"
                   + (f" ({what})" if grown else ""), flush=True)
     else:
+        left = sorted(p.name for p in path.iterdir() if p.suffix in (".json", ".csv") or p.name == "checkpoints")
+        if left:  # rows or checkpoints without the config that made them
+            raise RunConfigMismatch(f"{path} holds {', '.join(left)} but no config.json to say which config made "
+                                    "them; resuming could mix incomparable results. Choose another --out folder.")
         _write_json(cfg_file, {"experiment": name, "version": version, "config": cfg_json,
                                "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
         if announce:
@@ -381,6 +373,9 @@ def run_sweep(points: Sequence[tuple[str, Any]], run_point: Callable[[str, Any],
     """
     from tqdm.auto import tqdm
 
+    ids = [pid for pid, _ in points]
+    if len(set(ids)) < len(ids):  # one id's rows would be counted once per repeat in every summary
+        raise ValueError(f"sweep points repeat: {sorted({p for p in ids if ids.count(p) > 1})}; give each point once")
     bar = tqdm(points, desc=desc, disable=not progress, unit="point")
     for point_id, point in bar:
         if store.is_done(point_id, seeds):
