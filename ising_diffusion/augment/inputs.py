@@ -75,19 +75,13 @@ def check_inputs(train, test, true_params, *, generator: str, generator_config, 
       ValueError / TypeError: bad data, a truth of the wrong kind or shape, ``q`` with a spin generator.
     """
     add = (lambda a: a) if batched else (lambda a: a[None])  # noqa: E731
-    if is_sequence_generator(generator):
-        if not (is_real(theta) and 0.0 < theta <= 1.0):
-            raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta!r}")
-        generator_config = sequence_generator_config(generator, generator_config, q)
-        data = SequenceData(int(generator_config.n_states), float(theta))
+    generator_config, data = _settings(generator, generator_config, q, theta)
+    if data is not None:
         tr, te = check_sequence_pair(train, test, data.q, batched=batched)
         truth = None
         if true_params is not None:
             truth = check_potts_truth(true_params, tr.shape[-1], data.q, batched=batched, n_seeds=tr.shape[0])
         return Inputs(add(tr), add(te), None if truth is None else jax.tree.map(add, truth), generator_config, data)
-    if q is not None or theta != DEFAULT_THETA:
-        raise ValueError(f"q and theta are for alignments (a q-state generator: "
-                         f"{', '.join(sorted(Q_STATE_GENERATORS))}); generator {generator!r} takes +-1 spins")
     _spins_hint(train, "train")
     if not batched:
         tr = as_spins(train, name="train")
@@ -112,13 +106,20 @@ def trusted_inputs(train, test, true_params, *, generator: str, generator_config
     already checked by the caller, ``(S, M, N)`` each, as float32 spins or, for a q-state generator, int32 sequences
     with their :class:`SequenceData` (``q`` and ``theta`` are checked here: they are settings, not data)."""
     truth = None if true_params is None else jax.tree.map(jnp.asarray, true_params)
+    generator_config, data = _settings(generator, generator_config, q, theta)
+    dtype = jnp.float32 if data is None else jnp.int32
+    return Inputs(jnp.asarray(train, dtype), jnp.asarray(test, dtype), truth, generator_config, data)
+
+
+def _settings(generator: str, generator_config, q: int | None, theta: float):
+    """``(generator_config, SequenceData)`` for a q-state generator (``theta`` in (0, 1], ``n_states = q``), or
+    ``(generator_config, None)`` for a spin one, which takes neither ``q`` nor ``theta``."""
     if not is_sequence_generator(generator):
         if q is not None or theta != DEFAULT_THETA:
             raise ValueError(f"q and theta are for alignments (a q-state generator: "
                              f"{', '.join(sorted(Q_STATE_GENERATORS))}); generator {generator!r} takes +-1 spins")
-        return Inputs(jnp.asarray(train, jnp.float32), jnp.asarray(test, jnp.float32), truth, generator_config, None)
+        return generator_config, None
     if not (is_real(theta) and 0.0 < theta <= 1.0):
         raise ValueError(f"theta (sequence identity threshold) must be in (0, 1], got {theta!r}")
     generator_config = sequence_generator_config(generator, generator_config, q)
-    data = SequenceData(int(generator_config.n_states), float(theta))
-    return Inputs(jnp.asarray(train, jnp.int32), jnp.asarray(test, jnp.int32), truth, generator_config, data)
+    return generator_config, SequenceData(int(generator_config.n_states), float(theta))

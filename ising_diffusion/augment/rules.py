@@ -210,12 +210,11 @@ def recommend(stopping: str, *, score, score_train, mix_grid, stop_index, choice
     """
     grid, score_train = np.asarray(mix_grid, np.float64), np.asarray(score_train)
     n_seeds = score_train.shape[0]
-    at = np.asarray(score)[np.arange(n_seeds), stop_index]  # (S, R): the chosen point's scores
     if stopping == "score":
-        best = choice.score
-        stop_mix = grid[np.maximum(choice.mix, 0)]
-        best_mix = np.maximum(choice.mix, 0)
+        best, best_mix = choice.score, np.maximum(choice.mix, 0)
+        stop_mix = grid[best_mix]
     else:
+        at = np.asarray(score)[np.arange(n_seeds), stop_index]  # (S, R): the chosen point's scores
         masked = np.where(grid[None] > 0, at, -np.inf)
         best, best_mix = np.max(masked, axis=1), np.argmax(masked, axis=1)
         combined = grid[-1] if n_augmented is None or m_train is None else n_augmented / m_train

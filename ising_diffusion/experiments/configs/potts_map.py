@@ -82,10 +82,11 @@ class PottsMapConfig:
         bad = sorted({v for trio in raw for v in trio if not is_int(v, 0)}, key=str)
         if bad:
             raise ValueError(f"L, q and M must be integers, got {bad} (a value like 4.5 would be cut to 4)")
-        if len(set(self.points())) != len(self.points()):
+        points = self.points()
+        if len(set(points)) != len(points):
             raise ValueError(f"every (truth, L, q, g, M) point must be distinct; the grid and extra_points repeat "
-                             f"{sorted({p for p in self.points() if self.points().count(p) > 1})}")
-        for p in self.points():
+                             f"{sorted({p for p in points if points.count(p) > 1})}")
+        for p in points:
             truth, length, q, g, m = p
             if truth not in POTTS_TRUTHS:
                 raise ValueError(f"truth must be one of {POTTS_TRUTHS}, got {truth!r} in point {p}")
