@@ -114,6 +114,30 @@ def test_run_seeds_batches_and_pads_like_one_vmap():
         run_seeds(f, keys, jnp.arange(4.0))
 
 
+def test_run_seeds_joins_seed_batches_of_an_alignment_result():
+    """An alignment ``AugmentResult`` (per-seed generator quality, reasons as strings, a per-call timing) joins over
+    seed batches into what one call gives (the Potts map with ``seed_batch < n_seeds`` failed: quality was a tuple of
+    one record per seed, whose batches of 2 and 1 did not share a tree structure)."""
+    from ising_diffusion.augment import AugmentResult
+    from ising_diffusion.msa_quality import generator_quality
+
+    seqs = np.random.default_rng(0).integers(0, 3, (3, 3, 20, 5)).astype(np.int32)  # (S, gen/train/test, M, L)
+
+    def call(x):
+        x = np.asarray(x)
+        quality = jax.tree.map(lambda *q: np.stack(q), *[generator_quality(*s, q=3) for s in x])
+        return AugmentResult(samples=x[:, 0], curve=None, stop_epoch=None, stop_epoch_paper=None,
+                             stop_epoch_robust=None, crossed_paper=None, crossed_robust=None, best_epoch=None,
+                             params_train=None, params_augmented=None, params_combined=None, mse=None, eps={},
+                             timing={"total": 1.0}, generator="g", reason=np.array([f"seed {s[0, 0, 0]}" for s in x]),
+                             quality=quality)
+
+    whole = call(seqs)
+    joined = run_seeds(call, seqs, seed_batch=2, shard=False)
+    assert joined.quality.pair_ratio.shape == (3,) and joined.quality.distance_histogram.shape == (3, 6)
+    jax.tree.map(np.testing.assert_array_equal, joined, whole)
+
+
 def test_run_sweep_skips_finished_points(tmp_path):
     st = ResultStore.load(tmp_path)
     calls = []

@@ -60,8 +60,8 @@ class FakeSeedsAugment:
                                curve=curve, score={"train": np.full(s, -1.0)},
                                mse=mse, recommended=rec, stop_mix=np.where(rec, 1.0, 0.0), solver_l2=np.full(s, 0.05),
                                solver_l2_combined=np.full(s, 0.02),
-                               quality=tuple(SimpleNamespace(pair_ratio=1.5, identical_fraction=0.25 * i)
-                                             for i in range(s)),
+                               quality=SimpleNamespace(pair_ratio=np.full(s, 1.5),
+                                                       identical_fraction=0.25 * np.arange(s)),
                                timing={"total": 0.01})
 
 

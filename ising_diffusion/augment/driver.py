@@ -260,10 +260,10 @@ def _run(keys, train, test, *, generator, n_augmented, config, generator_config,
     final = jax.block_until_ready(fns.finalize(keys, state._replace(gen=chosen_gen)))
     timing["final"] = time.perf_counter() - t0
     rec, ref = decision["recommendation"], state.ref
-    quality = None if sequences is None else tuple(
-        sequence_quality(*xs, sequences) for xs in zip(np.asarray(final.samples), np.asarray(train), np.asarray(test)))
+    quality = None if sequences is None else jax.tree.map(lambda *q: np.stack(q), *[  # fields (S, ...)
+        sequence_quality(*xs, sequences) for xs in zip(np.asarray(final.samples), np.asarray(train), np.asarray(test))])
     if quality is not None:
-        rec = withdraw_memorised(rec, [q.copy_fraction for q in quality], plan.config.selection.max_identical)
+        rec = withdraw_memorised(rec, quality.copy_fraction, plan.config.selection.max_identical)
     chosen_fit = state.best_params if plan.config.stopping == "score" else final.params_combined
     params_selected, mse, rms, rms_train = final_report(rec.recommended, chosen_fit, ref.w_train, truth, final, train,
                                                    test, potts=sequences is not None)

@@ -68,7 +68,8 @@ class AugmentResult(NamedTuple):
         ``worst``, ``mse_selected_before``) and its cost ``time`` in seconds (also ``timing["guard"]``).
       quality: alignments only (else ``None``): the :class:`~ising_diffusion.msa_quality.GeneratorQuality` of
         ``samples`` against the test sequences relative to the training set, and their memorisation of it (every set
-        weighted at ``theta``); for :func:`augment_seeds` a tuple of one per seed. For alignments the ``params_*``
+        weighted at ``theta``); for :func:`augment_seeds` one with a leading seed axis on every field (a pytree of
+        arrays like the rest of the result, so seed batches concatenate). For alignments the ``params_*``
         fits are ``PottsParams`` and ``moment_rms`` / ``moment_rms_train`` are ``None``.
     """
 
@@ -131,7 +132,7 @@ def unbatch(res: AugmentResult) -> AugmentResult:
         moment_rms=jax.tree.map(first, res.moment_rms), moment_rms_train=jax.tree.map(first, res.moment_rms_train),
         guard=None if res.guard is None else {k: (v[0] if getattr(v, "ndim", 0) else v)
                                               for k, v in res.guard.items()},
-        quality=None if res.quality is None else res.quality[0])
+        quality=None if res.quality is None else jax.tree.map(first, res.quality))
 
 
 @functools.partial(jax.jit, static_argnames="potts")

@@ -217,8 +217,8 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
                        solver_l2_combined=float(np.asarray(res.solver_l2_combined)[i]),
                        score_train=float(np.asarray(res.score["train"])[i]), score_gain=float(gain[i]),
                        m_eff_fraction=effective_count(sequence_weights(tk.train[i], cfg.theta)) / m,
-                       quality_pair_ratio=float(res.quality[i].pair_ratio),
-                       quality_identical=float(res.quality[i].identical_fraction),
+                       quality_pair_ratio=float(res.quality.pair_ratio[i]),
+                       quality_identical=float(res.quality.identical_fraction[i]),
                        **{f"time_{k}": float(np.max(v)) for k, v in res.timing.items()})  # per call, all seeds
             for part in FITS:
                 prec = true_graph_precision(_seed(getattr(res, f"params_{part}"), i), tk.graph[i])
