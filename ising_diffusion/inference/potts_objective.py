@@ -32,7 +32,7 @@ from jaxtyping import Array
 from ising_diffusion.inference.potts_fields import coupling_fields
 from ising_diffusion.potts import PottsParams, symmetrize_couplings, zero_sum_gauge
 
-__all__ = ["FlatParams", "to_params", "coupling_mask", "shared", "symmetrized", "log_pl_per_sequence", "objective",
+__all__ = ["FlatParams", "field_gauge", "to_params", "coupling_mask", "shared", "symmetrized", "log_pl_per_sequence", "objective",
            "penalty_coefficients", "start_point"]
 
 
@@ -44,9 +44,28 @@ class FlatParams(NamedTuple):
     W: Array
 
 
-def to_params(x: FlatParams) -> PottsParams:
-    """Symmetrised, zero-sum-gauged ``PottsParams`` from the flat fit."""
+def field_gauge(x: FlatParams) -> FlatParams:
+    """The same conditionals with every coupling block in the zero-sum gauge, its row means moved into the fields.
+
+    In site ``i``'s conditional a row mean ``J_ij(a, .)`` acts as a field on ``s_i`` and a column mean ``J_ij(., b)``
+    cancels, so the penalty alone splits ``i``'s field between ``h_i`` and its blocks. Symmetrising first (plmDCA's
+    ``(J_ij + J_ji^T) / 2``) would halve that share of every field; moving it into ``h_i`` block by block first keeps
+    it whole. A symmetric fit gets its zero-sum gauge, the same model.
+    """
     length, q = x.h.shape
+    W = x.W.reshape(length, q, length, q) * (1.0 - jnp.eye(length, dtype=x.W.dtype))[:, None, :, None]
+    row = jnp.mean(W, axis=1, keepdims=True)  # [j, ., i, a] = J_ij(a, .)
+    col = jnp.mean(W, axis=3, keepdims=True)  # [j, b, i, .] = J_ij(., b)
+    both = jnp.mean(W, axis=(1, 3), keepdims=True)
+    h = x.h + jnp.sum((row - both)[:, 0], axis=0)
+    return FlatParams(h, (W - row - col + both).reshape(length * q, length * q))
+
+
+def to_params(x: FlatParams) -> PottsParams:
+    """Symmetrised, zero-sum-gauged ``PottsParams`` from the flat fit (:func:`field_gauge` first: the fields keep
+    every site's own share)."""
+    length, q = x.h.shape
+    x = field_gauge(x)
     J = jnp.transpose(x.W.reshape(length, q, length, q), (2, 0, 3, 1))
     return zero_sum_gauge(PottsParams(x.h, symmetrize_couplings(J)))
 

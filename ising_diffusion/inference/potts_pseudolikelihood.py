@@ -40,8 +40,9 @@ from ising_diffusion.inference._optim import OptimInfo, lbfgs_loop, lbfgs_minimi
 from ising_diffusion.inference.cv import CV_RULES, CVInfo, cross_validate_path, fold_weights
 from ising_diffusion.inference.grouped_folds import grouped_folds
 from ising_diffusion.inference.potts_fields import flat_indices
-from ising_diffusion.inference.potts_objective import (FlatParams, coupling_mask, log_pl_per_sequence, objective,
-                                                       penalty_coefficients, start_point, symmetrized, to_params)
+from ising_diffusion.inference.potts_objective import (FlatParams, coupling_mask, field_gauge, log_pl_per_sequence,
+                                                       objective, penalty_coefficients, start_point, symmetrized,
+                                                       to_params)
 from ising_diffusion.potts import PottsParams, check_sequences
 
 __all__ = ["PENALTIES", "DEFAULT_LAMBDA_GRIDS", "merge_identical", "pad_rows", "potts_pseudolikelihood",
@@ -246,8 +247,9 @@ def _cv(idx, w, lambda_h, tol, fold_of, *, length, q, grid, penalty, symmetric, 
         return fit(wf, lam, x, jnp.where(active, max_iter, 0))
 
     def score_fold(x, wt):
-        # held-out weighted mean log-pseudolikelihood of the symmetrised fit
-        xs = FlatParams(x.h, symmetrized(x.W))
+        # held-out weighted mean log-pseudolikelihood of the symmetrised fit (its fields whole: field_gauge)
+        g = field_gauge(x)
+        xs = FlatParams(g.h, symmetrized(g.W))
         return jnp.dot(wt / jnp.sum(wt), log_pl_per_sequence(xs, idx, mask, False))
 
     def refit(lam, start):
