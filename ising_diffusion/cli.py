@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("augment", parents=[par["common"], par["reader"], par["option"]],
                        help="train a generator on data and write augmented samples",
                        description="Split the data into training and held-out test sets, train the generator, pick "
-                                   "the monitor point and mix by the held-out score (--set stopping=robust: the "
-                                   "paper's energy-variance rule), check a recommendation on 4 bootstrap replicates "
+                                   "the monitor point and mix by the held-out score (--set stopping=paper: the "
+                                   "paper's energy-variance rule; robust: a smoothed variant), check a recommendation on 4 bootstrap replicates "
                                    "(spin data; --set guard=none skips it), fit the solver to the training data and "
                                    "to the augmented + training data, and write to --out the selected parameters ('h', 'J'), "
                                    "every fit, and the generated samples ('samples') when augmentation is recommended "

@@ -4,7 +4,7 @@ The paper's network (widths 128/256/512) at the paper's learning rate (1e-4) is 
 thousand optimiser steps a 2-core CPU can give in minutes: with the package defaults (400 epochs) the energy-variance
 rule fires while the generator is barely trained and augmentation makes the MSE 2-3x worse (measured, see
 docs/experiments.md). The quick presets therefore use the settings the diffusion evidence run found workable at CPU
-scale (docs/augmentation.md): a quarter-width network, learning rate 1e-3, 1000 epochs with a monitor point every
+scale (docs/augmentation.md): a half-width network, learning rate 1e-3, 1000 epochs with a monitor point every
 40 epochs (1000 DDIM-20 samples each). The figures reproduce the paper's procedure, so the quick presets keep its
 solver (erasure machine) and the robust variance rule, not the library's defaults (pseudolikelihood, held-out score
 rule); every figure also reports cross-validated pseudolikelihood, the strong label-free baseline. The ``paper``
