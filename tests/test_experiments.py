@@ -404,3 +404,24 @@ def test_run_folder_refuses_rows_without_their_config_and_repeated_points(tmp_pa
         run_sweep([("g=0.5", 0.5), ("g=0.5", 0.5)], lambda pid, g: [{"seed": 0}], store, [0])
     saved = ResultStore.load(tmp_path / "r")
     assert (tmp_path / "r" / "results.csv").read_text().count("\n") == 1 + len(saved.rows)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["run", "msa", "--preset", "quick", "--set", "augment.n_steps=-5"], "AugmentConfig.n_steps must be"),
+    (["run", "map", "--preset", "potts_tiny", "--set", "augment.mix_grid=[-1]"], "mix_grid must be"),
+    (["run", "map", "--preset", "potts_tiny", "--set", "generator_configs.ddpm_onehot.n_timesteps=0"],
+     "OneHotDDPMConfig.n_timesteps must be"),
+    (["run", "msa", "--preset", "quick", "--set", "generator_options.d3pm_categorical.widths=[0]"],
+     "CategoricalD3PMConfig.widths must be"),
+    (["main", "--preset", "quick", "--set", "generator_config.batch_size=2.5"], "DDPMConfig.batch_size must be"),
+])
+def test_a_bad_nested_setting_is_refused_before_the_run_folder_is_written(argv, match, tmp_path, capsys):
+    """Nested augment / generator settings are built before the run: they used to be refused only at the first
+    ``augment`` call, after config.json was written and (msa) every base method had run."""
+    from ising_diffusion.cli import main
+
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        main(argv + ["--out", str(out)])
+    assert e.value.code == 2 and match in capsys.readouterr().err
+    assert not out.exists()

@@ -13,6 +13,7 @@ import dataclasses
 from typing import Any, Callable, Sequence
 
 from ising_diffusion.experiments.config_file import load_config_file, split_config_spec
+from ising_diffusion.experiments.nested_settings import check_nested_settings
 from ising_diffusion.options import coerce_value, parse_assignment
 
 __all__ = ["apply_overrides", "config_from_args"]
@@ -95,6 +96,7 @@ def config_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace, 
         config = apply_overrides(config, overrides)
         if data_option and args.data is not None:
             config = dataclasses.replace(config, data_path=str(args.data))
+        check_nested_settings(config)
     except ValueError as e:
         parser.error(str(e))
     return config, label
