@@ -246,3 +246,43 @@ def test_every_numeric_field_of_every_generator_rejects_a_wrong_type_with_a_valu
         for value in bad[optional:] if kind != "ints" else bad:  # an optional field's None is a documented choice
             with pytest.raises(ValueError, match=rf"{cls.__name__}\.{field}\b"):
                 cls(**{field: value})
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_CONFIGS))
+def test_every_generator_stores_an_integral_float_as_an_int(name):
+    """``10.0`` (as a JSON config holds it) is accepted and stored as ``10``: it reaches array shapes and
+    ``linspace`` counts, which refuse floats."""
+    cls = GENERATOR_CONFIGS[name]
+    for field, kind, _ in _numeric_fields(cls):
+        default = getattr(cls(), field)
+        if kind != "int" or default is None:
+            continue
+        value = getattr(cls(**{field: float(default)}), field)
+        assert type(value) is int and value == default, (field, value)
+
+
+SPIN_GENERATORS = sorted(n for n, c in GENERATOR_CONFIGS.items() if "n_states" not in
+                         {f.name for f in dataclasses.fields(c)})
+
+
+@pytest.mark.parametrize("name", SPIN_GENERATORS)
+@pytest.mark.parametrize("data, match", [(np.ones((4, 5)) * (np.arange(5) % 2), "spins -1 / \\+1; found 0"),
+                                         (np.full((4, 5), np.nan), "found nan"),
+                                         (np.ones((0, 5)), "M >= 1")])
+def test_spin_generators_refuse_data_that_are_not_spins(name, data, match):
+    """0/1 data, NaN and an empty set: a ValueError before any computation (they used to train on them silently, or
+    fail deep inside a gather)."""
+    gen = make_generator(name, GENERATOR_CONFIGS[name](), 5)
+    with pytest.raises(ValueError, match=match):
+        gen.init(jax.random.key(0), data)
+    with pytest.raises(ValueError, match=match):
+        gen.train(jax.random.key(0), None, data, 1)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_CONFIGS))
+def test_train_refuses_a_negative_step_count(name):
+    """A negative ``n_steps`` would move the step counter, and with it every later step's key, backwards."""
+    cls = GENERATOR_CONFIGS[name]
+    gen = make_generator(name, cls() if name in SPIN_GENERATORS else cls(n_states=3), 5)
+    with pytest.raises(ValueError, match="n_steps must be a non-negative integer, got -1"):
+        gen.train(jax.random.key(0), None, np.ones((4, 5), np.int32), -1)

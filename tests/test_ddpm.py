@@ -101,6 +101,24 @@ def test_ddim_eta0_is_deterministic_given_initial_noise():
     assert ts[0] == 0 and ts[-1] == 999 and len(ts) == 50 and np.all(np.diff(ts) > 0)
 
 
+def test_ddim_with_the_exact_noise_predictor_draws_the_data_distribution_in_few_steps():
+    """Data x0 = +1 with probability 0.9, else -1; the exact noise predictor is the posterior mean's. DDIM reads x0
+    from it starting at T-1: its sign is +1 for almost every draw at one step and nearer 0.9 with more steps. (One
+    step used to run at t = 0, where the prediction is the noise itself: half of the draws +1.)"""
+    sched = make_schedule(1000)
+
+    def exact_eps(_, x, t):
+        ab = sched.alpha_bars[t][:, None]
+        logit = 2.0 * jnp.sqrt(ab) * x / (1.0 - ab) + np.log(0.9 / 0.1)  # log p(+1 | x_t) / p(-1 | x_t)
+        x0 = jnp.tanh(logit / 2.0)
+        return (x - jnp.sqrt(ab) * x0) / jnp.sqrt(1.0 - ab)
+
+    assert ddim_timesteps(1000, 1).tolist() == [999]
+    frac = {n: float(jnp.mean(ddim_sample(exact_eps, None, sched, jax.random.key(0), 4000, 1, n_steps=n) > 0))
+            for n in (1, 50)}
+    assert frac[1] > 0.95 and abs(frac[50] - 0.9) < 0.03, frac
+
+
 def test_config_validation():
     with pytest.raises(ValueError, match="sampler"):
         DDPMConfig(sampler="euler")

@@ -25,10 +25,11 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import jax
+import numpy as np
 
 from ising_diffusion.checks import is_int
 
-__all__ = ["Generator", "jit_generator", "check_factory_args", "check_train_width"]
+__all__ = ["Generator", "jit_generator", "check_factory_args", "check_spins", "check_train_width"]
 
 
 class Generator(NamedTuple):
@@ -43,12 +44,14 @@ class Generator(NamedTuple):
 def jit_generator(name: str, init: Callable, train: Callable, sample: Callable,
                   check_data: Callable | None = None) -> Generator:
     """The :class:`Generator` of the pure ``init``, ``train`` and ``sample``, jitted (``n_steps``, ``n_samples``
-    static); ``sample`` rejects ``n_samples < 1`` with a ValueError.
+    static); ``sample`` rejects ``n_samples < 1`` and ``train`` a negative or non-integer ``n_steps`` with a
+    ValueError.
 
     ``check_data(data)``, if given, validates the training data of ``init`` and ``train`` on the host before the
     compiled call (values cannot be checked inside ``jit``); it must accept tracers (under a caller's ``vmap`` or
-    ``jit``) and then check only what shapes tell.
+    ``jit``) and then check only what shapes tell (:func:`check_spins`, ``qstates.check_states``).
     """
+    check = check_data or (lambda data: None)
 
     def checked_sample(key, state, n_samples):
         if not is_int(n_samples):
@@ -56,18 +59,19 @@ def jit_generator(name: str, init: Callable, train: Callable, sample: Callable,
         return sample(key, state, n_samples)
 
     jit_init, jit_train = jax.jit(init), jax.jit(train, static_argnames="n_steps")
-    if check_data is not None:
-        def checked_init(key, train_spins=None):
-            if train_spins is not None:
-                check_data(train_spins)
-            return jit_init(key, train_spins)
 
-        def checked_train(key, state, train_spins, n_steps):
-            check_data(train_spins)
-            return jit_train(key, state, train_spins, n_steps=n_steps)
+    def checked_init(key, train_spins=None):
+        if train_spins is not None:
+            check(train_spins)
+        return jit_init(key, train_spins)
 
-        return Generator(name, checked_init, checked_train, jax.jit(checked_sample, static_argnames="n_samples"))
-    return Generator(name, jit_init, jit_train, jax.jit(checked_sample, static_argnames="n_samples"))
+    def checked_train(key, state, train_spins, n_steps):
+        if not is_int(n_steps, 0):  # a negative count would move the step counter (and its keys) backwards
+            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+        check(train_spins)
+        return jit_train(key, state, train_spins, n_steps=int(n_steps))
+
+    return Generator(name, checked_init, checked_train, jax.jit(checked_sample, static_argnames="n_samples"))
 
 
 def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:
@@ -77,6 +81,23 @@ def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:
     if not is_int(n_spins):
         raise ValueError(f"n_spins must be a positive integer, got {n_spins!r}")
     return int(n_spins)
+
+
+def check_spins(data, n: int, name: str = "train_spins") -> None:
+    """Raise a ValueError unless ``data`` is ``(M, n)`` with ``M >= 1`` spins in {-1, +1}.
+
+    Shapes are static, so they are checked under ``jit``/``vmap`` too; the values only when ``data`` is concrete.
+    """
+    shape = tuple(np.shape(data))
+    if len(shape) != 2 or shape[1] != n or shape[0] < 1:
+        raise ValueError(f"{name} must be (M, {n}) spins with M >= 1, got shape {shape}")
+    if isinstance(data, jax.core.Tracer):
+        return
+    arr = np.asarray(data)
+    bad = ~np.isin(arr, (-1, 1))
+    if bad.any():
+        raise ValueError(f"{name} must hold spins -1 / +1; found {float(arr[bad].ravel()[0]):g} ({int(bad.sum())} such "
+                         "values; 0/1 data: use 2 * x - 1)")
 
 
 def check_train_width(train_spins, n: int) -> None:

@@ -54,9 +54,10 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
+                                             jit_generator)
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.checks import check_int, check_widths, is_int, is_real
+from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import network_fns
 from ising_diffusion.types import PRNGKey
@@ -114,6 +115,7 @@ class D3PMConfig:
     sample_steps: int | None = None
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         object.__setattr__(self, "widths", check_widths("D3PMConfig", "widths", self.widths))
         check_d3pm_fields(self, "D3PMConfig")
 
@@ -365,4 +367,4 @@ def make_d3pm(config: D3PMConfig | None = None, n_spins: int = 20) -> Generator:
     def sample(key, state, n_samples):
         return d3pm_sample(apply, state.ema_params, schedule, key, n_samples, n, n_steps=config.sample_steps)
 
-    return jit_generator("d3pm", init, train, sample)
+    return jit_generator("d3pm", init, train, sample, check_data=lambda x: check_spins(x, n))

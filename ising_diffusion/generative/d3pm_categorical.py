@@ -55,6 +55,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float, Int
 
+from ising_diffusion.checks import check_scalar_fields
 from ising_diffusion.generative.base import Generator, check_factory_args, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
 from ising_diffusion.generative.d3pm import (
@@ -114,6 +115,7 @@ class CategoricalD3PMConfig:
     sample_steps: int | None = None
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         name = type(self).__name__
         check_width_fields(self)
         if self.transition not in ("uniform", "absorbing"):

@@ -27,9 +27,10 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
+                                             jit_generator)
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.checks import check_int, check_widths, is_int, is_real
+from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import UNetMLP, network_fns, timestep_embedding
 from ising_diffusion.types import PRNGKey
@@ -56,7 +57,7 @@ class DDPMConfig:
     """Settings of the diffusion model.
 
     The defaults are the settings measured to work at CPU scale (a few thousand optimiser steps; docs/augmentation.md):
-    a quarter-width network, Adam at 1e-3, DDIM-20 and an exponential moving average of the weights. The paper's
+    a half-width network, Adam at 1e-3, DDIM-20 and an exponential moving average of the weights. The paper's
     settings (METHODS.md section 4) are :meth:`DDPMConfig.paper`.
 
     Attributes:
@@ -102,6 +103,7 @@ class DDPMConfig:
                       | overrides))
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         object.__setattr__(self, "widths", check_widths("DDPMConfig", "widths", self.widths))
         if not is_int(self.time_embed_dim, 2) or self.time_embed_dim % 2:
             raise ValueError(f"DDPMConfig.time_embed_dim must be an even int >= 2, got {self.time_embed_dim!r}")
@@ -222,8 +224,10 @@ def ancestral_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples:
 
 
 def ddim_timesteps(n_timesteps: int, n_steps: int) -> np.ndarray:
-    """``n_steps`` distinct time steps from 0 to ``T-1``, evenly spaced (ascending)."""
-    return np.unique(np.round(np.linspace(0, n_timesteps - 1, n_steps)).astype(np.int32))
+    """``n_steps`` distinct time steps from 0 to ``T-1``, evenly spaced (ascending); one step is ``T-1``, where
+    sampling starts from noise (``linspace`` alone would give 0, a step that returns its noise)."""
+    grid = np.linspace(0, n_timesteps - 1, n_steps) if n_steps > 1 else np.array([n_timesteps - 1])
+    return np.unique(np.round(grid).astype(np.int32))
 
 
 def ddim_sample(apply, params, schedule: Schedule, key: PRNGKey, n_samples: int, n_spins: int, *,
@@ -326,4 +330,4 @@ def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
     def sample(key, state, n_samples):
         return binarize(sample_real(key, state, n_samples))
 
-    return jit_generator("ddpm", init, train, sample)
+    return jit_generator("ddpm", init, train, sample, check_data=lambda x: check_spins(x, n_spins))

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from ising_diffusion.generative.base import Generator, check_factory_args, jit_generator
-from ising_diffusion.checks import is_real
+from ising_diffusion.checks import check_scalar_fields, is_real
 from ising_diffusion.generative.ddpm import DDPMConfig, ancestral_sample, ddim_sample, make_ddpm, make_schedule
 from ising_diffusion.generative.qstates import check_states, check_width_fields, one_hot_flat, resolve_widths
 from ising_diffusion.generative.unet import network_fns
@@ -63,6 +63,7 @@ class OneHotDDPMConfig:
     ema_decay: float = 0.999
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         name = type(self).__name__
         check_width_fields(self)
         if not (is_real(self.scale) and 0 < self.scale <= 1):

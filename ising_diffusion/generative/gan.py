@@ -28,9 +28,10 @@ import optax
 from flax import nnx
 from jaxtyping import Array
 
-from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
+                                             jit_generator)
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.checks import check_int, check_widths, is_real
+from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["GANConfig", "GANState", "MLP", "make_gan", "distinct_patterns"]
@@ -59,6 +60,7 @@ class GANConfig:
     output: str = "straight_through"
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         check_int("GANConfig", "latent", self.latent)
         for name in ("gen_hidden", "disc_hidden"):
             object.__setattr__(self, name, check_widths("GANConfig", name, getattr(self, name)))
@@ -161,4 +163,4 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
         out = nnx.merge(g_def, state.gen_params)(jax.random.normal(key, (n_samples, latent)))
         return jnp.where(out > 0, 1.0, -1.0).astype(jnp.float32)
 
-    return jit_generator("gan", init, train, sample)
+    return jit_generator("gan", init, train, sample, check_data=lambda x: check_spins(x, n))

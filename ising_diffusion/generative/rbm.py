@@ -25,9 +25,10 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
+                                             jit_generator)
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.checks import check_int, is_real
+from ising_diffusion.checks import check_int, check_scalar_fields, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, all_states
 from ising_diffusion.types import PRNGKey
@@ -67,6 +68,7 @@ class RBMConfig:
     thin: int = 10
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         for name in ("n_hidden", "cd_steps", "sample_chains", "thin"):
             check_int("RBMConfig", name, getattr(self, name))
         check_int("RBMConfig", "burn_in", self.burn_in, minimum=0)
@@ -191,7 +193,8 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
                           c=-jnp.mean(p_h0 - p_hk, axis=0))
         # one-step reconstruction from the data (a separate chain under PCD, so the monitor means the same thing)
         if config.persistent:
-            _, _, p_v1 = rbm_gibbs_step(jax.random.fold_in(key, 1), params, v0)
+            # fold_in(key, i) is split(key, n)[i] (partitionable threefry): past the chain's cd_steps keys
+            _, _, p_v1 = rbm_gibbs_step(jax.random.fold_in(key, config.cd_steps), params, v0)
         else:
             p_v1 = p_vs[0]
         recon = jnp.mean((v0 - p_v1) ** 2)
@@ -234,4 +237,4 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
         _, draws = jax.lax.scan(draw, v, jax.random.split(k_draw, n_draws))
         return 2.0 * draws.reshape(n_draws * n_chains, n)[:n_samples] - 1.0
 
-    return jit_generator("rbm", init, train, sample)
+    return jit_generator("rbm", init, train, sample, check_data=lambda x: check_spins(x, n))

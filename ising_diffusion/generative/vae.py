@@ -25,9 +25,10 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import Generator, check_factory_args, check_train_width, jit_generator
+from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
+                                             jit_generator)
 from ising_diffusion.generative.batching import shuffled_batch
-from ising_diffusion.checks import check_int, check_widths
+from ising_diffusion.checks import check_int, check_scalar_fields, check_widths
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
 
 __all__ = ["VAEConfig", "VAEState", "VAE", "make_vae", "vae_layer_sizes", "vae_elbo"]
@@ -58,6 +59,7 @@ class VAEConfig:
     sample_mode: str = "bernoulli"
 
     def __post_init__(self):
+        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
         if self.hidden is not None:
             object.__setattr__(self, "hidden", check_widths("VAEConfig", "hidden", self.hidden))  # hashable tuple
         if self.latent is not None:
@@ -173,7 +175,7 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
             on = logits > 0.0
         return jnp.where(on, 1.0, -1.0).astype(jnp.float32)
 
-    return jit_generator("vae", init, train, sample)
+    return jit_generator("vae", init, train, sample, check_data=lambda x: check_spins(x, n))
 
 
 def vae_elbo(config: VAEConfig, key, state: VAEState, spins: Float[Array, "M N"]) -> Float[Array, ""]:
