@@ -30,7 +30,7 @@ from ising_diffusion.monitor import bootstrap_variance_band
 __all__ = ["AugmentState", "Reference", "StepInfo", "FinalFits", "Kernel", "build_kernel"]
 
 # fold_in tags of the seed's run key (fixed: a checkpointed run must derive the same keys after a restart)
-_INIT, _TRAIN, _MONITOR, _FINAL, _BOOTSTRAP, _FIT = range(6)
+_INIT, _TRAIN, _MONITOR, _FINAL, _BOOTSTRAP, _FIT, _FINAL_FIT = range(7)
 
 
 class Reference(NamedTuple):
@@ -201,7 +201,8 @@ def build_kernel(gen, *, solver: str, solver_options: tuple, config: AugmentConf
     def finalize(key, state: AugmentState) -> FinalFits:
         k_final = jax.random.fold_in(key, _FINAL)
         samples = gen.sample(k_final, state.gen, n_augmented)
-        k_a, k_c = jax.random.split(k_final)
+        # not split(k_final): the sampler splits k_final, and split(k)[i] is fold_in(k, i) (partitionable threefry)
+        k_a, k_c = jax.random.split(jax.random.fold_in(key, _FINAL_FIT))
         p_aug, _, eps_aug = fits.full(k_a, samples)
         p_comb, l2_comb, eps_comb = fits.fit_combined(k_c, samples, state.ref.train)
         return FinalFits(samples, p_aug, p_comb, eps_aug, eps_comb, l2_comb)
