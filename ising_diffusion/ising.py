@@ -276,7 +276,14 @@ def exact_moments(params: IsingParams) -> tuple[Float[Array, " N"], Float[Array,
 
 
 def exact_sample(key: PRNGKey, params: IsingParams, n_samples: int) -> Float[Array, "M N"]:
-    """Independent exact samples by enumeration (N <= 24): ``(n_samples, N)`` spins in {-1, +1}."""
+    """Independent samples by enumeration (N <= 24): ``(n_samples, N)`` spins in {-1, +1}.
+
+    Inverse-CDF sampling over one float32 cumulative sum and float32 uniforms: a state whose probability is below
+    float32's resolution of the running total (about 6e-8 of the total) is drawn with the wrong probability, some
+    never. Moments are unaffected beyond ~1e-4; the total-variation distance to the exact distribution, measured
+    against :func:`exact_probabilities` on SK truths, is 3e-4 at N = 16 (g = 1) and 4e-3 to 8e-3 at N = 20
+    (g = 1 and 0.3): below the sampling noise of any data set here, not of a per-state test at N >= 16.
+    """
     n = params.h.shape[-1]
     _check_enumerable(n)
     check_int("", "n_samples", n_samples)

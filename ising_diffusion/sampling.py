@@ -215,6 +215,12 @@ def _check_params(params: IsingParams) -> int:
     if h.ndim != 1 or J.ndim != 2 or J.shape != (h.shape[0], h.shape[0]):
         raise ValueError(f"params must have h of shape (N,) and J of shape (N, N); got h {h.shape}, J {J.shape} "
                          f"(vmap over a batch of parameter sets instead of passing them stacked)")
+    if not isinstance(J, jax.core.Tracer):  # values only when concrete (under jit/vmap a caller's own check)
+        Jn = np.asarray(J)
+        if np.any(np.diagonal(Jn) != 0) or not np.allclose(Jn, Jn.T, rtol=1e-5, atol=1e-6):
+            raise ValueError("params.J must be symmetric with a zero diagonal (the energy reads only its symmetric, "
+                             "off-diagonal part; the sampler's local fields would not): use symmetrize(J) from "
+                             "ising_diffusion.ising")
     return h.shape[0]
 
 

@@ -241,6 +241,13 @@ def test_bad_options_rejected():
     ("pseudolikelihood", dict(l2=float("nan")), "l2 must be a number >= 0"),
     ("mean_field", dict(ridge=None), "ridge must be a number >= 0"),
     ("erasure", dict(n_iter=2.5), "n_iter must be an integer >= 1"),
+    ("independent_exact", dict(clip=2.0), r"clip must lie in \(0, 1\)"),  # h = -inf for every spin
+    ("independent_exact", dict(clip=0.0), r"clip must lie in \(0, 1\)"),
+    ("mean_field", dict(ridge=0.0), "ridge must be > 0"),
+    ("pseudolikelihood", dict(weights=np.ones(7)), r"shape \(40,\); got shape \(7,\)"),  # was a dot_general error
+    ("pseudolikelihood", dict(weights=-np.ones(40)), "positive sum"),  # was all-NaN parameters
+    ("pseudolikelihood", dict(weights=np.full(40, np.nan)), "finite"),
+    ("mle_exact", dict(weights=np.zeros(40)), "positive sum"),  # was h = J = 0
 ])
 def test_an_option_of_the_wrong_type_is_named_before_any_fit(method, options, match):
     """None was a TypeError from float(); a fractional iteration count was cut to an integer."""

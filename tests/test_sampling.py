@@ -191,6 +191,10 @@ def test_bad_shapes_raise():
         sampling.init(params, jnp.ones((5, 3)))
     with pytest.raises(ValueError, match="n_sweeps"):
         sampling.run(jax.random.key(0), params, sampling.init(params, jnp.ones((5, 4))), -1)
+    # the energy reads J's symmetric off-diagonal part; local fields read J itself: refuse J they would differ on
+    for J in (params.J.at[0, 0].set(1.0), params.J.at[0, 1].add(0.5)):
+        with pytest.raises(ValueError, match="symmetric with a zero diagonal"):
+            metropolis_sample(jax.random.key(0), ising.IsingParams(params.h, J), 10)
 
 
 def test_hash_uniforms_are_uniform_and_uncorrelated():

@@ -37,7 +37,7 @@ from jaxtyping import Array, Float
 from ising_diffusion.checks import is_int, is_real
 from ising_diffusion.spins import as_spins
 from ising_diffusion.inference.closed_form import independent, independent_exact, mean_field, tap
-from ising_diffusion.inference.cv import CV_RULES, DEFAULT_L2_GRID, CVInfo, mle_exact_cv, pseudolikelihood_cv
+from ising_diffusion.inference.cv import DEFAULT_L2_GRID, CVInfo, check_cv_settings, mle_exact_cv, pseudolikelihood_cv
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, ErasureResult, erasure_machine, erasure_machine_auto
 from ising_diffusion.inference.mle import MAX_EXACT_MLE_SPINS, mle_exact, mle_mcmc
 from ising_diffusion.inference.pseudolikelihood import pseudolikelihood
@@ -164,14 +164,7 @@ def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
         raise ValueError(f"l2_grid must be finite, got {grid.tolist()}")
     if np.any(grid < 0):
         raise ValueError(f"l2_grid values must be >= 0, got {grid.tolist()}")
-    folds = options.get("cv_folds", 5)
-    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)):
-        raise ValueError(f"cv_folds must be an integer, got {folds!r}")
-    if not 2 <= folds <= n_samples:
-        raise ValueError(f"cv_folds must satisfy 2 <= cv_folds <= M = {n_samples} (number of samples), got {folds}")
-    rule = options.get("cv_rule", "best")
-    if rule not in CV_RULES:
-        raise ValueError(f"cv_rule must be one of {CV_RULES}, got {rule!r}")
+    check_cv_settings(n_samples, options.get("cv_folds", 5), options.get("cv_rule", "best"))
     return True
 
 
@@ -192,9 +185,32 @@ def _check_method(method: str, n_spins: int, options: dict[str, Any]) -> None:
         if not (name == "l2" and isinstance(value, str)) and not (is_real(value) and value >= 0):
             raise ValueError(f"{name} must be a number >= 0{' or the string cv' if name == 'l2' else ''}, got "
                              f"{value!r}")
+    clip = options.get("clip")
+    if clip is not None and not 0 < clip < 1:  # |m| <= 1 - clip: 0 leaves atanh(+-1) = inf, >= 1 inverts the bounds
+        raise ValueError(f"clip must lie in (0, 1), got {clip!r}")
+    ridge = options.get("ridge")
+    if ridge is not None and ridge == 0:  # a spin that never flips or two equal spins make C singular
+        raise ValueError("ridge must be > 0 (it keeps C + ridge * I invertible), got 0")
     for name in ("n_iter", "max_iter", "n_chains", "n_steps", "n_sweeps"):  # 2.5 was cut to 2
         if name in options and not is_int(options[name]):
             raise ValueError(f"{name} must be an integer >= 1, got {options[name]!r}")
+
+
+def _check_weights(weights, n_samples: int) -> None:
+    """``weights``: ``None`` or ``(M,)`` finite, non-negative numbers with a positive sum (values only when
+    concrete)."""
+    if weights is None:
+        return
+    shape = tuple(np.shape(weights))
+    if shape != (n_samples,):
+        raise ValueError(f"weights must be one number per sample, shape ({n_samples},); got shape {shape}")
+    if isinstance(weights, jax.core.Tracer):
+        return
+    w = np.asarray(weights, np.float64)
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"weights must be finite; got {int(np.sum(~np.isfinite(w)))} NaN / inf")
+    if np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"weights must be >= 0 with a positive sum; got min {w.min():g}, sum {w.sum():g}")
 
 
 def check_options(method: str, options: dict[str, Any], *, n_spins: int, n_samples: int, needs_key: bool = False,
@@ -216,6 +232,7 @@ def check_options(method: str, options: dict[str, Any], *, n_spins: int, n_sampl
       ValueError: an unknown method, a missing key, or an option out of range (the message names it).
     """
     _check_method(method, n_spins, options)
+    _check_weights(options.get("weights"), n_samples)
     if needs_key and method in NEEDS_KEY and key is None:
         raise ValueError(f"method {method!r} is stochastic: pass key=jax.random.key(...)")
     return _check_cv(method, n_samples, options)
