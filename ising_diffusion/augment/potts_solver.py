@@ -22,8 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ising_diffusion.augment.solver import DataModel, SolverFits
-from ising_diffusion.checks import is_int
-from ising_diffusion.inference.cv import CV_RULES
+from ising_diffusion.inference.cv import check_cv_settings
 from ising_diffusion.inference.potts_pseudolikelihood import (
     check_pseudolikelihood_options,
     potts_log_pseudolikelihood,
@@ -78,11 +77,7 @@ def resolve_potts_solver(solver: str | None, options: dict | None, *, n_train: i
                                    opts.get("lambda_J", 0.01), opts.get("max_iter", 500), opts.get("tol", 1e-4),
                                    opts.get("memory_size", 10), opts.get("symmetric", False))
     if cv:
-        folds = opts.get("cv_folds", 5)
-        if not (is_int(folds, 2) and folds <= n_train):
-            raise ValueError(f"cv_folds must be an integer in [2, M={n_train}], got {folds!r}")
-        if opts.get("cv_rule", "best") not in CV_RULES:
-            raise ValueError(f"cv_rule must be one of {CV_RULES}, got {opts['cv_rule']!r}")
+        check_cv_settings(n_train, opts.get("cv_folds", 5), opts.get("cv_rule", "best"))
         if "lambda_grid" in opts:
             grid = opts["lambda_grid"]
             try:

@@ -38,12 +38,13 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ising_diffusion.checks import is_int
 from ising_diffusion.inference._optim import OptimInfo
 from ising_diffusion.inference.mle import exact_mean_log_likelihood, fit_exact_flat, flat_moments, independent_start
 from ising_diffusion.inference.pseudolikelihood import fit_asymmetric, neg_log_pseudolikelihood
 from ising_diffusion.ising import IsingParams, flat_to_params, symmetrize
 
-__all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "fold_weights", "cross_validate_path", "pseudolikelihood_cv",
+__all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "check_cv_settings", "fold_weights", "cross_validate_path", "pseudolikelihood_cv",
            "mle_exact_cv"]
 
 #: Default penalty grid: 0 and a half-decade log grid from 1e-5 to 1.
@@ -181,13 +182,18 @@ def cross_validate_path(fit_fold, score_fold, x0, refit, l2_grid, train_args, te
     return _cross_validate(fit_fold, score_fold, x0, refit, l2_grid, train_args, test_args, cv_rule, patience)
 
 
-def _check_cv_settings(m: int, cv_folds, cv_rule) -> None:
-    """The static CV settings of a direct call (``infer`` checks them too): a fold count that leaves a fold empty
-    scores -inf at every penalty and would pick the largest silently."""
-    if isinstance(cv_folds, bool) or not isinstance(cv_folds, (int, np.integer)) or not 2 <= cv_folds <= m:
+def check_cv_settings(m: int, cv_folds, cv_rule) -> int:
+    """The static CV settings every cross-validated fit checks (``infer``, the direct calls, the Potts fits): a
+    fold count that leaves a fold empty scores -inf at every penalty and would pick the largest silently.
+
+    Returns:
+      ``cv_folds`` as an int (an integral float such as ``5.0``, as JSON holds it, is accepted).
+    """
+    if not is_int(cv_folds, 2) or cv_folds > m:
         raise ValueError(f"cv_folds must be an integer in [2, M={m}], got {cv_folds!r}")
     if cv_rule not in CV_RULES:
         raise ValueError(f"cv_rule must be one of {CV_RULES}, got {cv_rule!r}")
+    return int(cv_folds)
 
 
 def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_folds: int = 5,
@@ -207,7 +213,7 @@ def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, 
     """
     spins = jnp.asarray(spins, jnp.float32)
     n = spins.shape[-1]
-    _check_cv_settings(spins.shape[0], cv_folds, cv_rule)
+    cv_folds = check_cv_settings(spins.shape[0], cv_folds, cv_rule)
 
     # each fold fits its own training rows (gathered inside the map, padded to one static size with zero weights)
     # rather than all M rows with zero weights on the held-out ones: the same objective for 1 - 1/folds of the flops
@@ -261,7 +267,7 @@ def mle_exact_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_fold
     """
     spins = jnp.asarray(spins, jnp.float32)
     m, n = spins.shape
-    _check_cv_settings(m, cv_folds, cv_rule)
+    cv_folds = check_cv_settings(m, cv_folds, cv_rule)
     train_w, test_w = fold_weights(m, cv_folds)
     train_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(train_w)  # (F, K)
     test_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(test_w)

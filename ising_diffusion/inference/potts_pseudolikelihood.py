@@ -37,7 +37,7 @@ import optax.tree_utils as otu
 from jaxtyping import Array, Float, Int
 
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_loop, lbfgs_minimize
-from ising_diffusion.inference.cv import CV_RULES, CVInfo, cross_validate_path, fold_weights
+from ising_diffusion.inference.cv import CVInfo, check_cv_settings, cross_validate_path, fold_weights
 from ising_diffusion.inference.grouped_folds import grouped_folds
 from ising_diffusion.inference.potts_fields import flat_indices
 from ising_diffusion.inference.potts_objective import (FlatParams, coupling_mask, field_gauge, log_pl_per_sequence,
@@ -294,10 +294,7 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
     grid = tuple(float(g) for g in grid)
     if not grid or not all(np.isfinite(g) and g >= 0 for g in grid):
         raise ValueError(f"lambda_grid must be a non-empty sequence of finite penalties >= 0, got {lambda_grid!r}")
-    if int(cv_folds) != cv_folds or not 2 <= cv_folds <= seqs.shape[0]:
-        raise ValueError(f"cv_folds must be an integer in [2, M={seqs.shape[0]}], got {cv_folds!r}")
-    if cv_rule not in CV_RULES:
-        raise ValueError(f"cv_rule must be one of {CV_RULES}, got {cv_rule!r}")
+    cv_folds = check_cv_settings(seqs.shape[0], cv_folds, cv_rule)
     if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
         raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
     if cv_groups is None:
