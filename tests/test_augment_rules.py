@@ -7,6 +7,7 @@ import pytest
 from ising_diffusion.augment.rules import (
     ScoreChoice,
     best_mix_gain,
+    curve_gain,
     mix_candidates,
     recommend,
     score_choice,
@@ -191,6 +192,10 @@ def test_best_mix_gain_is_the_best_ratio_above_zero_over_points_margin_or_not():
     np.testing.assert_allclose(best_mix_gain(records[:1], train), [-0.3, -0.2])
     all_nan = [SimpleNamespace(score=np.array([[-8.0, np.nan, np.nan]]))]
     assert best_mix_gain(all_nan, train[:1])[0] == -np.inf
+    # the experiments read the same number off a result's curve: (S, P, R) batched, (P, R) for one seed
+    curve = np.stack([r.score for r in records], axis=1)
+    np.testing.assert_allclose(curve_gain(curve, train), [-0.1, 0.1])
+    assert curve_gain(curve[1], train[1]) == pytest.approx(0.1)
 
 
 def test_ratios_capped_at_the_monitor_count_are_named():

@@ -24,7 +24,7 @@ import numpy as np
 
 from ising_diffusion.monitor import paper_stop_index, robust_stop_index
 
-__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "best_mix_gain", "variance_stops",
+__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "curve_gain", "best_mix_gain", "variance_stops",
            "score_choice", "stop_indices", "recommend", "withdraw_memorised"]
 
 
@@ -51,13 +51,19 @@ def mix_candidates(gains: jax.Array, sizes, score_train: jax.Array,
     return scores, z, candidates
 
 
-def best_mix_gain(records, score_train) -> np.ndarray:
-    """``(S,)`` the largest held-out gain over the training-only fit of any mix with generated samples (ratio > 0,
-    column 1 on) at the monitor points in ``records`` (each with a ``score`` ``(S, R)``), whether or not it clears
-    the score rule's margin: what the progress bar shows. NaN scores are ignored; ``-inf`` where there are none."""
-    scores = np.stack([np.asarray(r.score, np.float64) for r in records])[..., 1:]  # (P, S, R - 1)
-    best = np.max(np.where(np.isnan(scores), -np.inf, scores), axis=(0, 2))
+def curve_gain(curve_score, score_train) -> np.ndarray:
+    """The largest held-out gain over the training-only fit of any mix with generated samples, whether or not it
+    clears the score rule's margin: ``curve_score`` ``(..., P, R)`` is a result's ``curve.score`` (monitor points x
+    the sorted mix grid, whose first ratio is 0, the training data alone), ``score_train`` ``(...)``. NaN scores are
+    ignored; ``-inf`` where there are none. What the progress bar shows and the experiments' ``score_gain``."""
+    scores = np.asarray(curve_score, np.float64)[..., 1:]
+    best = np.max(np.where(np.isnan(scores), -np.inf, scores), axis=(-2, -1))
     return best - np.asarray(score_train, np.float64)
+
+
+def best_mix_gain(records, score_train) -> np.ndarray:
+    """``(S,)`` :func:`curve_gain` of the monitor points in ``records`` (each with a ``score`` ``(S, R)``)."""
+    return curve_gain(np.stack([np.asarray(r.score, np.float64) for r in records], axis=-2), score_train)
 
 
 class VarianceStops(NamedTuple):

@@ -96,6 +96,7 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
     import jax
 
     from ising_diffusion.augment import AugmentConfig, AugmentationNotRecommendedWarning, augment
+    from ising_diffusion.augment.rules import curve_gain
     from ising_diffusion.contacts import contact_scores
     from ising_diffusion.generative import make_generator_config
     from ising_diffusion.msa import effective_count, sequence_weights
@@ -125,7 +126,7 @@ def augment_rows(seqs: np.ndarray, contacts: np.ndarray, cfg: MSAConfig, generat
     grid = np.asarray(config.selection.mix_grid)
     # the best monitored fit with generated sequences against the training fit (res.score["selected"] is -inf
     # when no fit cleared the score rule's margin)
-    best_gain = float(np.nanmax(np.asarray(res.curve.score)[:, grid > 0]) - res.score["train"])
+    best_gain = float(curve_gain(res.curve.score, res.score["train"]))
     common = {"recommended": int(recommended), "mix": float(res.stop_mix), "n_train": int(train.shape[0]),
               "n_heldout": int(test.shape[0]), "n_generated": int(samples.shape[0]),
               "score_gain": best_gain, "reason": str(res.reason), **quality_columns(res.quality)}

@@ -149,7 +149,8 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
     Returns:
       the summary rows (per truth, L, q, g, M and generator).
     """
-    from ising_diffusion.augment import AugmentationNotRecommendedWarning, AugmentConfig
+    from ising_diffusion.augment import AugmentationNotRecommendedWarning
+    from ising_diffusion.augment.rules import curve_gain
     from ising_diffusion.generative import Q_STATE_GENERATORS, make_generator_config
     from ising_diffusion.msa import effective_count, sequence_weights
 
@@ -204,9 +205,7 @@ def run_potts_map(cfg: PottsMapConfig, out: str | Path, *, progress: bool = True
         orc = {r["seed"]: r for r in oracle.point_rows(potts_point_id(point))}
         # the best monitored held-out score of a fit with generated sequences over the training fit's (the score rule
         # recommends only a gain beyond score_z standard errors)
-        grid = np.asarray((aug_cfg or AugmentConfig()).selection.mix_grid)
-        mixes = np.asarray(res.curve.score)[:, :, grid > 0]  # NaN scores ignored, as in rules.best_mix_gain
-        gain = np.where(np.isnan(mixes), -np.inf, mixes).max(axis=(1, 2)) - np.asarray(res.score["train"])
+        gain = curve_gain(res.curve.score, res.score["train"])
         rows = []
         for i, s in enumerate(seeds):
             row = dict(zip(BY, (*point, gen)), seed=s, n_edges=int(np.triu(tk.graph[i], 1).sum()),
