@@ -194,14 +194,15 @@ def main(argv=None):
 
     print(f"\n| M | M_eff (theta {1 - args.theta:.1f}) | plmc s (best of {args.repeats}, {args.threads} threads) "
           f"| plmc L/5 | L/2 | L | ours first s | ours warm s (best of {args.repeats}, L-BFGS memory {args.memory}) "
-          "| ours iterations "
+          "| ours iterations | ours / plmc (warm s) "
           "| ours L/5 | L/2 | L | ours, gap kept as plmc: L/5 | L/2 | L |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = [f"{r['plmc'][k]:.2f}" for k in tops] if "plmc" in r else ["-"] * 3
         o = [f"{r[s][k]:.2f}" for s in ("ours", "ours_gap") for k in tops] if "ours" in r else ["-"] * 6
         ps = f"{r['plmc_s']:.2f}" if "plmc_s" in r else "-"
         os_ = [f"{r['ours_first']:.2f}", f"{r['ours_s']:.2f}", str(r["ours_iter"])] if "ours_s" in r else ["-"] * 3
+        os_.append(f"{r['ours_s'] / r['plmc_s']:.2f}" if "ours_s" in r and "plmc_s" in r else "-")
         print(f"| {r['M']} | {r['neff']:.1f} | {ps} | {' | '.join(p)} | {' | '.join(os_)} | {' | '.join(o)} |")
     if any("cv" in r for r in rows):
         print("\n| M | plmc L/5 | L/2 | L (lambda_e 16) | ours l2=cv lambda_e | cv s | cv L/5 | L/2 | L |")
