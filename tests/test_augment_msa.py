@@ -174,3 +174,40 @@ def test_augment_seeds_takes_trusted_sequences_as_sequences(noise, monkeypatch, 
     with pytest.raises(ValueError, match="theta"):
         augment_seeds(keys, np.stack([train, train]), np.stack([test, test]), generator="d3pm_categorical",
                       generator_config=GCFG, theta=1.5, validate=validate, progress=False)
+
+
+def test_a_checkpointed_alignment_run_loads_its_generator_state(noise, tmp_path):
+    """``load_checkpointed_state`` restores a q-state generator's state from an alignment run (its template held the
+    spin fit's shapes, so orbax refused the run's Potts fit); the restored state samples what the run's final state
+    at that point does."""
+    from ising_diffusion.augment import load_checkpointed_state
+    from ising_diffusion.generative import make_generator
+
+    _, _, train, test = noise
+    cfg = AugmentConfig(n_steps=2, monitor_steps=1, n_monitor_samples=8, mix_grid=(0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        augment(jax.random.key(0), train[:24], test[:12], generator="d3pm_categorical", generator_config=GCFG,
+                config=cfg, n_augmented=8, progress=False, solver_options={"lambda_J": 0.05},
+                checkpoint_dir=tmp_path)
+    state = load_checkpointed_state(tmp_path, step=2, n_spins=L, generator="d3pm_categorical", generator_config=GCFG)
+    assert int(state.step) == 2
+    draws = make_generator("d3pm_categorical", GCFG, L).sample(jax.random.key(5), state, 16)
+    assert draws.shape == (16, L) and int(draws.min()) >= 0 and int(draws.max()) < Q
+
+
+def test_augment_seeds_takes_raw_uint32_keys_as_augment_does(noise, monkeypatch):
+    """Keys from ``jax.random.split(jax.random.PRNGKey(0), S)`` are ``(S, 2)`` uint32: the seed-axis check read
+    their shape as a mismatch (``validate=False`` and ``augment`` took them)."""
+    from ising_diffusion.augment import augment_seeds, driver
+
+    _, _, train, test = noise
+    seen = {}
+    monkeypatch.setattr(driver, "_run", lambda keys, tr, te, **kw: seen.update(keys=keys))
+    keys = jax.random.split(jax.random.PRNGKey(0), 2)
+    augment_seeds(keys, np.stack([train, train]), np.stack([test, test]), generator="d3pm_categorical",
+                  generator_config=GCFG, progress=False)
+    assert np.shape(seen["keys"]) == (2, 2)
+    with pytest.raises(ValueError, match="seed axis S=2"):
+        augment_seeds(keys[:1], np.stack([train, train]), np.stack([test, test]), generator="d3pm_categorical",
+                      generator_config=GCFG, progress=False)

@@ -8,6 +8,7 @@ from ising_diffusion.augment.rules import (
     ScoreChoice,
     best_mix_gain,
     curve_gain,
+    lowest_point,
     mix_candidates,
     recommend,
     score_choice,
@@ -216,3 +217,11 @@ def test_ratios_capped_at_the_monitor_count_are_named():
         warnings.simplefilter("error")
         assert warn_repeated_mixes(grid, m_500, n_mon) == []
     assert mix_sizes(grid, m_500, n_mon) == (0, 200, 400, 800, 1000)  # ratio 4 adds 2.5x: capped, not repeated
+
+
+def test_the_lowest_mse_point_ignores_a_diverged_fit():
+    """stopping="best" and best_epoch: argmin returned the first NaN, a diverged fit, as the best point."""
+    mse = np.array([[0.5, np.nan, 0.2], [np.nan, np.nan, np.nan], [0.1, 0.3, 0.3]])
+    assert lowest_point(mse, missing=-1).tolist() == [2, -1, 0]
+    choice = ScoreChoice(np.full(3, -1), np.full(3, -1), np.full(3, -np.inf))
+    assert stop_indices("best", n_points=3, variance=None, choice=choice, mse=mse).tolist() == [2, 2, 0]

@@ -14,6 +14,7 @@ from ising_diffusion.augment.kernel import AugmentState, StepInfo
 from ising_diffusion.checkpoint import Checkpointer, read_run_meta
 from ising_diffusion.generative import GENERATOR_CONFIGS, make_generator
 from ising_diffusion.ising import IsingParams
+from ising_diffusion.potts import PottsParams
 
 __all__ = ["point_tree", "load_checkpointed_state"]
 
@@ -34,8 +35,8 @@ def load_checkpointed_state(checkpoint_dir, epoch: float | None = None, *, n_spi
       epoch: a monitored epoch (``result.stop_epoch``, ``result.curve.epochs[i]``), or
       step: a monitored optimiser step (``result.stop_step``, ``result.curve.steps[i]``); checkpoints are keyed by
         step, and ``epoch`` is converted with the run's recorded steps per epoch.
-      n_spins: ``N``.
-      generator, generator_config: as passed to that run.
+      n_spins: ``N`` (for an alignment's run: its length ``L``).
+      generator, generator_config: as passed to that run (for a q-state generator, with the run's ``n_states``).
       n_seeds: ``S`` for a run of ``augment_seeds`` (state with a leading seed axis); ``None`` for ``augment``.
 
     Returns:
@@ -60,8 +61,10 @@ def load_checkpointed_state(checkpoint_dir, epoch: float | None = None, *, n_spi
     f32, i32 = (lambda *shape: jax.ShapeDtypeStruct((s,) + shape, jnp.float32),  # noqa: E731
                 lambda *shape: jax.ShapeDtypeStruct((s,) + shape, jnp.int32))
     n_mix = int(meta.get("n_mix", 0))
-    state_t = AugmentState(gen_t, gen_t, IsingParams(f32(n_spins), f32(n_spins, n_spins)), f32(), i32(), i32(), i32(),
-                           None)
+    q = getattr(generator_config, "n_states", None)  # a q-state generator's run (alignments) keeps Potts fits
+    best_t = IsingParams(f32(n_spins), f32(n_spins, n_spins)) if q is None else \
+        PottsParams(f32(n_spins, q), f32(n_spins, n_spins, q, q))
+    state_t = AugmentState(gen_t, gen_t, best_t, f32(), i32(), i32(), i32(), None)
     target = point_tree(state_t, StepInfo(f32(), f32(), f32(), f32(), f32(n_mix), f32(n_mix)))
     with Checkpointer(checkpoint_dir) as ckpt:
         if int(step) not in ckpt.steps():

@@ -27,8 +27,8 @@ from ising_diffusion.augment.guard import apply_guard
 from ising_diffusion.augment.inputs import check_inputs, trusted_inputs
 from ising_diffusion.augment.kernel import AugmentState, Kernel, StepInfo, build_kernel
 from ising_diffusion.augment.potts_solver import potts_model, resolve_potts_solver
-from ising_diffusion.augment.rules import (best_mix_gain, recommend, score_choice, stop_indices, variance_stops,
-                                          withdraw_memorised)
+from ising_diffusion.augment.rules import (best_mix_gain, lowest_point, recommend, score_choice, stop_indices,
+                                          variance_stops, withdraw_memorised)
 from ising_diffusion.augment.result import (AugmentationNotRecommendedWarning, AugmentResult, final_report,
                                             host_number, unbatch)
 from ising_diffusion.augment.score import mix_sizes, warn_repeated_mixes
@@ -137,7 +137,7 @@ def augment_seeds(keys, train, test, *, generator: str = "ddpm", n_augmented: in
         return run(keys, inp.train, inp.test, truth=inp.truth, generator_config=inp.generator_config,
                    sequences=inp.sequences)
     s = np.shape(train)[0] if np.ndim(train) == 3 else None
-    if s is not None and (np.ndim(test) != 3 or np.shape(test)[0] != s or keys.shape != (s,)):
+    if s is not None and (np.ndim(test) != 3 or np.shape(test)[0] != s or np.shape(keys)[:1] != (s,)):
         raise ValueError(f"keys {keys.shape}, train {np.shape(train)} and test {np.shape(test)} must share the seed "
                          f"axis S={s}")
     inp = check_inputs(train, test, true_params, generator=generator, generator_config=generator_config, q=q,
@@ -363,11 +363,11 @@ def _decide(plan: _Plan, state: AugmentState, curve: StoppingCurve, z, epochs, h
     truth)."""
     cfg = plan.config
     variance = variance_stops(curve.generated_variance, curve.test_variance, window=cfg.smooth_window)
-    if variance.n_missed and cfg.stopping in ("paper", "robust"):
-        n_seeds = len(variance.paper)
-        warnings.warn(f"{variance.n_missed} stopping decision(s) over {n_seeds} seed(s) found no crossing of the test "
-                      "energy variance and fell back to the closest monitored epoch (see crossed_paper / "
-                      "crossed_robust); consider a longer training budget", NoCrossingWarning, stacklevel=4)
+    missed = int((~getattr(variance, f"crossed_{cfg.stopping}")).sum()) if cfg.stopping in ("paper", "robust") else 0
+    if missed:  # the rule in use only: the other one decides nothing
+        warnings.warn(f"the {cfg.stopping} rule found no crossing of the test energy variance for {missed} of "
+                      f"{len(variance.paper)} seed(s) and fell back to the closest monitored epoch (see "
+                      f"crossed_{cfg.stopping}); consider a longer training budget", NoCrossingWarning, stacklevel=4)
     choice = score_choice(curve.score, z, curve.mix_sizes[0], cfg.score_z)
     index = stop_indices(cfg.stopping, n_points=plan.n_points, variance=variance, choice=choice,
                                mse=curve.mse if have_truth else None)
@@ -376,7 +376,7 @@ def _decide(plan: _Plan, state: AugmentState, curve: StoppingCurve, z, epochs, h
                           mix_grid=cfg.mix_grid, stop_index=index, choice=choice, crossed=crossed,
                           score_z=cfg.score_z, epochs=epochs, mix_sizes=curve.mix_sizes[0], m_train=m_train,
                           n_augmented=plan.n_augmented)
-    best = np.argmin(curve.mse, axis=1) if have_truth else np.full(len(index), -1)
+    best = lowest_point(curve.mse, missing=-1) if have_truth else np.full(len(index), -1)
     return {"variance": variance, "choice": choice, "index": index, "recommendation": rec, "best": best}
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ising_diffusion.monitor import paper_stop_index, robust_stop_index
 
-__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "curve_gain", "best_mix_gain", "variance_stops",
+__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "curve_gain", "best_mix_gain", "lowest_point", "variance_stops",
            "score_choice", "stop_indices", "recommend", "withdraw_memorised"]
 
 
@@ -84,6 +84,14 @@ class VarianceStops(NamedTuple):
     def n_missed(self) -> int:
         """Decisions (both rules, all seeds) that found no crossing."""
         return int((~self.crossed_paper).sum() + (~self.crossed_robust).sum())
+
+
+def lowest_point(mse, *, missing: int) -> np.ndarray:
+    """``(S,)`` the monitor point of lowest MSE per seed (``mse`` ``(S, P)``), NaN ignored (a diverged fit is not
+    the best); ``missing`` where a seed has no number."""
+    mse = np.asarray(mse, np.float64)
+    nan = np.isnan(mse)
+    return np.where(nan.all(axis=1), missing, np.argmin(np.where(nan, np.inf, mse), axis=1))
 
 
 def variance_stops(generated_variance, test_variance, *, window: int) -> VarianceStops:
@@ -162,7 +170,7 @@ def stop_indices(stopping: str, *, n_points: int, variance: VarianceStops, choic
     if stopping == "best":
         if mse is None:
             raise ValueError("stopping='best' needs the MSE curve (true_params)")
-        return np.argmin(np.asarray(mse), axis=1)
+        return lowest_point(mse, missing=n_points - 1)
     if stopping == "last":
         return np.full(n_seeds, n_points - 1)
     raise ValueError(f"unknown stopping rule {stopping!r}")
