@@ -131,7 +131,13 @@ def open_run(directory: str | os.PathLike, run_fingerprint: str, meta: dict | No
     path = os.path.join(directory, _META)
     if os.path.exists(path):
         with open(path) as f:
-            old = json.load(f).get("fingerprint")
+            saved = json.load(f)
+        old = saved.get("fingerprint")
+        n_old, n_new = saved.get("n_seeds"), (meta or {}).get("n_seeds")
+        if old != run_fingerprint and n_old is not None and n_new is not None and n_old != n_new:
+            raise ValueError(f"checkpoint_dir {directory} holds a call of {n_old} seed(s), this one has {n_new}: a "
+                             "seed batch is padded to a multiple of the device count, so resume with the same "
+                             "devices and seed_batch as the run that wrote it, or use another directory")
         if old != run_fingerprint:
             raise ValueError(f"checkpoint_dir {directory} holds a run with different data, keys or settings; use "
                              "another directory (only the training budget, the stopping rule and n_augmented may "

@@ -328,3 +328,16 @@ def test_a_grid_that_is_not_a_sequence_of_numbers_is_named(field, value):
     """A string was iterated character by character (``"01"`` became the grid 0, 1); now refused by name."""
     with pytest.raises(ValueError, match=field):
         AugmentConfig(**{field: value})
+
+
+def test_a_checkpoint_of_another_seed_count_names_the_padding(tmp_path):
+    """A run resumed on another device count pads its seed batch to another size: its fingerprint differs, and the
+    refusal says why (it used to say "different data" for the same data)."""
+    from ising_diffusion.checkpoint import open_run
+
+    open_run(tmp_path, "a", {"n_seeds": 4}).close()
+    with pytest.raises(ValueError, match=r"holds a call of 4 seed\(s\), this one has 3: a seed batch is padded"):
+        open_run(tmp_path, "b", {"n_seeds": 3})
+    with pytest.raises(ValueError, match="different data"):
+        open_run(tmp_path, "b", {"n_seeds": 4})
+    open_run(tmp_path, "a", {"n_seeds": 4}).close()  # the same run resumes
