@@ -131,8 +131,10 @@ def _private_imports_of_the_package(path: Path) -> set[str]:
 
 
 def test_tests_benchmarks_and_experiments_use_the_public_api():
-    """What lives beside the package (tests, benchmarks, evidence scripts) uses its public names only: a private
-    name they need is either made public or belongs beside them (the NumPy references are in ``benchmarks/``)."""
+    """What lives beside the package (tests, benchmarks, evidence scripts) imports its public names only: a private
+    name they need is either made public or belongs beside them (the NumPy references are in ``benchmarks/``).
+    Imports only: white-box tests still reach a module's private helpers as attributes (``sampling._key_bits``) or
+    monkeypatch them (``driver._run``), which this check does not see and does not forbid."""
     files = [p for d in ("tests", "benchmarks", "experiments") for p in (ROOT / d).rglob("*.py")]
     assert len(files) > 40
     found = {f"{p.relative_to(ROOT)}: {name}" for p in files for name in _private_imports_of_the_package(p)}
