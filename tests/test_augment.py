@@ -85,6 +85,16 @@ def test_augment_smoke(data, single):
     assert set(r.mse) == {"train", "augmented", "combined", "selected"} and all(v > 0 for v in r.mse.values())
     assert r.params_train.J.shape == r.params_augmented.J.shape == r.params_combined.J.shape == (N, N)
     assert r.params_selected.J.shape == (N, N)
+    # each fit is the solver on its own data, and each MSE that fit's against the truth (a swap, or a combined fit of
+    # the monitor samples instead of the returned ones, would show here)
+    from ising_diffusion import infer
+    from ising_diffusion.ising import parameter_mse
+
+    gen = np.asarray(r.samples)
+    for name, seen in (("train", train), ("augmented", gen), ("combined", np.concatenate([np.asarray(train), gen]))):
+        want = infer(np.asarray(seen), "mean_field")
+        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=2e-4), getattr(r, f"params_{name}"), want)
+        assert r.mse[name] == pytest.approx(float(parameter_mse(truth, getattr(r, f"params_{name}"))), rel=1e-5)
     assert r.timing["total"] > 0
     # without the truth: NaN curve, no best epoch, no mse; the same run otherwise
     r2 = _quiet(augment, jax.random.key(2), train, test, **KW)

@@ -178,8 +178,7 @@ def test_augment_seeds_takes_trusted_sequences_as_sequences(noise, monkeypatch, 
 
 def test_a_checkpointed_alignment_run_loads_its_generator_state(noise, tmp_path):
     """``load_checkpointed_state`` restores a q-state generator's state from an alignment run (its template held the
-    spin fit's shapes, so orbax refused the run's Potts fit); the restored state samples what the run's final state
-    at that point does."""
+    spin fit's shapes, so orbax refused the run's Potts fit): each monitor point's own state, and it samples states."""
     from ising_diffusion.augment import load_checkpointed_state
     from ising_diffusion.generative import make_generator
 
@@ -190,8 +189,12 @@ def test_a_checkpointed_alignment_run_loads_its_generator_state(noise, tmp_path)
         augment(jax.random.key(0), train[:24], test[:12], generator="d3pm_categorical", generator_config=GCFG,
                 config=cfg, n_augmented=8, progress=False, solver_options={"lambda_J": 0.05},
                 checkpoint_dir=tmp_path)
-    state = load_checkpointed_state(tmp_path, step=2, n_spins=L, generator="d3pm_categorical", generator_config=GCFG)
-    assert int(state.step) == 2
+    load = lambda step: load_checkpointed_state(tmp_path, step=step, n_spins=L, generator="d3pm_categorical",  # noqa
+                                                generator_config=GCFG)
+    state, first = load(2), load(1)
+    assert int(state.step) == 2 and int(first.step) == 1  # each point's own state, one optimiser step apart
+    assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(first)))
+    jax.tree.map(np.testing.assert_array_equal, load(2), state)
     draws = make_generator("d3pm_categorical", GCFG, L).sample(jax.random.key(5), state, 16)
     assert draws.shape == (16, L) and int(draws.min()) >= 0 and int(draws.max()) < Q
 

@@ -44,8 +44,17 @@ def test_split_is_a_reproducible_partition():
     assert rows == sorted(map(tuple, x.tolist()))
     tr2, _ = idf.train_test_split(jax.random.key(0), x, n_test=5)
     np.testing.assert_array_equal(tr, tr2)
+    tr3, te3 = idf.train_test_split(jax.random.key(1), x, n_test=5)  # the key shuffles: not a head / tail cut
+    assert not np.array_equal(te3, te) and not np.array_equal(te, x[-5:]) and not np.array_equal(tr, x[:15])
     with pytest.raises(ValueError, match="cannot split"):
         idf.train_test_split(jax.random.key(0), x, n_test=30)
+
+
+def test_spins_to_binary_inverts_the_binary_reading():
+    s = np.array([[-1.0, 1.0, 1.0], [1.0, -1.0, -1.0]], np.float32)
+    b = idf.spins_to_binary(s)
+    assert b.dtype == np.uint8 and b.tolist() == [[0, 1, 1], [1, 0, 0]]
+    np.testing.assert_array_equal(idf.as_spins(b, encoding="binary"), s)
 
 
 def test_npz_roundtrip_and_atomic(tmp_path):

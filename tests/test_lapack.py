@@ -21,8 +21,16 @@ def test_wrappers_equal_jnp_linalg_under_nested_vmap(name):
     c = _spd((3, 4), 7)
     ours = jax.jit(jax.vmap(jax.vmap(getattr(lapack, name))))(c)
     ref = jax.vmap(jax.vmap(getattr(jnp.linalg, name)))(c)
-    for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(ref)):
+    for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(ref)):  # eigenvectors are defined up to sign
         np.testing.assert_allclose(np.abs(np.asarray(a)), np.abs(np.asarray(b)), rtol=1e-5, atol=1e-5)
+    eye = np.broadcast_to(np.eye(7), c.shape)
+    if name == "inv":  # signs included: the inverse itself
+        np.testing.assert_allclose(np.asarray(c @ ours), eye, atol=1e-4)
+    else:  # eigenvalues as they are, and the decomposition rebuilding c
+        w, v = ours
+        np.testing.assert_allclose(np.asarray(w), np.asarray(ref[0]), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(jnp.einsum("...ik,...k,...jk->...ij", v, w, v)), np.asarray(c),
+                                   atol=1e-4)
 
 
 @pytest.mark.parametrize("name,target", [("eigh", "syevd"), ("inv", "getrf")])

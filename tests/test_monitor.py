@@ -65,6 +65,12 @@ def test_energy_variance_and_bootstrap_band_cover_the_truth():
     spins = jax.random.rademacher(jax.random.key(0), (2000, n)).astype(jnp.float32)
     # independent spins: Var(h.s) = sum h_i^2
     np.testing.assert_allclose(energy_variance(params, spins), 0.30, rtol=0.1)
+    # energies with a mean far from 0 (all-up patterns, couplings): the variance about the mean, not <E^2>
+    strong = IsingParams(jnp.full((n,), 1.0), 0.3 * (jnp.ones((n, n)) - jnp.eye(n)))
+    ups = jnp.where(jax.random.uniform(jax.random.key(2), (2000, n)) < 0.8, 1.0, -1.0)
+    e_up = np.asarray(energy(strong, ups), np.float64)
+    assert abs(e_up.mean()) > e_up.std()  # <E^2> would be more than twice the variance
+    np.testing.assert_allclose(energy_variance(strong, ups), e_up.var(), rtol=1e-4)
     e = energy(params, spins)
     lo, hi = bootstrap_variance_band(jax.random.key(1), e, n_boot=300, level=0.9)
     v = float(jnp.var(e))
