@@ -24,8 +24,8 @@ import numpy as np
 
 from ising_diffusion.monitor import paper_stop_index, robust_stop_index
 
-__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "curve_gain", "best_mix_gain", "lowest_point", "variance_stops",
-           "score_choice", "stop_indices", "recommend", "withdraw_memorised"]
+__all__ = ["VarianceStops", "ScoreChoice", "Recommendation", "mix_candidates", "curve_gain", "best_mix_gain",
+           "lowest_point", "variance_stops", "score_choice", "stop_indices", "recommend", "withdraw_memorised"]
 
 
 def mix_candidates(gains: jax.Array, sizes, score_train: jax.Array,
