@@ -301,6 +301,16 @@ def _check_run_folder(name, png, out, summary, capsys, n_seeds=2):
     rows = json.loads((out / "results.json").read_text())
     assert rows["experiment"] == name and rows["version"] and rows["config"]["n_seeds"] == n_seeds
     assert all(r["mse_train"] > 0 and r["mse_augmented"] > 0 for r in rows["rows"])
+    curved = [r for r in rows["rows"] if "stop_epoch_paper" in r]  # (fig4's count panel refits one run's samples)
+    assert curved
+    for r in curved:  # the fake's MSE curves are mse * (1 + (epoch - 20)^2 / 400), its rules stop at 20 / 30
+        assert r["ratio_combined"] == pytest.approx(r["mse_combined"] / r["mse_train"])
+        assert r["ratio_augmented"] == pytest.approx(r["mse_augmented"] / r["mse_train"])
+        assert (r["stop_epoch_paper"], r["stop_epoch_robust"], r["best_epoch"]) == (20, 30, 20)
+        for part in ("augmented", "combined"):
+            assert r[f"mse_{part}_at_paper"] == pytest.approx(r[f"mse_{part}"])
+            assert r[f"mse_{part}_at_best"] == pytest.approx(r[f"mse_{part}"])
+            assert r[f"mse_{part}_at_robust"] == pytest.approx(1.25 * r[f"mse_{part}"])
     text = capsys.readouterr().out
     assert "MSE train only" in text and str(out) in text
 
