@@ -94,6 +94,20 @@ def test_exact_samples_and_gibbs_chains_match_enumeration(key):
     assert stats.combine_pvalues(np.maximum(wrong_pvalues, 1e-300), method="fisher").pvalue < 1e-6
 
 
+def test_several_thinned_draws_per_chain_match_enumeration(key):
+    """The default collection path: 20 draws from each of 500 chains, ``thin`` sweeps apart (row r from chain
+    r % n_chains). The draws match the exact distribution, and a chain's successive draws are not repeats of one
+    state (a collection that re-read the same state would show identical rows ``n_chains`` apart)."""
+    params, _ = potts.potts_chain_params(key, 4, 3, g=1.0)
+    probs = np.asarray(potts.potts_exact_probabilities(params))
+    samples, _ = gibbs.potts_gibbs_sample(jax.random.key(21), params, 10_000, n_chains=500, burn_in=50, thin=5)
+    samples = np.asarray(samples)
+    assert _chi2_pvalue(samples, probs, 3) > 1e-4
+    assert _chi2_pvalue(samples, np.roll(probs, 1), 3) < 1e-6
+    same = np.mean(np.all(samples[:-500] == samples[500:], axis=1))
+    assert same < 0.5, same
+
+
 def test_persistent_chains_stay_at_the_exact_distribution(key):
     params, _ = potts.potts_chain_params(key, 4, 3, g=1.0)
     probs = np.asarray(potts.potts_exact_probabilities(params))
