@@ -275,3 +275,11 @@ def test_mean_field_and_tap_solve_their_own_equations():
     np.testing.assert_allclose((c_inv + J + 2 * J**2 * np.outer(m, m))[off], 0.0, atol=2e-4)
     assert 0 < np.abs(J - J_mf)[off].max() < 0.1  # the root that tends to mean field, and not mean field itself
     np.testing.assert_allclose(tp.h, np.arctanh(m) - J @ m + m * ((J**2) @ (1 - m**2)), atol=2e-4)
+
+
+def test_a_diverged_fit_is_an_error_not_nan_parameters():
+    """The erasure machine at an unstable step size ran off to NaN and returned it as the answer."""
+    spins = np.sign(np.random.default_rng(0).standard_normal((50, 4))).astype(np.float32)
+    with pytest.raises(ValueError, match="erasure returned non-finite parameters"):
+        infer(spins, "erasure", alpha=50.0)
+    assert np.all(np.isfinite(np.asarray(infer(spins, "erasure").J)))

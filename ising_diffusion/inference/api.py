@@ -276,7 +276,8 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
       ``IsingParams(h (N,), J (N, N))``, or ``(IsingParams, info)`` with ``return_info=True``.
 
     Raises:
-      ValueError: bad data (from ``as_spins``), an unknown method, or bad option values.
+      ValueError: bad data (from ``as_spins``), an unknown method, bad option values, or a fit that diverged
+        (non-finite parameters).
     """
     spins = as_spins(spins, encoding=encoding)
     options = _hashable(options)
@@ -288,6 +289,9 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
     params, info = _jitted(method, tuple(sorted(options)), False, cv)(key, spins, **options)
     if cv:
         _warn_unusable(info)
+    if not all(np.all(np.isfinite(np.asarray(p))) for p in params):  # a diverged fit is no answer: say so
+        raise ValueError(f"{method} returned non-finite parameters (the fit diverged); for an iterative "
+                                 "method lower its step size (alpha / learning_rate) or add an L2 penalty")
     return (params, info) if return_info else params
 
 
