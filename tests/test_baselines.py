@@ -286,3 +286,22 @@ def test_train_refuses_a_negative_step_count(name):
     gen = make_generator(name, cls() if name in SPIN_GENERATORS else cls(n_states=3), 5)
     with pytest.raises(ValueError, match="n_steps must be a non-negative integer, got -1"):
         gen.train(jax.random.key(0), None, np.ones((4, 5), np.int32), -1)
+
+
+def test_rbm_log_likelihood_equals_brute_force_over_visible_and_hidden_states():
+    """``p(v) = sum_h exp(b.v + c.h + v W h) / Z`` summed over all 2^3 x 2^2 joint states of a tiny RBM, against
+    the free-energy formula (``v = (s + 1) / 2``)."""
+    import itertools
+
+    from ising_diffusion.generative.rbm import RBMParams
+
+    rng = np.random.default_rng(0)
+    p = RBMParams(W=rng.normal(size=(3, 2)).astype(np.float32), b=rng.normal(size=3).astype(np.float32),
+                  c=rng.normal(size=2).astype(np.float32))
+    vs, hs = np.array(list(itertools.product([0, 1], repeat=3)), float), np.array(list(itertools.product([0, 1],
+                                                                                                         repeat=2)))
+    joint = np.exp(vs @ p.b[:, None] + (hs @ p.c)[None, :] + vs @ p.W @ hs.T)  # (8, 4)
+    pv = joint.sum(1) / joint.sum()
+    data = vs[[0, 3, 3, 5, 7]]
+    want = np.mean(np.log(pv[[0, 3, 3, 5, 7]]))
+    assert float(rbm_log_likelihood(p, jnp.asarray(2 * data - 1, jnp.float32))) == pytest.approx(want, abs=1e-5)
