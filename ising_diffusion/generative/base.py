@@ -29,7 +29,7 @@ import numpy as np
 
 from ising_diffusion.checks import is_int
 
-__all__ = ["Generator", "jit_generator", "check_factory_args", "check_spins", "check_train_width"]
+__all__ = ["Generator", "jit_generator", "check_factory_args", "check_spins", "host_rows"]
 
 
 class Generator(NamedTuple):
@@ -83,24 +83,25 @@ def check_factory_args(factory: str, config, config_cls: type, n_spins) -> int:
     return int(n_spins)
 
 
+def host_rows(data, width: int, name: str, what: str) -> np.ndarray | None:
+    """``data`` as a host array once it is checked to be ``(M, width)`` with ``M >= 1`` (a ValueError naming ``name``
+    and the ``what`` it must hold otherwise); ``None`` for a tracer, whose shape is all that can be checked under a
+    caller's ``jit`` / ``vmap``. The shared start of the generators' data checks."""
+    shape = tuple(np.shape(data))
+    if len(shape) != 2 or shape[1] != width or shape[0] < 1:
+        raise ValueError(f"{name} must be (M, {width}) {what} with M >= 1, got shape {shape}")
+    return None if isinstance(data, jax.core.Tracer) else np.asarray(data)
+
+
 def check_spins(data, n: int, name: str = "train_spins") -> None:
     """Raise a ValueError unless ``data`` is ``(M, n)`` with ``M >= 1`` spins in {-1, +1}.
 
     Shapes are static, so they are checked under ``jit``/``vmap`` too; the values only when ``data`` is concrete.
     """
-    shape = tuple(np.shape(data))
-    if len(shape) != 2 or shape[1] != n or shape[0] < 1:
-        raise ValueError(f"{name} must be (M, {n}) spins with M >= 1, got shape {shape}")
-    if isinstance(data, jax.core.Tracer):
+    arr = host_rows(data, n, name, "spins")
+    if arr is None:
         return
-    arr = np.asarray(data)
     bad = ~np.isin(arr, (-1, 1))
     if bad.any():
         raise ValueError(f"{name} must hold spins -1 / +1; found {float(arr[bad].ravel()[0]):g} ({int(bad.sum())} such "
                          "values; 0/1 data: use 2 * x - 1)")
-
-
-def check_train_width(train_spins, n: int) -> None:
-    """Raise a ValueError unless ``train_spins`` is ``(M, n)`` (shapes are static, so this works under jit)."""
-    if train_spins.ndim != 2 or train_spins.shape[-1] != n:
-        raise ValueError(f"train_spins must be (M, {n}), got shape {train_spins.shape}")

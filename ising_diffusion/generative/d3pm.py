@@ -54,8 +54,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
-                                             jit_generator)
+from ising_diffusion.generative.base import Generator, check_factory_args, check_spins, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
 from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
@@ -343,13 +342,10 @@ def make_d3pm(config: D3PMConfig | None = None, n_spins: int = 20) -> Generator:
     build, apply = network_fns(config, n)  # the DDPM's U-Net MLP (it reads widths, skip, time_embed_dim)
 
     def init(key, train_spins=None):
-        if train_spins is not None:
-            check_train_width(train_spins, n)
         params = nnx.to_pure_dict(nnx.split(build(key))[1])
         return D3PMState(params, params, optimizer.init(params), jnp.zeros((), jnp.int32))
 
     def train(key, state, train_spins, n_steps):
-        check_train_width(train_spins, n)
         train_spins = jnp.asarray(train_spins, jnp.float32)
 
         def step(st, i):

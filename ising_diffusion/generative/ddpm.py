@@ -27,8 +27,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
-                                             jit_generator)
+from ising_diffusion.generative.base import Generator, check_factory_args, check_spins, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
 from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
@@ -303,7 +302,6 @@ def make_ddpm(config: DDPMConfig | None = None, n_spins: int = 20) -> Generator:
         return DDPMState(params, optimizer.init(params), jnp.zeros((), jnp.int32), params)
 
     def train(key, state, train_spins, n_steps):
-        check_train_width(train_spins, n_spins)
         train_spins = jnp.asarray(train_spins, jnp.float32)
 
         def step(carry, i):

@@ -28,8 +28,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array
 
-from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
-                                             jit_generator)
+from ising_diffusion.generative.base import Generator, check_factory_args, check_spins, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
 from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
@@ -116,11 +115,7 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
     d_def, _ = nnx.split(nnx.eval_shape(lambda: build_d(rngs=nnx.Rngs(0))))
     optimizer = optax.adam(config.learning_rate, b1=config.beta1)
 
-    def check(train_spins):
-        check_train_width(train_spins, n)
-
     def init(key, train_spins):
-        check(train_spins)
         k_g, k_d = jax.random.split(key)
         gp = nnx.state(build_g(rngs=nnx.Rngs(params=k_g)), nnx.Param)
         dp = nnx.state(build_d(rngs=nnx.Rngs(params=k_d)), nnx.Param)
@@ -144,7 +139,6 @@ def make_gan(config: GANConfig, n_spins: int) -> Generator:
         return jnp.mean(jax.nn.softplus(-disc(dp, generate(gp, z))))  # non-saturating -log D(G(z))
 
     def train(key, state, train_spins, n_steps):
-        check(train_spins)
         data = jnp.asarray(train_spins, jnp.float32)
 
         def body(st, t):

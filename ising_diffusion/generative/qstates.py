@@ -15,6 +15,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from ising_diffusion.checks import check_int, check_widths, is_real
+from ising_diffusion.generative.base import host_rows
 
 __all__ = ["check_states", "check_width_fields", "resolve_widths", "one_hot_flat"]
 
@@ -24,12 +25,9 @@ def check_states(data, length: int, q: int, name: str = "train_states") -> None:
 
     Shapes are static, so they are checked under ``jit``/``vmap`` too; the values only when ``data`` is concrete.
     """
-    shape = tuple(np.shape(data))
-    if len(shape) != 2 or shape[1] != length or shape[0] < 1:
-        raise ValueError(f"{name} must be (M, {length}) integer states with M >= 1, got shape {shape}")
-    if isinstance(data, jax.core.Tracer):
+    arr = host_rows(data, length, name, "integer states")
+    if arr is None:
         return
-    arr = np.asarray(data)
     if not np.issubdtype(arr.dtype, np.integer):
         if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
             raise ValueError(f"{name} must hold integer states in [0, {q}), got dtype {arr.dtype}")

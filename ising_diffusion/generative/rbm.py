@@ -25,8 +25,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
-                                             jit_generator)
+from ising_diffusion.generative.base import Generator, check_factory_args, check_spins, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
 from ising_diffusion.checks import check_int, check_scalar_fields, is_real
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
@@ -162,11 +161,7 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
     optimizer = optax.chain(optax.add_decayed_weights(config.weight_decay, mask=decay_mask),
                             optax.sgd(config.learning_rate, momentum=config.momentum))
 
-    def check(train_spins):
-        check_train_width(train_spins, n)
-
     def init(key, train_spins):
-        check(train_spins)
         k_w, k_chain = jax.random.split(key)
         v_mean = jnp.clip(jnp.mean(0.5 * (train_spins + 1.0), axis=0), 1e-3, 1 - 1e-3)
         params = RBMParams(W=config.init_scale * jax.random.normal(k_w, (n, n_hidden), jnp.float32),
@@ -201,7 +196,6 @@ def make_rbm(config: RBMConfig, n_spins: int) -> Generator:
         return grads, v_k, recon
 
     def train(key, state, train_spins, n_steps):
-        check(train_spins)
         data = 0.5 * (jnp.asarray(train_spins, jnp.float32) + 1.0)
 
         def body(st, t):

@@ -25,8 +25,7 @@ import optax
 from flax import nnx
 from jaxtyping import Array, Float
 
-from ising_diffusion.generative.base import (Generator, check_factory_args, check_spins, check_train_width,
-                                             jit_generator)
+from ising_diffusion.generative.base import Generator, check_factory_args, check_spins, jit_generator
 from ising_diffusion.generative.batching import shuffled_batch
 from ising_diffusion.checks import check_int, check_scalar_fields, check_widths
 from ising_diffusion.generative.optim import apply_gradients, check_optimizer_fields
@@ -143,11 +142,7 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
     optimizer = optax.adam(config.learning_rate)
     bs = config.batch_size
 
-    def check(train_spins):
-        check_train_width(train_spins, n)
-
     def init(key, train_spins):
-        check(train_spins)
         params = nnx.state(build(rngs=nnx.Rngs(params=key)), nnx.Param)
         return VAEState(params, optimizer.init(params), jnp.zeros((), jnp.int32))
 
@@ -155,7 +150,6 @@ def make_vae(config: VAEConfig, n_spins: int) -> Generator:
         return jnp.mean(_negative_elbo(nnx.merge(graphdef, params), key, x))
 
     def train(key, state, train_spins, n_steps):
-        check(train_spins)
         data = 0.5 * (jnp.asarray(train_spins, jnp.float32) + 1.0)
 
         def body(st, t):
