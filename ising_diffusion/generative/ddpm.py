@@ -29,7 +29,7 @@ from jaxtyping import Array, Float
 
 from ising_diffusion.generative.base import Generator, check_factory_args, check_spins, jit_generator
 from ising_diffusion.generative.batching import batch_with_replacement
-from ising_diffusion.checks import check_int, check_scalar_fields, check_widths, is_int, is_real
+from ising_diffusion.checks import check_scalar_fields, check_widths, is_int, is_real
 from ising_diffusion.generative.optim import check_optimizer_fields, optimizer_ema_step
 from ising_diffusion.generative.unet import UNetMLP, network_fns, timestep_embedding
 from ising_diffusion.types import PRNGKey
@@ -106,7 +106,6 @@ class DDPMConfig:
         object.__setattr__(self, "widths", check_widths("DDPMConfig", "widths", self.widths))
         if not is_int(self.time_embed_dim, 2) or self.time_embed_dim % 2:
             raise ValueError(f"DDPMConfig.time_embed_dim must be an even int >= 2, got {self.time_embed_dim!r}")
-        check_int("DDPMConfig", "n_timesteps", self.n_timesteps)
         if not (is_real(self.beta_start) and is_real(self.beta_end) and 0 < self.beta_start <= self.beta_end < 1):
             raise ValueError(f"DDPMConfig.beta_start, DDPMConfig.beta_end: need 0 < beta_start <= beta_end < 1, got "
                              f"{self.beta_start}, {self.beta_end}")

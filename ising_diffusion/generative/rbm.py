@@ -67,10 +67,9 @@ class RBMConfig:
     thin: int = 10
 
     def __post_init__(self):
-        check_scalar_fields(self)  # integral floats (5.0, as JSON holds) stored as ints
-        for name in ("n_hidden", "cd_steps", "sample_chains", "thin"):
+        check_scalar_fields(self)  # also n_hidden >= 1 and burn_in >= 0; integral floats stored as ints
+        for name in ("cd_steps", "sample_chains", "thin"):
             check_int("RBMConfig", name, getattr(self, name))
-        check_int("RBMConfig", "burn_in", self.burn_in, minimum=0)
         check_optimizer_fields(self, "RBMConfig")
         if not (is_real(self.momentum) and 0 <= self.momentum < 1):
             raise ValueError(f"RBMConfig.momentum must be in [0, 1), got {self.momentum!r}")
