@@ -76,6 +76,14 @@ def test_files_are_short():
     assert lengths["ising_diffusion.cli"] <= 300, lengths["ising_diffusion.cli"]
 
 
+def test_repo_files_are_short():
+    """The same 400-line bound on every Python file outside the package: tests, experiments, benchmarks, configs."""
+    files = [p for d in ("tests", "experiments", "benchmarks", "configs") for p in (ROOT / d).rglob("*.py")]
+    assert len(files) > 20  # the folders were found
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 400}
+    assert not long, long
+
+
 def test_no_import_circle():
     """Module-level imports only: an import inside a function runs after every module has loaded, so it cannot make
     a circle at import time (the experiments and the CLI import lazily on purpose)."""
