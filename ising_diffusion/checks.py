@@ -12,12 +12,20 @@ import dataclasses
 import math
 import numbers
 
-__all__ = ["is_int", "is_real", "check_int", "check_finite_scale", "check_widths", "check_scalar_fields", "minimum_of"]
+import numpy as np
+
+__all__ = ["is_int", "is_real", "is_real_dtype", "check_int", "check_finite_scale", "check_widths",
+           "check_scalar_fields", "minimum_of"]
 
 
 def is_real(value) -> bool:
     """A finite real number (not a bool)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_real_dtype(dtype) -> bool:
+    """A NumPy dtype of real numbers or booleans (a complex array would lose its imaginary part in a cast)."""
+    return dtype == bool or np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
 
 
 def is_int(value, minimum: int = 1) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ising_diffusion.checks import check_finite_scale, check_int, is_real
+from ising_diffusion.model_checks import check_finite_params
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -287,6 +288,7 @@ def exact_sample(key: PRNGKey, params: IsingParams, n_samples: int) -> Float[Arr
     n = params.h.shape[-1]
     _check_enumerable(n)
     check_int("", "n_samples", n_samples)
+    check_finite_params(params)
     neg_e = -_chunked_energies(params).reshape(-1)
     cdf = jnp.cumsum(jnp.exp(neg_e - jnp.max(neg_e)))  # inverse-CDF sampling: O(2^N + M log 2^N) memory and time
     u = jax.random.uniform(key, (n_samples,)) * cdf[-1]

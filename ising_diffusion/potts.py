@@ -26,6 +26,7 @@ from jaxtyping import Array, Bool, Float, Int
 
 from ising_diffusion.checks import check_int, is_real
 from ising_diffusion.io.alignment import PROTEIN_ALPHABET  # gap first (state 0), as plmc; defined beside the reader
+from ising_diffusion.model_checks import check_finite_params
 from ising_diffusion.types import PRNGKey
 
 __all__ = [
@@ -88,10 +89,12 @@ def _one_hot(states: Int[Array, "M L"], q: int) -> Float[Array, "M L q"]:
 
 
 def potts_energy(params: PottsParams, states: Int[Array, "M L"]) -> Float[Array, " M"]:
-    """Energy ``E(s) = -sum_i h_i(s_i) - sum_{i<j} J_ij(s_i, s_j)`` of each row of ``states``."""
+    """Energy ``E(s) = -sum_i h_i(s_i) - (1/2) sum_{i != j} J_ij(s_i, s_j)`` of each row of ``states``: the diagonal
+    blocks ``J_ii`` are not read (as in the pseudolikelihood's conditionals and the Gibbs sampler), and an asymmetric
+    ``J`` acts through ``(J_ij + J_ji^T) / 2``."""
     x = _one_hot(states, params.h.shape[-1])
     field = jnp.einsum("mia,ia->m", x, params.h)
-    pair = jnp.einsum("mia,ijab,mjb->m", x, params.J, x)
+    pair = jnp.einsum("mia,ijab,mjb->m", x, params.J * _offdiag(params.h.shape[0], params.J.dtype), x)
     return -field - 0.5 * pair
 
 
@@ -206,7 +209,12 @@ def potts_exact_marginals(params: PottsParams) -> tuple[Float[Array, "L q"], Flo
 
 
 def potts_exact_sample(key: PRNGKey, params: PottsParams, n_samples: int) -> Int[Array, "M L"]:
-    """Independent exact samples by enumeration (``q^L <= 2^20``): ``(n_samples, L)`` int32 states."""
+    """Independent exact samples by enumeration (``q^L <= 2^20``): ``(n_samples, L)`` int32 states.
+
+    Inverse-CDF sampling over one float32 cumulative sum, as :func:`~ising_diffusion.ising.exact_sample` (whose
+    docstring gives the resulting total-variation error)."""
+    check_int("", "n_samples", n_samples)
+    check_finite_params(params)
     length, q = params.h.shape
     neg_e = _neg_energies(params)
     cdf = jnp.cumsum(jnp.exp(neg_e - jnp.max(neg_e)))  # inverse-CDF sampling

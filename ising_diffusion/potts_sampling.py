@@ -26,6 +26,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Float, Int
 
+from ising_diffusion.model_checks import check_finite_params, check_potts_couplings
 from ising_diffusion.potts import PottsParams
 from ising_diffusion.types import PRNGKey
 
@@ -56,6 +57,8 @@ def _check_params(params: PottsParams) -> tuple[int, int]:
     if h.ndim != 2 or J.shape != (h.shape[0], h.shape[0], h.shape[1], h.shape[1]):
         raise ValueError(f"params must have h of shape (L, q) and J of shape (L, L, q, q); got h {h.shape}, "
                          f"J {J.shape} (vmap over a batch of parameter sets instead of passing them stacked)")
+    check_finite_params(params)  # values only when concrete (under jit/vmap a caller's own check)
+    check_potts_couplings(J)
     return h.shape
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from jaxtyping import Array, Float
 from tqdm.auto import tqdm
 
-from ising_diffusion.checks import is_int
+from ising_diffusion.checks import is_int, is_real_dtype
 from ising_diffusion.spins import as_spins
 from ising_diffusion.ising import MAX_ENUMERATION_SPINS, IsingParams, all_states
 
@@ -118,8 +118,8 @@ def _validate(params: IsingParams, spins, hidden, name: str = "spins"):
         raise ValueError(f"hidden has shape {hidden_arr.shape} but {name} has shape {raw.shape}; they must match")
     if raw.shape[1] != h.shape[0]:
         raise ValueError(f"{name} has {raw.shape[1]} cells per pattern but the model has N={h.shape[0]}")
-    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
-        raise ValueError(f"{name} must be numeric, got dtype {raw.dtype}")
+    if not is_real_dtype(raw.dtype):
+        raise ValueError(f"{name} must be real numeric values, got dtype {raw.dtype}")
     # Hidden values are ignored (they may be NaN or anything); only the visible ones must be spins.
     filled = np.where(hidden_arr, -1.0, raw.astype(np.float64))
     s = np.asarray(as_spins(filled, name=f"{name} (visible entries)"))

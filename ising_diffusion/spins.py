@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ising_diffusion.checks import is_int, is_real
+from ising_diffusion.checks import is_int, is_real, is_real_dtype
 from ising_diffusion.types import Array, PRNGKey
 
 __all__ = ["as_spins", "spins_to_binary", "split_rows", "train_test_split"]
@@ -44,8 +44,8 @@ def as_spins(data, *, encoding: Literal["spins", "binary"] = "spins", name: str 
         arr = np.asarray(data)
     except Exception as e:  # ragged lists and the like
         raise ValueError(f"{name} cannot be read as an array: {e}") from e
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype == object or not is_real_dtype(arr.dtype):
+        raise ValueError(f"{name} must be real numeric values, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (samples, spins), got shape {arr.shape}")
     if arr.shape[0] == 0:

@@ -144,6 +144,37 @@ def test_bad_inputs_raise(key):
         gibbs.init(params, np.full((5, 4), 7, np.int32))
     with pytest.raises(ValueError, match="n_samples"):
         gibbs.potts_gibbs_sample(key, params, 0)
+    with pytest.raises(ValueError, match="n_samples"):
+        potts.potts_exact_sample(key, params, 2.5)
+
+
+def test_nonfinite_asymmetric_or_diagonal_parameters_are_refused(key):
+    """A NaN field gave normal-looking samples; an asymmetric J or a diagonal block made the Gibbs conditionals
+    disagree with the energy (P(s0 = 1) 0.50 against the exact 0.88 for a diagonal block of 4 at L = 3, q = 2)."""
+    params = _random_params(0, 3, 2)
+    nan = params._replace(h=params.h.at[0, 1].set(jnp.nan))
+    for call in (lambda p: potts.potts_exact_sample(key, p, 5), lambda p: gibbs.potts_gibbs_sample(key, p, 5)):
+        with pytest.raises(ValueError, match="params.h must be finite"):
+            call(nan)
+    for J in (params.J.at[0, 1, 1, 1].add(3.0), params.J.at[0, 0, 1, 1].set(4.0)):
+        with pytest.raises(ValueError, match="zero diagonal blocks"):
+            gibbs.potts_gibbs_sample(key, params._replace(J=J), 5)
+        with pytest.raises(ValueError, match="zero diagonal blocks"):
+            gibbs.init(params._replace(J=J), np.zeros((2, 3), np.int32))
+
+
+def test_energy_reads_the_symmetric_off_diagonal_part_of_J():
+    """The energy, its enumeration and the conditionals agree on any J: a diagonal block is ignored and an
+    asymmetric J acts through (J_ij + J_ji^T) / 2, the model the conditional logits (and the sampler) describe."""
+    params = _random_params(1, 4, 3)
+    raw = jnp.asarray(np.random.default_rng(2).normal(size=(4, 4, 3, 3)), jnp.float32)
+    states = potts.all_potts_states(4, 3)
+    e = potts.potts_energy(params._replace(J=raw), states)
+    np.testing.assert_allclose(e, potts.potts_energy(params._replace(J=potts.symmetrize_couplings(raw)), states),
+                               rtol=1e-5, atol=1e-5)
+    diag = params.J + jnp.eye(4)[:, :, None, None] * 5.0
+    np.testing.assert_allclose(potts.potts_energy(params._replace(J=diag), states), potts.potts_energy(params, states),
+                               rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("call,match", [

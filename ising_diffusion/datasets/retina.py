@@ -23,6 +23,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from ising_diffusion.checks import is_real_dtype
 from ising_diffusion.io.mat import bint_to_rows, read_mat
 from ising_diffusion.spins import as_spins
 from ising_diffusion.types import Array, PRNGKey
@@ -150,8 +151,8 @@ def load_retina_binary(path: str | os.PathLike | None = None) -> tuple[np.ndarra
                          f"it has {names}")
     if arr.size == 0:
         raise ValueError(f"{file}: the recording is empty (shape {arr.shape})")
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{file}: spike data must be numeric, got dtype {arr.dtype}")
+    if not is_real_dtype(arr.dtype):
+        raise ValueError(f"{file}: spike data must be real numeric values, got dtype {arr.dtype}")
     vals = arr.astype(np.float64, copy=False)
     if not np.all(np.isfinite(vals)) or np.any(vals < 0) or np.any(vals != np.round(vals)):
         raise ValueError(f"{file}: spike data must be non-negative integers (0/1 or spike counts)")

@@ -16,6 +16,7 @@ from typing import Literal, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ising_diffusion.checks import is_real_dtype
 from ising_diffusion.io.atomic import atomic_write
 from ising_diffusion.io.mat import bint_to_rows, read_mat, write_mat
 from ising_diffusion.io.text import default_delimiter, read_text_table, write_text_table
@@ -91,8 +92,8 @@ def _read_array_file(path: Path, fmt: str, key: str | None):
         arr = np.asarray(mat[key])
         if key == "bint" and arr.ndim == 3:  # the retina recording's layout
             arr = bint_to_rows(arr)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{path}{'' if key is None else f' ({key})'} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype == object or not is_real_dtype(arr.dtype):
+        raise ValueError(f"{path}{'' if key is None else f' ({key})'} must be real numeric values, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"{path}{'' if key is None else f' ({key})'} must be 2-D (samples, spins), got shape "
                          f"{arr.shape}")
