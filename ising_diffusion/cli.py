@@ -27,7 +27,7 @@ from typing import Sequence
 
 from ising_diffusion.cli_commands import COMMANDS
 from ising_diffusion.cli_dca import add_dca_parser, cmd_dca
-from ising_diffusion.cli_paths import existing_file, path_conflict, seed_value
+from ising_diffusion.cli_paths import existing_file, name_derived_outputs, path_conflict, seed_value
 from ising_diffusion.compile_cache import enable_compilation_cache
 from ising_diffusion.defaults import RECOMMENDED_METHOD
 from ising_diffusion.experiments.registry import EXPERIMENTS, FIGURES, run_experiment
@@ -50,7 +50,7 @@ def _bounded(cast, what: str, ok):
 
 _positive_int = _bounded(int, "a positive integer", lambda v: v >= 1)
 _nonneg_int = _bounded(int, "a non-negative integer", lambda v: v >= 0)
-_positive_float = _bounded(float, "a positive number", lambda v: v > 0)
+_positive_float = _bounded(float, "a finite positive number", lambda v: 0 < v < float("inf"))
 
 
 _DATA_HELP = ("data file (M rows of N spins): .npz (array 'spins', or --key), .npy, .mat (variable --key), .csv, "
@@ -73,8 +73,9 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     reader.add_argument("--header", choices=("auto", "yes", "no"), default="auto",
                         help="text files: the first row is a header (auto: when none of its fields is a number)")
     reader.add_argument("--index-col", action="store_true", help="text files: the first column holds row labels")
-    reader.add_argument("--delimiter", default=None, help="text files: field delimiter, 'tab' or '\\t' for a tab "
-                                                          "(default ',' for .csv, tab for .tsv, blanks otherwise)")
+    reader.add_argument("--delimiter", default=None, help="text files: field delimiter, one character; 'tab' or '\\t' "
+                                                          "for a tab, ' ' for runs of blanks (default ',' for .csv, tab "
+                                                          "for .tsv, blanks otherwise)")
     option = argparse.ArgumentParser(add_help=False)
     option.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", dest="options",
                         help="an option of the inference method (a keyword of its function in "
@@ -235,11 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":  # only reached without a valid figure: argparse has reported it
         parser.error("run needs a figure name")
     sub = parser.subcommands[args.command]
+    name_derived_outputs(args)
     problem = path_conflict(args)
     if problem:
         sub.error(problem)
     command = cmd_dca if args.command == "dca" else COMMANDS[args.command]
-    return command(args, sub)
+    try:
+        return command(args, sub)
+    except OSError as e:  # a disk full, a permission changed under us: a message, not a traceback
+        sub.error(f"a file could not be read or written: {e}")
 
 
 if __name__ == "__main__":

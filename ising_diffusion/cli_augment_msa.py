@@ -23,7 +23,7 @@ def is_alignment_file(path) -> bool:
 
 
 def _fasta_path(args) -> Path:
-    if args.fasta_out:
+    if args.fasta_out:  # the command line names it after --out when not given (cli_paths.name_derived_outputs)
         return Path(args.fasta_out)
     out = Path(args.out)
     return out.with_name(out.stem + "_generated.fasta")

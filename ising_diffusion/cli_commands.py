@@ -18,10 +18,15 @@ def _read(path: Path, args, parser, *, allow_missing: bool = False):
     """Read a data file with the reader options in ``args``: an :class:`ising_diffusion.io.SpinFile`."""
     from ising_diffusion.io import read_spin_file
 
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter  # '\t' as a shell passes it
+    if delimiter == " ":
+        delimiter = None  # runs of blanks (the default for text files): "1  -1" has two fields, not three
+    elif delimiter is not None and len(delimiter) != 1:
+        parser.error(f"--delimiter must be one character (or 'tab'), got {args.delimiter!r}")
     try:
         f = read_spin_file(path, key=args.key, encoding=args.encoding, missing_zero=args.missing_zero,
                            header={"auto": None, "yes": True, "no": False}[args.header], index_col=args.index_col,
-                           delimiter="\t" if args.delimiter in ("\\t", "tab") else args.delimiter)  # '\t' from a shell
+                           delimiter=delimiter)
     except (ValueError, FileNotFoundError) as e:
         parser.error(str(e))
     if not allow_missing and f.mask.any():
@@ -166,6 +171,8 @@ def _cmd_impute(args, parser) -> int:
     from ising_diffusion.io import save_matrix, save_params, save_spins, spin_file_format
     from ising_diffusion.options import parse_options
 
+    if args.params and args.save_params:
+        parser.error("--save-params writes the model fitted here; with --params nothing is fitted")
     f = _read(args.data, args, parser, allow_missing=True)
     mask, spins, (m, n) = f.mask, f.spins, f.spins.shape
     complete = ~mask.any(axis=1)

@@ -1,5 +1,7 @@
-"""Checks of the command line's file arguments, made before any work: inputs that exist, outputs that are neither a
-folder, nor an input file (writing would destroy it), nor another output of the same command, and seeds JAX can take.
+"""Checks of the command line's file arguments, made before any work: inputs that exist; outputs that are neither a
+folder, nor an input file (writing would destroy it), nor another output of the same command, that lie in a folder
+that can be written (or made), and that end as the format written there; and seeds JAX can take. Outputs a command
+derives from ``--out`` (impute's probabilities, augment's generated FASTA) are named first, so they are checked too.
 """
 
 from __future__ import annotations
@@ -8,12 +10,17 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["INPUT_ARGS", "OUTPUT_ARGS", "existing_file", "seed_value", "path_conflict"]
+from ising_diffusion.cli_augment_msa import is_alignment_file
+
+__all__ = ["INPUT_ARGS", "OUTPUT_ARGS", "existing_file", "seed_value", "name_derived_outputs", "path_conflict"]
 
 #: argument names (``argparse`` destinations) that name files a command reads
 INPUT_ARGS = ("data", "alignment", "params", "truth", "test", "contacts")
 #: argument names that name files a command writes
 OUTPUT_ARGS = ("out", "params_out", "scores_out", "fasta_out", "prob_out", "save_params")
+#: outputs written in one format whatever their name: (command, argument) -> the endings they may have
+_FORMATS = {("sample", "out"): (".npz",), ("augment", "out"): (".npz",), ("dca", "params_out"): (".npz",),
+            ("infer", "out"): (".npz", ".json"), ("impute", "save_params"): (".npz", ".json")}
 _MAX_SEED = 2**32 - 1  # jax.random.key keeps the low 32 bits without x64: 2**32 would be seed 0 again
 
 
@@ -49,11 +56,43 @@ def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def name_derived_outputs(args: argparse.Namespace) -> None:
+    """Fill in the outputs a command names after ``--out`` when they are not given: impute's ``--prob-out``
+    (``<out stem>_prob<out suffix>``) and, for an alignment, augment's ``--fasta-out``
+    (``<out stem>_generated.fasta``), so that :func:`path_conflict` checks them like any other output."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    out = Path(out)
+    if args.command == "impute" and args.prob_out is None:
+        args.prob_out = str(out.with_name(f"{out.stem}_prob{out.suffix}"))
+    if args.command == "augment" and args.fasta_out is None and is_alignment_file(args.data):
+        args.fasta_out = str(out.with_name(f"{out.stem}_generated.fasta"))
+
+
+def _unwritable_folder(path: Path) -> str | None:
+    """Why files cannot be written inside the folder ``path`` (made if missing), or ``None``."""
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is a file, not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the folder {parent} is not writable"
+    return None
+
+
 def path_conflict(args: argparse.Namespace) -> str | None:
     """The first problem with ``args``' output paths, as a sentence, or ``None``: an output that is an existing
-    folder, the same file as an input, or the same file as another output."""
+    folder, the same file as an input, or the same file as another output; one whose folder cannot be written or
+    made; one whose ending is not the format the command writes there; a ``--checkpoint-dir`` that is a file."""
     inputs = [(n, Path(getattr(args, n))) for n in INPUT_ARGS if getattr(args, n, None) is not None]
     outputs = [(n, Path(getattr(args, n))) for n in OUTPUT_ARGS if getattr(args, n, None) is not None]
+    checkpoints = getattr(args, "checkpoint_dir", None)
+    if checkpoints is not None:
+        problem = _unwritable_folder(Path(checkpoints))
+        if problem:
+            return f"--checkpoint-dir {checkpoints}: {problem}"
     for k, (name, path) in enumerate(outputs):
         if path.is_dir():
             return f"{_flag(name)} {path} is a folder; give a file name"
@@ -64,4 +103,11 @@ def path_conflict(args: argparse.Namespace) -> str | None:
         for other, dst in outputs[:k]:
             if _same(path, dst):
                 return f"{_flag(other)} and {_flag(name)} are the same file {path}; give each its own"
+        problem = _unwritable_folder(path.parent)
+        if problem:
+            return f"{_flag(name)} {path}: {problem}"
+        endings = _FORMATS.get((getattr(args, "command", None), name))
+        if endings and path.suffix.lower() not in endings:
+            return (f"{_flag(name)} {path}: this command writes {' or '.join(endings)} there; name the file "
+                    f"{path.stem}{endings[0]}")
     return None

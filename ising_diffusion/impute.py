@@ -273,7 +273,8 @@ def _gibbs_fill(key: PRNGKey, params: IsingParams, x: np.ndarray, hidden: np.nda
         for i in cols:
             rows = hidden[:, i]
             field = h[i] + x[rows] @ J[:, i]  # J_ii = 0: the cell's own value does not enter
-            x[rows, i] = np.where(u[t, rows, i] * (1.0 + np.exp(-2.0 * field)) < 1.0, 1.0, -1.0)
+            with np.errstate(over="ignore"):  # exp overflows to inf for a strongly negative field: -1, as it should
+                x[rows, i] = np.where(u[t, rows, i] * (1.0 + np.exp(-2.0 * field)) < 1.0, 1.0, -1.0)
     return x
 
 
@@ -292,6 +293,9 @@ def fit_with_missing(fit: Callable, key: PRNGKey, spins, hidden, *, n_rounds: in
 
     Returns:
       ``IsingParams``; with ``n_rounds=0``, the fit to the initial fill.
+
+    Raises:
+      ValueError: a column with no observed entry (its field and couplings would be whatever the fill made them).
     """
     check_int("", "n_rounds", n_rounds, minimum=0)
     check_int("", "n_sweeps", n_sweeps)
@@ -299,6 +303,10 @@ def fit_with_missing(fit: Callable, key: PRNGKey, spins, hidden, *, n_rounds: in
     s = np.asarray(spins, np.float64)
     observed = ~hidden
     counts = observed.sum(axis=0)
+    if hidden.shape == s.shape and np.any(counts == 0):
+        never = np.flatnonzero(counts == 0)
+        raise ValueError(f"column(s) {', '.join(str(c + 1) for c in never[:10])} (1-based) have no observed entry: a "
+                         "model cannot learn them from these data; drop them or give the model (--params)")
     p_plus = np.where(counts > 0, np.sum(np.where(observed, s > 0, 0), axis=0) / np.maximum(counts, 1), 0.5)
     key, k0 = jax.random.split(key)
     if init is None:

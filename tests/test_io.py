@@ -184,3 +184,12 @@ def test_fit_with_missing_beats_dropping_rows_and_the_independent_fill():
     dropped = fit(spins[~hidden.any(axis=1)])
     mse = {k: float(parameter_mse(truth, p)) for k, p in [("start", start), ("em", em), ("dropped", dropped)]}
     assert mse["em"] < 0.8 * mse["start"] and mse["em"] < 0.8 * mse["dropped"], mse
+
+
+def test_a_column_never_observed_is_refused():
+    """Its field and couplings would be whatever the fill made them (J = -375 under mean field)."""
+    spins = np.where(np.random.default_rng(0).random((30, 4)) < 0.5, -1.0, 1.0)
+    hidden = np.zeros(spins.shape, bool)
+    hidden[:, 2] = True
+    with pytest.raises(ValueError, match=r"column\(s\) 3 \(1-based\) have no observed entry"):
+        fit_with_missing(lambda x: infer(x, method="mean_field"), jax.random.key(0), spins, hidden, n_rounds=1)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ising_diffusion.datasets.msa import distance_matrix
-from ising_diffusion.io import load_params, read_spin_file
+from ising_diffusion.io import has_params, load_params, read_spin_file
 from ising_diffusion.io.contacts import contact_map
 from ising_diffusion.io.text import read_text_table
 
@@ -68,3 +68,38 @@ def test_a_trailing_delimiter_is_named_not_read_as_a_missing_column(tmp_path):
     path.write_text("1,-1,\n-1,1,1\n")  # a column missing in one row only is a missing entry, as before
     values = read_text_table(path, delimiter=",").values
     assert np.isnan(values[0, 2]) and values[1, 2] == 1
+
+
+def test_an_npy_named_npz_and_the_reverse_are_named_errors(tmp_path):
+    """np.load decides by content: an .npy under an .npz name crashed in a `with` (TypeError), the reverse in a dtype
+    lookup (AttributeError), an empty .npy with an EOFError."""
+    arr = np.ones((3, 4))
+    np.save(tmp_path / "a.npy", arr)
+    np.savez(tmp_path / "b.npz", spins=arr)
+    (tmp_path / "a.npy").rename(tmp_path / "a_as.npz")
+    (tmp_path / "b.npz").rename(tmp_path / "b_as.npy")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    for name, match in (("a_as.npz", "holds an .npy array, not an .npz archive; rename it to a_as.npy"),
+                        ("b_as.npy", "holds an .npz archive, not an .npy array"),
+                        ("empty.npy", "cannot read .*empty.npy as an .npy array")):
+        with pytest.raises(ValueError, match=match):
+            read_spin_file(tmp_path / name)
+
+
+def test_a_parameter_file_of_another_kind_is_named(tmp_path):
+    """A text file given as --params or --truth got NumPy's advice to load pickled data unsafely."""
+    path = tmp_path / "p.txt"
+    path.write_text("0 0\n0 0\n")
+    with pytest.raises(ValueError, match=r"an \.npz .* or a \.json object, not a '\.txt' file"):
+        load_params(path)
+
+
+def test_fitted_parameters_are_not_taken_for_a_truth(tmp_path):
+    """augment's output holds fitted h and J beside the training spins; infer on it printed an 'MSE against the
+    truth' that compared a fit with a fit. Files from `sample` (h, J, spins) still count."""
+    spins = np.where(np.random.default_rng(0).random((20, 3)) < 0.5, -1.0, 1.0)
+    np.savez(tmp_path / "sampled.npz", spins=spins, h=np.zeros(3), J=np.zeros((3, 3)))
+    np.savez(tmp_path / "augmented.npz", train=spins, h=np.zeros(3), J=np.zeros((3, 3)), recommended=False)
+    (tmp_path / "broken.npz").write_bytes(b"PK")
+    assert has_params(tmp_path / "sampled.npz")
+    assert not has_params(tmp_path / "augmented.npz") and not has_params(tmp_path / "broken.npz")

@@ -38,6 +38,9 @@ def load_params(path: str | os.PathLike) -> IsingParams:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such parameter file: {path}")
+    if path.suffix.lower() not in (".json", ".npz"):
+        raise ValueError(f"{path}: a parameter file is an .npz (arrays 'h' and 'J') or a .json object, not a "
+                         f"'{path.suffix}' file")
     if path.suffix.lower() == ".json":
         try:
             stored = json.loads(path.read_text())
@@ -93,10 +96,14 @@ def save_params(path: str | os.PathLike, params: IsingParams, **meta) -> Path:
 
 
 def has_params(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an ``.npz`` holding arrays ``h`` and ``J`` (e.g. the true model beside the samples written by
-    ``ising-diffusion sample``)."""
+    """Whether ``path`` is an ``.npz`` holding a true model: arrays ``h`` and ``J`` beside the samples, as
+    ``ising-diffusion sample`` writes them. ``augment``'s output also holds ``h`` and ``J``, but fitted ones (it has
+    ``recommended``), so it does not count: scoring a fit against another fit is not an MSE against the truth."""
     path = Path(path)
     if path.suffix != ".npz" or not path.is_file():
         return False
-    with np.load(path, allow_pickle=False) as f:
-        return "h" in f and "J" in f
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return "h" in f and "J" in f and "recommended" not in f
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False  # not an archive: the reader says what is wrong with it

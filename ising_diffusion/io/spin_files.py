@@ -73,14 +73,27 @@ def _pick_array(path: Path, names: list[str], key: str | None, what: str) -> str
     raise ValueError(f"{path} holds several {what}s {names}; say which one with key= (--key)")
 
 
+def _np_load(path: Path, fmt: str):
+    """``np.load`` of an ``.npy`` array or an ``.npz`` archive, a ValueError for anything else (an empty or truncated
+    file, pickled objects, or the other of the two under this name)."""
+    what = {"npy": "an .npy array", "npz": "an .npz archive"}
+    try:
+        f = np.load(path, allow_pickle=False)
+    except (EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        raise ValueError(f"cannot read {path} as {what[fmt]}: {e or type(e).__name__}") from e
+    if isinstance(f, np.ndarray) != (fmt == "npy"):
+        other = "npz" if fmt == "npy" else "npy"
+        if other == "npz":
+            f.close()
+        raise ValueError(f"{path} holds {what[other]}, not {what[fmt]}; rename it to {path.stem}.{other}")
+    return f
+
+
 def _read_array_file(path: Path, fmt: str, key: str | None):
     if fmt == "npy":
-        arr, key = np.load(path, allow_pickle=False), None
+        arr, key = _np_load(path, fmt), None
     elif fmt == "npz":
-        try:
-            f = np.load(path, allow_pickle=False)
-        except (EOFError, zipfile.BadZipFile, OSError) as e:  # an empty or truncated file
-            raise ValueError(f"cannot read {path} as an .npz archive: {e or type(e).__name__}") from e
+        f = _np_load(path, fmt)
         with f:
             key = _pick_array(path, list(f.keys()), key, "array")
             arr = f[key]
