@@ -133,7 +133,7 @@ def _resolve_values(values: np.ndarray, encoding: str, missing_zero: bool, where
         bad = observed & ~np.isin(values, (-1.0, 0.0, 1.0))
         if bad.any():
             r, c, v = first(bad)
-            raise ValueError(f"{where(r, c)}: value {v:g} is neither a spin (-1/+1) nor binary (0/1)")
+            raise ValueError(f"{where(r, c)}: value {float(v)!r} is neither a spin (-1/+1) nor binary (0/1)")
         has_minus, has_zero = bool(np.any(observed & (values == -1))), bool(np.any(observed & (values == 0)))
         if has_minus and has_zero:
             r, c, _ = first(observed & (values == 0))
