@@ -18,7 +18,8 @@ from ising_diffusion.experiments.configs.fig3 import Fig3Config
 from ising_diffusion.experiments.entry import apply_overrides
 from ising_diffusion.experiments.extend import grown_fields, grows
 from ising_diffusion.experiments.rows import mean_ci, summarize
-from ising_diffusion.experiments.runner import ResultStore, open_run, run_seeds, run_sweep, seed_keys, to_jsonable
+from ising_diffusion.experiments.runner import (RunConfigMismatch, ResultStore, open_run, run_seeds, run_sweep, seed_keys,
+                                              to_jsonable)
 from ising_diffusion.experiments.synthetic import SamplerConfig, infer_seeds_batch, mse_seeds, synthetic_task
 from ising_diffusion.ising import exact_moments
 
@@ -272,3 +273,39 @@ def test_sharded_augment_stays_sharded_and_equals_unsharded():
                          timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "SHARDED-AUGMENT-OK (4, 100, 6)" in res.stdout
+
+
+def test_open_run_refuses_other_inputs_and_records_them_for_old_folders(tmp_path):
+    """An alignment found through $ISING_DIFFUSION_MSA is not pinned by the config: a resume on other data mixed
+    rows of two data sets silently. Fingerprints are saved, compared, joined when new names come, and recorded for a
+    folder saved before they were."""
+    cfg = Fig3Config()
+    open_run(tmp_path / "a", "fig3", cfg, announce=False, inputs={"fam": "1"})
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert saved["inputs"] == {"fam": "1"} and saved["devices"] == jax.device_count()
+    with pytest.raises(RunConfigMismatch, match="other input data: fam changed"):
+        open_run(tmp_path / "a", "fig3", cfg, announce=False, inputs={"fam": "2"})
+    open_run(tmp_path / "a", "fig3", cfg, announce=False, inputs={"fam": "1", "other": "3"})
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["inputs"] == {"fam": "1", "other": "3"}
+    open_run(tmp_path / "b", "fig3", cfg, announce=False)  # an older folder: no fingerprints saved
+    open_run(tmp_path / "b", "fig3", cfg, announce=False, inputs={"fam": "1"})
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["inputs"] == {"fam": "1"}
+    assert "extended" not in json.loads((tmp_path / "b" / "config.json").read_text())
+
+
+def test_a_run_folder_open_in_another_process_is_refused(tmp_path):
+    """Two processes on one folder each rewrote the tables from their own rows: the second lost the first's."""
+    open_run(tmp_path / "run", "fig3", Fig3Config(), announce=False)  # this process holds the folder's lock
+    code = textwrap.dedent(f"""
+        from ising_diffusion.experiments.configs.fig3 import Fig3Config
+        from ising_diffusion.experiments.runner import RunConfigMismatch, open_run
+        try:
+            open_run({str(tmp_path / "run")!r}, "fig3", Fig3Config(), announce=False)
+        except RunConfigMismatch as e:
+            print("refused:", e)
+        open_run({str(tmp_path / "free")!r}, "fig3", Fig3Config(), announce=False)
+        print("free folder opened")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "JAX_PLATFORMS": "cpu"}).stdout
+    assert "refused:" in out and "in use by another process" in out and "free folder opened" in out

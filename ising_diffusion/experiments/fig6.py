@@ -14,6 +14,7 @@ and ``fig6.png``. Rerunning with the same ``--out`` resumes: finished ``k`` are 
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ising_diffusion.datasets import load_retina
+from ising_diffusion.datasets.retina import find_retina_file
 from ising_diffusion.experiments import retina
 from ising_diffusion.experiments.configs.fig6 import PRESETS, Fig6Config, get_config
 from ising_diffusion.experiments.entry import figure_main
@@ -47,7 +49,7 @@ def run_fig6(cfg: Fig6Config, out: str | Path, *, progress: bool = True) -> list
     """
     from ising_diffusion.experiments.plotting import plot_fig6
 
-    run = open_run(out, "fig6", cfg)
+    run = open_run(out, "fig6", cfg, inputs=_recording_fingerprint(cfg.data_path))
     store, curves, diffusion = run.table("results"), run.table("curves"), run.table("diffusion")
     seeds = list(range(cfg.n_seeds))
     keys = seed_keys(cfg.seed, seeds)  # seed s: data fold_in(., 0), generator fold_in(., 1), masks fold_in(., 2)
@@ -98,6 +100,20 @@ def run_fig6(cfg: Fig6Config, out: str | Path, *, progress: bool = True) -> list
     print(format_table(summary, ["k", "model"], TABLE))
     print(f"[fig6] figure: {run.path / 'fig6.png'}; numbers: {run.path / 'results.csv'}, {run.path / 'summary.csv'}")
     return summary
+
+
+def _recording_fingerprint(path) -> dict[str, str] | None:
+    """``{"retina": SHA-256 of the recording file}``, or ``None`` where there is none (a finished run re-plotted
+    without its data): a resume on another recording is refused (:func:`open_run`)."""
+    try:
+        file = find_retina_file(path)
+    except FileNotFoundError:
+        return None
+    digest = hashlib.sha256()
+    with open(file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"retina": digest.hexdigest()}
 
 
 def main(argv=None):

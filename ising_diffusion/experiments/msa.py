@@ -12,9 +12,11 @@ Rerunning with the same ``--out`` skips finished rows.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -49,6 +51,18 @@ def load_families(cfg: MSAConfig) -> list[MSAFamily]:
             raise ValueError(f"depths {too_deep} exceed family {fam.name}'s alignment of {fam.seqs.shape[0]} "
                              f"sequences; choose depths <= {fam.seqs.shape[0]}")
     return families
+
+
+def family_fingerprints(families: Sequence[MSAFamily]) -> dict[str, str]:
+    """``"<name>"`` -> SHA-256 of each family's states and contact map, as the rows use them (the data folder comes
+    from ``data_root`` or ``$ISING_DIFFUSION_MSA``, which ``config.json`` does not pin): a resume on other data is
+    refused (:func:`~ising_diffusion.experiments.runner.open_run`)."""
+    out = {}
+    for fam in families:
+        digest = hashlib.sha256(np.ascontiguousarray(fam.seqs, np.int8).tobytes())
+        digest.update(np.ascontiguousarray(fam.contacts, bool).tobytes())
+        out[fam.name] = digest.hexdigest()
+    return out
 
 
 def subsample_rows(n_total: int, depth: int, k: int, seed: int = 0) -> np.ndarray:
@@ -175,7 +189,7 @@ def run_msa(cfg: MSAConfig, out: str | Path, *, progress: bool = True) -> list[d
 
     check_augment_methods(cfg)
     families = load_families(cfg)
-    run = open_run(out, "msa", cfg, growable=GROWABLE)
+    run = open_run(out, "msa", cfg, growable=GROWABLE, inputs=family_fingerprints(families))
     device = jax.devices()[0].device_kind  # rows of one table may come from several machines (resumed, merged)
     ceiling = run.table("ceiling")
     if cfg.ceiling:
