@@ -66,7 +66,7 @@ def add_dca_parser(sub, parents: list[argparse.ArgumentParser]) -> argparse.Argu
     p.add_argument("--contacts", type=existing_file, default=None, metavar="TABLE",
                    help="distance table 'i j x d' (1-based input columns) to print the top-L/5, L/2, L precisions "
                         "at separation >= 5")
-    p.add_argument("--cutoff", type=float, default=8.0, help="contact distance for --contacts (default 8.0)")
+    p.add_argument("--cutoff", type=float, default=8.0, help="contact distance for a --contacts distance table (default 8.0; a list of contact pairs is used as it is)")
     return p
 
 

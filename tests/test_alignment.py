@@ -34,6 +34,9 @@ def test_a2m_insertions_dropped(tmp_path):
     path = tmp_path / "a.a2m"
     path.write_text(">q\nAC..DEF\n>h1\nAcgC-E.F\n>h2\nA..-DEw.F\n")
     np.testing.assert_array_equal(read_alignment(path).seqs, _states(["ACDEF", "AC-EF", "A-DEF"]))
+    # a2m as aligners write it: every record as long, the insert columns at the same positions
+    path.write_text(">q\nAC..DEF\n>h1\nACgc-EF\n>h2\nA-.wDEF\n")
+    np.testing.assert_array_equal(read_alignment(path).seqs, _states(["ACDEF", "AC-EF", "A-DEF"]))
 
 
 def test_a3m_insertions_dropped_gzip_and_comment(tmp_path):
@@ -94,6 +97,9 @@ def test_rna_alphabet(tmp_path):
     (">a\nACDE\n>b\nACD\n", r"ragged alignment: record 2 \('b'\) has 3 match columns.*first record has 4"),
     (">a\nacde\n>b\nACD\n", "no match columns"),
     (">a\nAC1E\n", r"'1' at match column 3, which cannot appear"),
+    # same counts of match columns, but from other positions: read as columns shifted against each other before
+    (">a\nAcDEF-\n>b\nACDEf-\n", r"record 2 \('b'\) has a lower-case letter or '\.' at character 2"),
+    (">a\nAC.DE\n>b\nA.CDE\n", r"record 2 \('b'\) has a lower-case letter or '\.' at character 2"),
 ])
 def test_bad_files(tmp_path, text, message):
     path = tmp_path / "bad.fasta"

@@ -137,6 +137,11 @@ def test_cross_validation_picks_a_sensible_penalty(planted):
     assert float(fits[None].l2) == np.float32(grid5[int(np.argmax(full))]) == float(fits[1].l2)
     with pytest.raises(ValueError, match="patience"):
         potts_pseudolikelihood_cv(samples[:300], q=3, lambda_grid=grid, cv_folds=3, patience=0)
+    # one number is a grid of one (`--option lambda_grid=0.1` failed with "'float' object is not iterable")
+    _, one = potts_pseudolikelihood_cv(samples[:300], q=3, lambda_grid=0.1, lambda_h=1e-3, cv_folds=3)
+    assert np.asarray(one.l2_grid).shape == (1,) and float(one.l2) == np.float32(0.1)
+    with pytest.raises(ValueError, match="lambda_grid must be"):
+        potts_pseudolikelihood_cv(samples[:300], q=3, lambda_grid="abc", cv_folds=3)
 
 
 def test_mean_field_dca_finds_a_planted_chain():

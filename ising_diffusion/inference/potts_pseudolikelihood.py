@@ -291,7 +291,11 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
     seqs, w, q = check_sequences(seqs, weights, q)
     _check_options(penalty, lambda_h, 0.0, max_iter, tol, memory_size, symmetric)
     grid = DEFAULT_LAMBDA_GRIDS[penalty] if lambda_grid is None else lambda_grid
-    grid = tuple(float(g) for g in grid)
+    try:
+        grid = tuple(float(g) for g in np.atleast_1d(np.asarray(grid, dtype=float)))  # one number: a grid of one
+    except (TypeError, ValueError):
+        raise ValueError(f"lambda_grid must be a non-empty sequence of finite penalties >= 0, got "
+                         f"{lambda_grid!r}") from None
     if not grid or not all(np.isfinite(g) and g >= 0 for g in grid):
         raise ValueError(f"lambda_grid must be a non-empty sequence of finite penalties >= 0, got {lambda_grid!r}")
     cv_folds = check_cv_settings(seqs.shape[0], cv_folds, cv_rule)

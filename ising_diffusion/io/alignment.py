@@ -89,6 +89,26 @@ def _lookup_table(alphabet: str) -> tuple[np.ndarray, bytes]:
     return table, drop
 
 
+def _check_insert_columns(raws: list[bytes], drop: bytes, ids: Sequence[str], source: str) -> None:
+    """In an aligned FASTA or a2m file (every record as long as the others) the dropped characters (lower case, '.')
+    mark insert columns, the same positions in every record; where they are not, dropping them would shift columns
+    against each other (soft-masked letters, '.' used as the gap) and the counts may still agree. a3m files (by
+    name) leave insertions unpadded, so their records' lengths differ and positions say nothing."""
+    if len(raws) < 2 or len({len(r) for r in raws}) != 1 or source.lower().removesuffix(".gz").endswith(".a3m"):
+        return
+    dropped = np.zeros(256, bool)
+    dropped[np.frombuffer(drop, np.uint8)] = True
+    masks = dropped[np.frombuffer(b"".join(raws), np.uint8).reshape(len(raws), -1)]
+    differ = np.flatnonzero(np.any(masks != masks[0], axis=1))
+    if differ.size:
+        k = int(differ[0])
+        col = int(np.flatnonzero(masks[k] != masks[0])[0])
+        raise ValueError(f"{source}: record {k + 1} ({ids[k]!r}) has a lower-case letter or '.' at character "
+                         f"{col + 1} where record 1 has a match column (or the reverse): in an aligned FASTA / a2m "
+                         "file those mark insert columns, the same in every record; write match states in upper case "
+                         "and gaps as '-' (or name the file .a3m if its insertions are unpadded)")
+
+
 def encode_sequences(seqs: Sequence[str], alphabet: str = PROTEIN_ALPHABET, *, ids: Sequence[str] | None = None,
                      strict: bool = False, source: str = "alignment") -> np.ndarray:
     """Turn aligned strings into an int8 ``(M, L)`` state matrix (insertions dropped, see the module docstring).
@@ -116,7 +136,7 @@ def encode_sequences(seqs: Sequence[str], alphabet: str = PROTEIN_ALPHABET, *, i
     if not seqs:
         raise ValueError(f"{source}: no sequences")
     table, drop = _lookup_table(alphabet)
-    rows = []
+    rows, raws = [], []
     length = None
     for k, (name, text) in enumerate(zip(ids, seqs)):
         if not text.isascii():
@@ -134,6 +154,8 @@ def encode_sequences(seqs: Sequence[str], alphabet: str = PROTEIN_ALPHABET, *, i
             raise ValueError(f"{source}: ragged alignment: record {k + 1} ({name!r}) has {len(kept)} match columns "
                              f"(upper-case letters and '-'), the first record has {length}")
         rows.append(kept)
+        raws.append(raw)
+    _check_insert_columns(raws, drop, ids, source)
     codes = table[np.frombuffer(b"".join(rows), dtype=np.uint8)].reshape(len(rows), length)
     bad = codes < 0 if strict else codes == _INVALID
     if bad.any():
