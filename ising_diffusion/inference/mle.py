@@ -125,7 +125,7 @@ class McmcInfo(NamedTuple):
 
 def mle_mcmc(key: PRNGKey, spins: Float[Array, "M N"], *, n_chains: int = 1000, n_steps: int = 1000,
              n_sweeps: int = 1, learning_rate: float = 0.1, average_from: float = 0.5, l2: float = 0.0,
-             init: str = "mean_field", clip: float = DEFAULT_CLIP) -> tuple[IsingParams, McmcInfo]:
+             init: str = "independent", clip: float = DEFAULT_CLIP) -> tuple[IsingParams, McmcInfo]:
     """Boltzmann machine learning: gradient ascent on the likelihood with model moments from persistent chains.
 
     Every step runs ``n_sweeps`` Metropolis sweeps of ``n_chains`` persistent chains (started at random data rows)
@@ -145,8 +145,11 @@ def mle_mcmc(key: PRNGKey, spins: Float[Array, "M N"], *, n_chains: int = 1000, 
       learning_rate: initial step size.
       average_from: fraction of the steps after which iterates are averaged, in [0, 1).
       l2: L2 penalty on all parameters.
-      init: starting point, ``"mean_field"`` (default; regularised naive mean field) or ``"independent"``
-        (``h = atanh(m)``, ``J = 0``).
+      init: starting point, ``"independent"`` (default: ``h = atanh(m)``, ``J = 0``) or ``"mean_field"`` (half of
+        naive mean field). At strong coupling the mean-field start's couplings are far too large, chains started on
+        data rows freeze under them and learning stalls with a small ``moment_error`` (SK, N = 20, M = 1,000, g = 2:
+        median MSE 3.0 against 0.086 from independent spins over 5 seeds; 0.0044 against 0.0041 at g = 1:
+        ``experiments/mcmc_init.py``).
       clip: magnetisation clipping of the starting point (see ``closed_form``).
 
     Returns:
