@@ -227,3 +227,33 @@ def test_path_finds_the_second_peak_of_a_two_peaked_score():
     assert float(l2) == pytest.approx(1e-4) and np.isfinite(np.asarray(info.score_mean)).all()
     l2_stop, info_stop = cross_validate_path(fit_fold, score_fold, x0, refit, grid, args, tests, patience=2)
     assert float(l2_stop) == pytest.approx(0.3) and np.isinf(np.asarray(info_stop.score_mean)).sum() == 4
+
+
+def test_grid_and_option_forms_are_checked_on_every_path():
+    """A bare number is a grid of one (it failed inside the CV core), a 0-d array a number (it was read as a
+    1-tuple and refused); the direct CV functions check their grid as infer does; eps and eps_grid together are
+    refused (the grid was ignored); weights=None with l2='cv' is the default, not an unknown keyword."""
+    from ising_diffusion.inference.cv import mle_exact_cv, pseudolikelihood_cv
+
+    spins = exact_sample(jax.random.key(1), sk_params(jax.random.key(0), 6, 1.0), 300)
+    _, info = infer(spins, "pseudolikelihood", l2="cv", l2_grid=0.01, return_info=True)
+    assert np.asarray(info.l2_grid).shape == (1,) and float(info.l2) == np.float32(0.01)
+    a = infer(spins, "pseudolikelihood", l2=np.array(0.01))
+    np.testing.assert_array_equal(a.J, infer(spins, "pseudolikelihood", l2=0.01).J)
+    infer(spins, "pseudolikelihood", l2="cv", weights=None)
+    for fn in (pseudolikelihood_cv, mle_exact_cv):
+        with pytest.raises(ValueError, match="l2_grid values must be >= 0"):
+            fn(spins, l2_grid=(-1.0, 0.1))
+    with pytest.raises(ValueError, match="not both"):
+        infer(spins, "erasure", eps=0.5, eps_grid=(0.95,))
+
+
+def test_infer_batch_refuses_a_diverged_fit_like_infer():
+    """infer raised on a diverged fit; infer_batch returned its NaN parameters silently."""
+    spins = exact_sample(jax.random.key(1), sk_params(jax.random.key(0), 6, 1.0), 300)
+    with pytest.raises(ValueError, match="non-finite parameters"):
+        infer(spins, "erasure", alpha=50.0)
+    with pytest.raises(ValueError, match=r"non-finite parameters for data sets \[0, 1\]"):
+        infer_batch(jnp.stack([spins, spins]), "erasure", alpha=50.0)
+    trusted = infer_batch(jnp.stack([spins, spins]), "erasure", alpha=50.0, validate=False)  # the experiments' path
+    assert not np.all(np.isfinite(np.asarray(trusted.J)))

@@ -37,7 +37,8 @@ from jaxtyping import Array, Float
 from ising_diffusion.checks import is_int, is_real
 from ising_diffusion.spins import as_spins
 from ising_diffusion.inference.closed_form import independent, independent_exact, mean_field, tap
-from ising_diffusion.inference.cv import DEFAULT_L2_GRID, CVInfo, check_cv_settings, mle_exact_cv, pseudolikelihood_cv
+from ising_diffusion.inference.cv import (DEFAULT_L2_GRID, CVInfo, check_cv_settings, check_l2_grid, mle_exact_cv,
+                                         pseudolikelihood_cv)
 from ising_diffusion.inference.erasure import DEFAULT_EPS_GRID, ErasureResult, erasure_machine, erasure_machine_auto
 from ising_diffusion.inference.mle import MAX_EXACT_MLE_SPINS, mle_exact, mle_mcmc
 from ising_diffusion.inference.pseudolikelihood import pseudolikelihood
@@ -111,7 +112,9 @@ def freeze_options(options) -> tuple[tuple[str, Any], ...]:
     items = options.items() if isinstance(options, dict) else options
     out = []
     for k, v in items:
-        if isinstance(v, (list, np.ndarray, jax.Array)):
+        if isinstance(v, (np.ndarray, jax.Array, np.generic)) and np.ndim(v) == 0:
+            v = np.asarray(v).item()  # a 0-d array (np.array(0.01), jnp.float32(0.01)) is a number, not a grid
+        elif isinstance(v, (list, np.ndarray, jax.Array)):
             v = tuple(float(x) for x in np.asarray(v).reshape(-1))
         out.append((str(k), v))
     return tuple(sorted(out))
@@ -156,14 +159,12 @@ def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
         return False
     if options.get("weights") is not None:
         raise ValueError(f"weights are not supported with l2='cv' ({method}'s cross-validation weighs every sample "
-                         "equally); give a fixed l2, or repeat samples in proportion to their weights")
-    grid = np.asarray(options.get("l2_grid", DEFAULT_L2_GRID), np.float64).reshape(-1)
-    if grid.size == 0:
-        raise ValueError("l2_grid is empty: give at least one penalty >= 0")
-    if not np.all(np.isfinite(grid)):
-        raise ValueError(f"l2_grid must be finite, got {grid.tolist()}")
-    if np.any(grid < 0):
-        raise ValueError(f"l2_grid values must be >= 0, got {grid.tolist()}")
+                         "equally); give a fixed l2, or repeat samples in proportion to their weights and shuffle "
+                         "the rows (sample m is held out in fold m % cv_folds: copies side by side would land in "
+                         "different folds and favour weak penalties)")
+    options.pop("weights", None)  # weights=None: the default, nothing to pass on
+    if "l2_grid" in options:
+        options["l2_grid"] = check_l2_grid(options["l2_grid"])  # one number is a grid of one
     check_cv_settings(n_samples, options.get("cv_folds", 5), options.get("cv_rule", "best"))
     return True
 
@@ -177,6 +178,8 @@ def _check_method(method: str, n_spins: int, options: dict[str, Any]) -> None:
     if method == "erasure":
         grid = np.asarray(options.get("eps_grid", DEFAULT_EPS_GRID), np.float64).reshape(-1)
         eps = options.get("eps")
+        if eps is not None and "eps_grid" in options:  # one of the two: the grid was ignored silently
+            raise ValueError("give eps (one value) or eps_grid (chosen by the variance rule), not both")
         values = grid if eps is None else np.asarray([eps], np.float64)
         if values.size == 0 or not np.all((values > 0) & (values < 1)):
             raise ValueError(f"erasure machine eps must lie in (0, 1); got {values.tolist()}")
@@ -342,9 +345,11 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
       spins: ``(B, M, N)`` patterns; each ``spins[b]`` is validated like :func:`infer`'s input.
       method, encoding, return_info, options: as for :func:`infer`.
       key: for ``"mle_mcmc"``: split into ``B`` keys, ``keys[b]`` used for data set ``b``.
-      validate: check the data with :func:`ising_diffusion.spins.as_spins` (a host round trip). ``False`` is for
-        arrays already validated (e.g. the experiments' own device-resident, possibly sharded samples): they are
-        used as they are (cast to float32, ``encoding`` ignored); the method and its options are still checked.
+      validate: check the data with :func:`ising_diffusion.spins.as_spins` (a host round trip) and the fits (a
+        ValueError naming the data sets whose fit diverged, as :func:`infer`). ``False`` is for arrays already
+        validated (e.g. the experiments' own device-resident, possibly sharded samples): they are used as they are
+        (cast to float32, ``encoding`` ignored), and a diverged fit comes back as NaN; the method and its options are
+        still checked.
 
     Returns:
       ``IsingParams`` with a leading ``(B,)`` axis (and the info with one too); ``out[b]`` equals
@@ -367,4 +372,11 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
     params, info = _jitted(method, tuple(sorted(options)), True, cv)(keys, batch, **options)
     if cv:
         _warn_unusable(info)
+    if validate:  # as infer; the trusted path (experiments) keeps NaN rows, which their summaries count
+        finite = np.all(np.isfinite(np.asarray(params.J)).reshape(b, -1), axis=1) & np.all(
+            np.isfinite(np.asarray(params.h)), axis=1)
+        if not np.all(finite):
+            bad = np.flatnonzero(~finite).tolist()
+            raise ValueError(f"{method} returned non-finite parameters for data sets {bad} (the fit diverged); for an "
+                             "iterative method lower its step size (alpha / learning_rate) or add an L2 penalty")
     return (params, info) if return_info else params

@@ -44,7 +44,7 @@ from ising_diffusion.inference.mle import exact_mean_log_likelihood, fit_exact_f
 from ising_diffusion.inference.pseudolikelihood import fit_asymmetric, neg_log_pseudolikelihood
 from ising_diffusion.ising import IsingParams, flat_to_params, symmetrize
 
-__all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "check_cv_settings", "fold_weights", "cross_validate_path", "pseudolikelihood_cv",
+__all__ = ["CVInfo", "CV_RULES", "DEFAULT_L2_GRID", "check_cv_settings", "check_l2_grid", "fold_weights", "cross_validate_path", "pseudolikelihood_cv",
            "mle_exact_cv"]
 
 #: Default penalty grid: 0 and a half-decade log grid from 1e-5 to 1.
@@ -196,6 +196,22 @@ def check_cv_settings(m: int, cv_folds, cv_rule) -> int:
     return int(cv_folds)
 
 
+def check_l2_grid(l2_grid) -> tuple[float, ...]:
+    """``l2_grid`` as a tuple of floats (one number is a grid of one), or a ValueError: empty, non-finite or
+    negative penalties."""
+    try:
+        grid = np.asarray(l2_grid, np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"l2_grid must be numbers >= 0, got {l2_grid!r}") from None
+    if grid.size == 0:
+        raise ValueError("l2_grid is empty: give at least one penalty >= 0")
+    if not np.all(np.isfinite(grid)):
+        raise ValueError(f"l2_grid must be finite, got {grid.tolist()}")
+    if np.any(grid < 0):
+        raise ValueError(f"l2_grid values must be >= 0, got {grid.tolist()}")
+    return tuple(float(v) for v in grid)
+
+
 def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_folds: int = 5,
                         cv_rule: str = "best", max_iter: int = 500,
                         tol: float = 1e-5) -> tuple[IsingParams, CVInfo]:
@@ -214,6 +230,7 @@ def pseudolikelihood_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, 
     spins = jnp.asarray(spins, jnp.float32)
     n = spins.shape[-1]
     cv_folds = check_cv_settings(spins.shape[0], cv_folds, cv_rule)
+    l2_grid = check_l2_grid(l2_grid)
 
     # each fold fits its own training rows (gathered inside the map, padded to one static size with zero weights)
     # rather than all M rows with zero weights on the held-out ones: the same objective for 1 - 1/folds of the flops
@@ -268,6 +285,7 @@ def mle_exact_cv(spins: Float[Array, "M N"], *, l2_grid=DEFAULT_L2_GRID, cv_fold
     spins = jnp.asarray(spins, jnp.float32)
     m, n = spins.shape
     cv_folds = check_cv_settings(m, cv_folds, cv_rule)
+    l2_grid = check_l2_grid(l2_grid)
     train_w, test_w = fold_weights(m, cv_folds)
     train_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(train_w)  # (F, K)
     test_ops = jax.vmap(lambda w: flat_moments(spins, w / jnp.sum(w)))(test_w)
