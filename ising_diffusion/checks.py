@@ -14,8 +14,11 @@ import numbers
 
 import numpy as np
 
-__all__ = ["is_int", "is_real", "is_real_dtype", "check_int", "check_finite_scale", "check_widths",
+__all__ = ["MAX_SEED", "is_int", "is_real", "is_real_dtype", "check_int", "check_finite_scale", "check_widths",
            "check_scalar_fields", "minimum_of"]
+
+#: the largest seed: ``jax.random.key`` keeps the low 32 bits (without x64), so ``2**32`` would be seed 0 again
+MAX_SEED = 2**32 - 1
 
 
 def is_real(value) -> bool:
@@ -79,7 +82,7 @@ def minimum_of(field: str) -> float:
 def check_scalar_fields(cfg, name: str | None = None) -> None:
     """Check (and normalise integral floats of) a dataclass's ``int`` / ``float`` / ``bool`` fields in place, by
     their annotations: an integer field holds an integral number (``5.0`` is stored as ``5``), a count ``n_*`` and
-    ``seed_batch`` at least 1, ``seed`` and ``burn_in`` at least 0; a float field a finite number; a bool field
+    ``seed_batch`` at least 1, ``seed`` and ``burn_in`` at least 0, ``seed`` at most :data:`MAX_SEED`; a float field a finite number; a bool field
     ``True`` or ``False``; ``None`` where the annotation allows it. Ranges particular to a field stay with its config.
 
     Args:
@@ -105,5 +108,8 @@ def check_scalar_fields(cfg, name: str | None = None) -> None:
         if not ok(value):
             raise ValueError(f"{name}.{f.name} must be {what[kind]}{' or None' if optional else ''}, "
                              f"got {value!r}")
+        if f.name == "seed" and value > MAX_SEED:
+            raise ValueError(f"{name}.seed must be at most 2**32 - 1 = {MAX_SEED} (jax.random.key keeps the low 32 "
+                             f"bits: a larger seed repeats a smaller one's numbers), got {value!r}")
         if kind == "int" and not isinstance(value, int):
             object.__setattr__(cfg, f.name, int(value))

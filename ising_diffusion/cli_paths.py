@@ -10,6 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ising_diffusion.checks import MAX_SEED
 from ising_diffusion.cli_augment_msa import is_alignment_file
 
 __all__ = ["INPUT_ARGS", "OUTPUT_ARGS", "existing_file", "seed_value", "name_derived_outputs", "path_conflict"]
@@ -21,7 +22,6 @@ OUTPUT_ARGS = ("out", "params_out", "scores_out", "fasta_out", "prob_out", "save
 #: outputs written in one format whatever their name: (command, argument) -> the endings they may have
 _FORMATS = {("sample", "out"): (".npz",), ("augment", "out"): (".npz",), ("dca", "params_out"): (".npz",),
             ("infer", "out"): (".npz", ".json"), ("impute", "save_params"): (".npz", ".json")}
-_MAX_SEED = 2**32 - 1  # jax.random.key keeps the low 32 bits without x64: 2**32 would be seed 0 again
 
 
 def existing_file(text: str) -> Path:
@@ -41,7 +41,7 @@ def seed_value(text: str) -> int:
         seed = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"the seed must be an integer, got {text!r}") from None
-    if not 0 <= seed <= _MAX_SEED:
+    if not 0 <= seed <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"the seed must be in [0, 2**32), got {text}")
     return seed
 

@@ -30,6 +30,9 @@ def test_every_scalar_field_of_every_experiment_config_names_a_bad_value(label, 
                "bool": ["yes", 1]}[kind] + ([] if "None" in ann else [None])
         if kind == "int" and (f.name.startswith("n_") or f.name == "seed_batch"):
             bad.append(0)
+        if f.name == "seed":  # jax.random.key keeps the low 32 bits: 2**32 gave seed 0's numbers
+            bad.append(2**32)
+            assert dataclasses.replace(cfg, seed=2**32 - 1).seed == 2**32 - 1
         for value in bad:
             with pytest.raises(ValueError, match=rf"{cls}\.{f.name}\b"):
                 dataclasses.replace(cfg, **{f.name: value})
@@ -46,3 +49,4 @@ def test_sampler_config_names_each_bad_field():
         with pytest.raises(ValueError, match=rf"SamplerConfig\.{field}\b"):
             SamplerConfig(**{field: bad})
     assert SamplerConfig(thin=2.0).thin == 2 and type(SamplerConfig(thin=2.0).thin) is int
+
