@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 __all__ = ["MAX_SEED", "is_int", "is_real", "is_real_dtype", "check_int", "check_finite_scale", "check_widths",
-           "check_scalar_fields", "minimum_of"]
+           "check_sweep", "check_scalar_fields", "minimum_of"]
 
 #: the largest seed: ``jax.random.key`` keeps the low 32 bits (without x64), so ``2**32`` would be seed 0 again
 MAX_SEED = 2**32 - 1
@@ -66,6 +66,28 @@ def check_widths(name: str, field: str, widths) -> tuple[int, ...]:
     if not items or not all(is_int(w) for w in items):
         raise ValueError(f"{name}.{field} must be a non-empty tuple of positive integers, got {widths!r}")
     return tuple(int(w) for w in items)
+
+
+def check_sweep(name: str, field: str, values, *, integer: bool = False, minimum: float = 0,
+                allow_empty: bool = False) -> tuple:
+    """A sweep's values as a tuple of distinct numbers, or a ValueError naming ``<name>.<field>``.
+
+    With ``integer``: integers ``>= minimum``, stored as ``int`` (``100.0`` as ``100``); otherwise finite numbers
+    ``> minimum``, stored as ``float`` (so ``1`` and ``1.0`` are one value, one sweep point id). A repeated value would
+    run a sweep point twice and count its rows as extra seeds, so it is refused; so is an empty sweep unless
+    ``allow_empty``.
+    """
+    items = tuple(values) if isinstance(values, (tuple, list)) else None
+    what = f"integers >= {minimum}" if integer else f"finite numbers > {minimum:g}"
+    if items is None or not (items or allow_empty) or not all(
+            is_int(v, minimum) if integer else is_real(v) and v > minimum for v in items):
+        raise ValueError(f"{name}.{field} must be a {'' if allow_empty else 'non-empty '}tuple of {what}, "
+                         f"got {values!r}")
+    out = tuple(int(v) if integer else float(v) for v in items)
+    repeated = sorted({v for v in out if out.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{name}.{field} repeats {repeated} (a sweep point would run twice), got {values!r}")
+    return out
 
 
 _NON_NEGATIVE = ("seed", "burn_in")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ising_diffusion import contacts, potts
-from ising_diffusion.dca import dca
+from ising_diffusion.dca import check_dca_options, dca
 from ising_diffusion.inference.mean_field_dca import mean_field_dca
 from ising_diffusion.inference.potts_pseudolikelihood import potts_pseudolikelihood, potts_pseudolikelihood_cv
 
@@ -189,6 +189,24 @@ def test_bad_inputs_give_value_errors_naming_the_problem(seqs, weights, kwargs, 
     kwargs = {"q": 2, **kwargs} if "q" not in kwargs and seqs.ndim == 2 and seqs.size and seqs.max() < 1 else kwargs
     with pytest.raises(ValueError, match=match):
         dca(seqs, weights, **kwargs)
+
+
+@pytest.mark.parametrize("method, options, match", [
+    ("plm", {"foo": 1}, r"unknown option\(s\) \['foo'\]"),
+    ("plm", {"max_iter": -5}, "max_iter must be"),
+    ("plm", {"l2": "cv", "lambda_J": 0.1}, "unknown option"),  # cross-validated: no fixed lambda_J
+    ("plm", {"l2": "cv", "cv_folds": 7}, r"cv_folds must be an integer in \[2, M=6\]"),
+    ("plm", {"l2": "cv", "lambda_grid": "abc"}, "lambda_grid"),
+    ("plm", {"l2": "cv", "patience": "x"}, "patience"),
+    ("mf", {"pseudocount": "0.5"}, "pseudocount"),  # a comparison with a string was a TypeError
+])
+def test_check_dca_options_refuses_before_a_fit_what_dca_refuses(method, options, match):
+    """The same check, without the alignment, so the msa experiment reports a bad option before its runs."""
+    with pytest.raises(ValueError, match=match):
+        check_dca_options(method, options, 6)
+    with pytest.raises(ValueError, match=match):
+        dca(np.zeros((6, 5), np.int8), method=method, q=2, **options)
+    check_dca_options(method, {"l2": "cv", "cv_folds": 6} if method == "plm" else {}, 6)
 
 
 def test_gathered_coupling_fields_and_their_gradient_equal_the_one_hot_products():

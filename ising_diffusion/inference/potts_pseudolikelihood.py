@@ -36,6 +36,7 @@ import optax
 import optax.tree_utils as otu
 from jaxtyping import Array, Float, Int
 
+from ising_diffusion.checks import is_int, is_real
 from ising_diffusion.inference._optim import OptimInfo, lbfgs_loop, lbfgs_minimize
 from ising_diffusion.inference.cv import CVInfo, check_cv_settings, cross_validate_path, fold_weights
 from ising_diffusion.inference.grouped_folds import grouped_folds
@@ -47,6 +48,7 @@ from ising_diffusion.potts import PottsParams, check_sequences
 
 __all__ = ["PENALTIES", "DEFAULT_LAMBDA_GRIDS", "merge_identical", "pad_rows", "potts_pseudolikelihood",
            "potts_log_pseudolikelihood", "potts_pseudolikelihood_cv", "check_pseudolikelihood_options",
+           "check_pseudolikelihood_cv_options",
            "traced_potts_pseudolikelihood", "traced_potts_pseudolikelihood_cv"]
 
 #: Penalty conventions (see the module docstring).
@@ -289,18 +291,9 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
       ``(PottsParams, CVInfo)``; ``CVInfo.l2`` is the chosen ``lambda_J`` and ``CVInfo.l2_grid`` the grid.
     """
     seqs, w, q = check_sequences(seqs, weights, q)
-    _check_options(penalty, lambda_h, 0.0, max_iter, tol, memory_size, symmetric)
-    grid = DEFAULT_LAMBDA_GRIDS[penalty] if lambda_grid is None else lambda_grid
-    try:
-        grid = tuple(float(g) for g in np.atleast_1d(np.asarray(grid, dtype=float)))  # one number: a grid of one
-    except (TypeError, ValueError):
-        raise ValueError(f"lambda_grid must be a non-empty sequence of finite penalties >= 0, got "
-                         f"{lambda_grid!r}") from None
-    if not grid or not all(np.isfinite(g) and g >= 0 for g in grid):
-        raise ValueError(f"lambda_grid must be a non-empty sequence of finite penalties >= 0, got {lambda_grid!r}")
-    cv_folds = check_cv_settings(seqs.shape[0], cv_folds, cv_rule)
-    if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
-        raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
+    grid, cv_folds = check_pseudolikelihood_cv_options(
+        seqs.shape[0], lambda_h=lambda_h, penalty=penalty, lambda_grid=lambda_grid, cv_folds=cv_folds, cv_rule=cv_rule,
+        symmetric=symmetric, max_iter=max_iter, tol=tol, memory_size=memory_size, patience=patience)
     if cv_groups is None:
         fold_of = np.arange(seqs.shape[0]) % int(cv_folds)
     else:
@@ -320,6 +313,23 @@ def potts_pseudolikelihood_cv(seqs: Int[Array, "M L"], weights: Float[Array, " M
                grid=grid, penalty=penalty, symmetric=bool(symmetric), cv_folds=int(cv_folds), cv_rule=cv_rule,
                max_iter=int(max_iter), memory_size=int(memory_size),
                patience=None if patience is None else int(patience))
+
+
+def check_pseudolikelihood_cv_options(n_seqs: int, *, lambda_h=0.01, penalty="plmdca", lambda_grid=None, cv_folds=5,
+                                      cv_rule="best", symmetric=False, max_iter=500, tol=1e-4, memory_size=10,
+                                      patience=POTTS_PATIENCE) -> tuple[tuple[float, ...], int]:
+    """Raise a ValueError naming the first bad option of :func:`potts_pseudolikelihood_cv` on ``n_seqs`` sequences;
+    return its ``lambda_J`` grid (``penalty``'s default for ``None``) and ``cv_folds`` as an int."""
+    _check_options(penalty, lambda_h, 0.0, max_iter, tol, memory_size, symmetric)
+    grid = DEFAULT_LAMBDA_GRIDS[penalty] if lambda_grid is None else lambda_grid
+    items = tuple(grid) if isinstance(grid, (tuple, list)) else tuple(np.asarray(grid).reshape(-1).tolist()) if (
+        np.ndim(grid)) else (grid,)
+    if not items or not all(is_real(g) and g >= 0 for g in items):
+        raise ValueError(f"lambda_grid must be a non-empty sequence of finite penalties >= 0, got {lambda_grid!r}")
+    cv_folds = check_cv_settings(n_seqs, cv_folds, cv_rule)
+    if patience is not None and not is_int(patience):
+        raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
+    return tuple(float(g) for g in items), cv_folds
 
 
 # ----------------------------------------------------------------------------------------------------------------------

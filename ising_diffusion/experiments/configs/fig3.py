@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.experiments.configs.base import (ExperimentConfig, check_g_values, check_sample_counts,
+                                                     check_spin_count)
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 from ising_diffusion.experiments.configs.tiny import TINY
@@ -20,6 +21,12 @@ class Fig3Config(ExperimentConfig):
     g_values: tuple = (0.5, 1.0, 1.5, 2.0)
     n_train: int = 400
     n_test: int = 50
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_spin_count(self)
+        check_g_values(self)
+        check_sample_counts(self)
 
 
 def get_config(preset: str = "quick") -> Fig3Config:

@@ -14,6 +14,7 @@ import dataclasses
 
 from ising_diffusion.augment import AugmentConfig
 from ising_diffusion.checks import check_scalar_fields, check_widths
+from ising_diffusion.experiments.configs.field_checks import check_config_field
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.generative.ddpm import DDPMConfig
 
@@ -67,6 +68,8 @@ class Fig6Config:
 
     def __post_init__(self):
         check_scalar_fields(self)  # n_masks, n_seeds >= 1 among them
+        check_config_field(self, "augment", AugmentConfig)
+        check_config_field(self, "ddpm", DDPMConfig)
         object.__setattr__(self, "ks", check_widths("Fig6Config", "ks", self.ks))
         object.__setattr__(self, "solvers", tuple(self.solvers))
         if not self.ks or any(not 1 <= k <= min(20, self.n_cells) for k in self.ks):

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ising_diffusion.experiments.configs.base import ExperimentConfig
+from ising_diffusion.checks import check_sweep, is_int, is_real
+from ising_diffusion.experiments.configs.base import ExperimentConfig, check_spin_count
+from ising_diffusion.experiments.configs.field_checks import check_dict, check_fraction, check_names
 from ising_diffusion.experiments.configs.potts_map import POTTS_PRESETS, PottsMapConfig, get_potts_config
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
 from ising_diffusion.synthetic_settings import TRUTH_KINDS
@@ -70,18 +72,39 @@ class MapConfig(ExperimentConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        bad = list(self.truths) + [p[0] for p in self.extra_points]
-        if any(t not in TRUTH_KINDS for t in bad):
-            raise ValueError(f"truth kinds must be in {TRUTH_KINDS}, got {bad}")
-        if any(len(p) != 4 or p[1] < 2 or p[2] <= 0 or p[3] < 2 for p in self.extra_points):
-            raise ValueError(f"extra_points must be (truth, N >= 2, g > 0, M >= 2) tuples, got {self.extra_points}")
-        if not self.generators or not (self.truths or self.extra_points):
-            raise ValueError("need at least one generator and one sweep point")
-        if any(g <= 0 for g in self.g_values) or any(m < 2 for m in self.n_train_values):
-            raise ValueError(f"need g > 0 and M >= 2, got {self.g_values}, {self.n_train_values}")
-        if not (0 < self.test_fraction and self.oracle_factor > 0):
-            raise ValueError(f"test_fraction and oracle_factor must be > 0, got {self.test_fraction}, "
-                             f"{self.oracle_factor}")
+        check_spin_count(self)
+        truths = tuple(self.truths) if isinstance(self.truths, (tuple, list)) else check_names(
+            "MapConfig", "truths", self.truths)  # "sk,sparse" from --set
+        if any(t not in TRUTH_KINDS for t in truths) or len(set(truths)) != len(truths):
+            raise ValueError(f"MapConfig.truths must be distinct truth kinds of {TRUTH_KINDS}, got {self.truths!r}")
+        object.__setattr__(self, "truths", truths)
+        if not isinstance(self.extra_points, (tuple, list)) or any(
+                not isinstance(p, (tuple, list)) or len(p) != 4 or p[0] not in TRUTH_KINDS or not is_int(p[1], 2)
+                or not (is_real(p[2]) and p[2] > 0) or not is_int(p[3], 2) for p in self.extra_points):
+            raise ValueError(f"MapConfig.extra_points must be (truth, N >= 2, g > 0, M >= 2) tuples with a truth of "
+                             f"{TRUTH_KINDS}, got {self.extra_points!r}")
+        object.__setattr__(self, "extra_points", tuple(tuple(p) for p in self.extra_points))
+        grid = bool(truths)  # without truths the grid is empty: its g and M may be too
+        object.__setattr__(self, "g_values", check_sweep("MapConfig", "g_values", self.g_values,
+                                                         allow_empty=not grid))
+        object.__setattr__(self, "n_train_values", check_sweep("MapConfig", "n_train_values", self.n_train_values,
+                                                               integer=True, minimum=2, allow_empty=not grid))
+        points = self.points()
+        if not points:
+            raise ValueError("MapConfig: no sweep point (truths and extra_points are both empty)")
+        if len(set(points)) != len(points):
+            raise ValueError(f"MapConfig: every (truth, N, g, M) point must be distinct; the grid and extra_points "
+                             f"repeat {sorted({p for p in points if points.count(p) > 1})}")
+        check_fraction("MapConfig", "test_fraction", self.test_fraction)
+        short = sorted({p[3] for p in points if int(round(self.test_fraction * p[3])) < 2})  # rows.n_test
+        if short:
+            raise ValueError(f"MapConfig.test_fraction {self.test_fraction} leaves fewer than 2 test samples (augment "
+                             f"needs 2) at M = {short}")
+        if not self.oracle_factor > 0:
+            raise ValueError(f"MapConfig.oracle_factor must be > 0, got {self.oracle_factor}")
+        object.__setattr__(self, "generators", check_names("MapConfig", "generators", self.generators))
+        check_dict("MapConfig", "generator_configs", self.generator_configs, of_dicts=True)
+        check_dict("MapConfig", "solver_options", self.solver_options)
 
     def points(self) -> list[tuple[str, int, float, int]]:
         """Every ``(truth, N, g, M)`` of the map: the grid, then :attr:`extra_points`."""

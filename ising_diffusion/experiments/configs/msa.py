@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ising_diffusion.checks import check_scalar_fields
+from ising_diffusion.checks import check_scalar_fields, is_int
 
 __all__ = ["Q", "AUGMENT_PREFIX", "MIX_SUFFIX", "MIN_HELDOUT", "BASE_METHODS", "SPLIT_METHODS", "GROWABLE", "PRESETS",
            "MSAConfig", "get_config", "TINY_DATA_ROOT"]
@@ -93,7 +93,7 @@ class MSAConfig:
                 object.__setattr__(self, name, tuple(v.strip() for v in value.split(",") if v.strip()))
         if isinstance(self.depths, int):
             object.__setattr__(self, "depths", (self.depths,))
-        if not self.depths or any(int(d) != d or d < 5 for d in self.depths) or len(set(self.depths)) != len(
+        if not self.depths or any(not is_int(d, 5) for d in self.depths) or len(set(self.depths)) != len(
                 self.depths):
             raise ValueError(f"depths must be distinct integers >= 5, got {self.depths!r}")
         if not 0.0 < self.theta <= 1.0:
@@ -128,8 +128,8 @@ class MSAConfig:
             if self.augment_methods() and "plm_cv" not in self.methods:
                 raise ValueError("the augment: methods need 'plm_cv' among the methods: its fit on the whole subsample "
                                  "is their answer when augment declines, and the reference of every paired difference")
-            folds = int(self.method_options.get("plm_cv", {}).get("cv_folds", 5))
-            short = [d for d in self.depths if d - self.heldout_size(d) < max(folds, 2)]
+            folds = self.method_options.get("plm_cv", {}).get("cv_folds", 5)  # a bad one: check_nested_settings
+            short = [d for d in self.depths if is_int(folds) and d - self.heldout_size(d) < max(folds, 2)]
             if short:
                 raise ValueError(f"depths {short} leave fewer than {max(folds, 2)} training sequences (cv_folds) "
                                  f"after holding out {self.heldout_fraction:g} (at least {MIN_HELDOUT}); choose "

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ising_diffusion.checks import check_scalar_fields, is_int
+from ising_diffusion.checks import check_scalar_fields, check_sweep, is_int, is_real
+from ising_diffusion.experiments.configs.field_checks import check_dict, check_fraction, check_names
 
 __all__ = ["POTTS_PRESETS", "POTTS_TRUTHS", "POTTS_MAP_SOLVER_OPTIONS", "PottsMapConfig", "get_potts_config"]
 
@@ -75,10 +76,14 @@ class PottsMapConfig:
 
     def __post_init__(self):
         check_scalar_fields(self)  # n_seeds >= 1 among them
+        object.__setattr__(self, "g_values", check_sweep("PottsMapConfig", "g_values", self.g_values,
+                                                         allow_empty=True))  # extra_points may hold every point
         raw = [*((n, q, m) for n in self.lengths for q in self.q_values for m in self.n_train_values),
                *((p[1], p[2], p[4]) for p in self.extra_points if len(p) == 5)]
         if any(len(p) != 5 for p in self.extra_points):
             raise ValueError(f"extra_points must be (truth, L, q, g, M) tuples, got {self.extra_points!r}")
+        if any(not (is_real(p[3]) and p[3] > 0) for p in self.extra_points):
+            raise ValueError(f"extra_points need a finite g > 0, got {self.extra_points!r}")
         bad = sorted({v for trio in raw for v in trio if not is_int(v, 0)}, key=str)
         if bad:
             raise ValueError(f"L, q and M must be integers, got {bad} (a value like 4.5 would be cut to 4)")
@@ -90,17 +95,22 @@ class PottsMapConfig:
             truth, length, q, g, m = p
             if truth not in POTTS_TRUTHS:
                 raise ValueError(f"truth must be one of {POTTS_TRUTHS}, got {truth!r} in point {p}")
-            if length < 3 or q < 2 or g <= 0 or m < 4:
+            if length < 3 or q < 2 or not (is_real(g) and g > 0) or m < 4:
                 raise ValueError(f"points need L >= 3 (the APC), q >= 2, g > 0 and M >= 4, got {p}")
             if not 0 < self.degree <= length - 1:
                 raise ValueError(f"degree must be in (0, L - 1] for every L, got {self.degree} with L={length}")
-        if not self.points() or not self.generators:
-            raise ValueError("need at least one sweep point and one generator")
-        if self.burn_in < 1 or not (self.test_fraction > 0 and self.oracle_factor > 0 and self.n_augmented_factor > 0):
-            raise ValueError(f"burn_in, test_fraction, oracle_factor and n_augmented_factor must be > 0, got "
-                             f"{self.burn_in}, {self.test_fraction}, {self.oracle_factor}, {self.n_augmented_factor}")
+        if not self.points():
+            raise ValueError("need at least one sweep point")
+        object.__setattr__(self, "generators", check_names("PottsMapConfig", "generators", self.generators))
+        if self.burn_in < 1 or not (self.oracle_factor > 0 and self.n_augmented_factor > 0):
+            raise ValueError(f"burn_in, oracle_factor and n_augmented_factor must be > 0, got "
+                             f"{self.burn_in}, {self.oracle_factor}, {self.n_augmented_factor}")
+        check_fraction("PottsMapConfig", "test_fraction", self.test_fraction)
         if not 0.0 < self.theta <= 1.0:
             raise ValueError(f"theta must be in (0, 1], got {self.theta}")
+        check_dict("PottsMapConfig", "generator_configs", self.generator_configs, of_dicts=True)
+        check_dict("PottsMapConfig", "augment", self.augment)
+        check_dict("PottsMapConfig", "solver_options", self.solver_options)
         if self.solver_options.get("l2", "cv") != "cv":
             raise ValueError(f"solver_options l2 must be 'cv' or left out, got {self.solver_options['l2']!r}")
 
