@@ -46,6 +46,19 @@ def test_summarize_groups_and_orders():
     assert out[1]["x_mean"] == 7.0 and math.isnan(out[1]["x_lo"])
 
 
+def test_summarize_counts_each_seed_once():
+    """Rows of one seed listed twice in a group (Fig. 4 gave identical rows for repeated counts) are one seed: they
+    neither add to n_seeds nor narrow the interval."""
+    rows = [{"g": 1.0, "seed": s, "x": float(s)} for s in (0, 1, 0, 1)]
+    out = summarize(rows, ["g"], ["x"])
+    single = summarize(rows[:2], ["g"], ["x"])
+    assert out[0]["n_seeds"] == 2 and single[0]["n_seeds"] == 2
+    assert (out[0]["x_mean"], out[0]["x_lo"], out[0]["x_hi"]) == pytest.approx(
+        (single[0]["x_mean"], single[0]["x_lo"], single[0]["x_hi"]))
+    twice = summarize([{"g": 1.0, "seed": 0, "x": 1.0}, {"g": 1.0, "seed": 0, "x": 3.0}], ["g"], ["x"])
+    assert twice[0]["n_seeds"] == 1 and twice[0]["x_mean"] == 2.0 and math.isnan(twice[0]["x_lo"])
+
+
 def test_result_store_roundtrip_and_replace(tmp_path):
     st = ResultStore.load(tmp_path, header={"version": "x"})
     st.add([{"point": "a", "seed": 0, "v": 1.0}, {"point": "a", "seed": 1, "v": np.float32(2.0)}])

@@ -57,7 +57,7 @@ def run_fig4(cfg: Fig4Config, out: str | Path, *, progress: bool = True) -> list
         return result_rows(res, seeds, point=pid, panel="size", n_spins=n, n_train=m, g=cfg.g)
 
     def count_point(pid, n, m):
-        counts = [max(1, int(round(c * m))) for c in cfg.aug_counts]
+        counts = cfg.counts(m)  # distinct (the config refuses factors that round to one count)
         task = task_for(n, m)
         res = augment_point(run, pid, cfg, keys, task, n_augmented=max(counts), progress=progress)
         mse_train, mse_train_cv = np.asarray(res.mse["train"]), np.asarray(res.mse["train_cv"])

@@ -213,19 +213,31 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
 def summarize(rows: Sequence[dict], by: Sequence[str], values: Sequence[str], level: float = 0.95) -> list[dict]:
     """Group rows by the columns ``by`` and report, for each column in ``values``, its mean and CI over seeds.
 
+    A seed is counted once: rows of one seed in a group (a point listed twice) are averaged to one value before the
+    interval, so they neither add to ``n_seeds`` nor narrow the interval. A row without a ``seed`` counts as its own.
+
     Returns:
-      one dict per group, in first-seen order: the ``by`` columns, ``n_seeds`` and ``<value>_mean``, ``<value>_lo``,
-      ``<value>_hi`` for each value.
+      one dict per group, in first-seen order: the ``by`` columns, ``n_seeds`` (distinct seeds) and ``<value>_mean``,
+      ``<value>_lo``, ``<value>_hi`` for each value.
     """
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        groups.setdefault(tuple(r.get(b) for b in by), []).append(r)
+    groups: dict[tuple, dict] = {}
+    for i, r in enumerate(rows):
+        seeds = groups.setdefault(tuple(r.get(b) for b in by), {})
+        seeds.setdefault(r.get("seed", ("row", i)), []).append(r)
     out = []
-    for key, grp in groups.items():
+    for key, seeds in groups.items():
         row = dict(zip(by, key))
-        row["n_seeds"] = len(grp)
+        row["n_seeds"] = len(seeds)
         for v in values:
-            m, lo, hi = mean_ci([g.get(v) for g in grp], level)
+            m, lo, hi = mean_ci([_seed_mean([r.get(v) for r in grp]) for grp in seeds.values()], level)
             row[f"{v}_mean"], row[f"{v}_lo"], row[f"{v}_hi"] = m, lo, hi
         out.append(row)
     return out
+
+
+def _seed_mean(values: list):
+    """One seed's value: the mean of its rows' finite values (``None`` if it has none)."""
+    if len(values) == 1:
+        return values[0]
+    x = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return sum(x) / len(x) if x else None
