@@ -72,6 +72,24 @@ def test_fig4_count_panel_uses_one_generator_per_n(fake, tmp_path, capsys):
     assert len(fake.calls) == 3 and fake.calls[-1]["n_augmented"] == 64
 
 
+def test_main_curve_draws_the_curve_rows_of_integer_g_values(fake, tmp_path, monkeypatch, capsys):
+    """A config file's g_values=(1,) gave curve rows of point "g=1.0" but a figure filtered on "g=1": main_curve.png
+    was empty while curves.csv had data."""
+    from ising_diffusion.experiments import plotting
+
+    drawn = []
+    monkeypatch.setattr(plotting, "plot_fig2", lambda path, curves, rows, title: drawn.append((curves, rows)))
+    spec = tmp_path / "ints.py"
+    spec.write_text("import dataclasses\nfrom ising_diffusion.experiments.configs.main import get_config\n"
+                    "ints = dataclasses.replace(get_config('tiny'), g_values=(1,))\n")
+    out = tmp_path / "run"
+    _entry("main")(["--config", f"{spec}:ints", "--out", str(out), "--no-progress"])
+    (curves, rows), = drawn
+    saved = json.loads((out / "curves.json").read_text())["rows"]
+    assert saved and len(curves) == len(saved) and {c["point"] for c in curves} == {"g=1.0"}
+    assert len(rows) == 2 and {r["point"] for r in rows} == {"g=1.0"}
+
+
 def test_resume_skips_finished_points(fake, tmp_path):
     main = _entry("fig3")
     args = ["--preset", "tiny", "--out", str(tmp_path), "--no-progress"]

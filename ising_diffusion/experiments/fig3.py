@@ -17,7 +17,12 @@ from ising_diffusion.experiments.rows import (SUMMARY_VALUES, TABLE_COLUMNS, cur
 from ising_diffusion.experiments.runner import ResultStore, RunDir, open_run, run_sweep, seed_keys
 from ising_diffusion.experiments.synthetic import augment_point, synthetic_task
 
-__all__ = ["run_fig3", "g_sweep", "main"]
+__all__ = ["run_fig3", "g_sweep", "g_point", "main"]
+
+
+def g_point(g) -> str:
+    """The sweep point id of coupling scale ``g``: ``"g=1.0"`` for ``1`` and ``1.0`` alike."""
+    return f"g={float(g)}"
 
 
 def g_sweep(run: RunDir, cfg, store: ResultStore, seeds, keys, progress: bool,
@@ -33,7 +38,7 @@ def g_sweep(run: RunDir, cfg, store: ResultStore, seeds, keys, progress: bool,
         ratio_columns(rows)
         return rows
 
-    points = [(f"g={float(g)}", float(g)) for g in cfg.g_values]  # one id for 1 and 1.0
+    points = [(g_point(g), float(g)) for g in cfg.g_values]
     return run_sweep(points, run_point, store, seeds, progress=progress, desc=run.name)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ising_diffusion.experiments.configs.main import PRESETS, MainConfig, get_config
 from ising_diffusion.experiments.entry import figure_main
-from ising_diffusion.experiments.fig3 import g_sweep
+from ising_diffusion.experiments.fig3 import g_point, g_sweep
 from ising_diffusion.experiments.rows import SUMMARY_VALUES, TABLE_COLUMNS, format_table, summarize, write_summary
 from ising_diffusion.experiments.runner import open_run, seed_keys
 
@@ -44,7 +44,7 @@ def run_main(cfg: MainConfig, out: str | Path, *, progress: bool = True) -> list
     summary = summarize(rows, ["g"], SUMMARY_VALUES)
     write_summary(run, summary)
 
-    first = f"g={cfg.g_values[0]}"
+    first = g_point(cfg.g_values[0])  # the id of the curve rows (g_sweep's), also for g_values=(1,)
     plot_fig2(run.path / "main_curve.png", [r for r in curves.rows if r["point"] == first],
               [r for r in rows if r["point"] == first],
               f"N={cfg.n_spins}, {first}, {cfg.n_train} training samples, {cfg.n_seeds} seeds")
