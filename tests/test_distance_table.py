@@ -1,5 +1,7 @@
 """Distance tables and contact maps (io/contacts.py)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,18 @@ def test_bad_maps():
         as_contact_map(np.zeros((4, 4), bool), 3)
     with pytest.raises(ValueError, match="boolean"):
         as_contact_map(np.full((4, 4), 0.5))
+
+
+def test_a_table_missing_pairs_says_they_count_as_non_contacts():
+    """A structure with unresolved residues lists fewer pairs; those become non-contacts, which can understate the
+    precision of a prediction that ranks them: the map says how many, at separation >= 5 (pairs closer are never
+    scored)."""
+    length = 8
+    full = np.array([(i, j, 5.0 if j - i == 5 else 12.0) for i in range(length) for j in range(i + 1, length)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        complete = contact_map(full, length)  # every pair listed: no warning
+    partial = full[~((full[:, 0] == 0) & (full[:, 1] >= 5))]  # residue 0's pairs with 5, 6, 7 unresolved
+    with pytest.warns(UserWarning, match="lacks 3 of 6 residue pairs at separation >= 5"):
+        got = contact_map(partial, length)
+    assert complete[0, 5] and not got[0, 5] and np.array_equal(got[1:, 1:], complete[1:, 1:])

@@ -9,6 +9,7 @@ empty or start with ``#`` are skipped in both.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,9 @@ def contact_map(table, length: int, cutoff: float = 8.0) -> np.ndarray:
       cutoff: contact distance (Angstrom); strict inequality, as the usual ``d < 8``.
 
     Returns:
-      ``(L, L)`` symmetric bool array, False on the diagonal and for pairs missing from the table.
+      ``(L, L)`` symmetric bool array, False on the diagonal and for pairs missing from the table (a warning says how
+      many pairs at separation >= 5 are missing: they count as non-contacts, so a precision against this map may be
+      understated where a structure leaves residues unresolved).
     """
     table = np.asarray(table, dtype=np.float64)
     if table.ndim != 2 or table.shape[1] != 3:
@@ -115,6 +118,14 @@ def contact_map(table, length: int, cutoff: float = 8.0) -> np.ndarray:
     out[i[close], j[close]] = True
     out[j[close], i[close]] = True
     np.fill_diagonal(out, False)
+    listed = np.zeros((length, length), dtype=bool)
+    listed[i, j] = listed[j, i] = True
+    far = np.triu(np.ones((length, length), dtype=bool), k=5)
+    missing = int(np.sum(far & ~listed))
+    if missing:
+        warnings.warn(f"the distance table lacks {missing} of {int(far.sum())} residue pairs at separation >= 5; they "
+                      "count as non-contacts, so contact precision against it may be understated", UserWarning,
+                      stacklevel=2)
     return out
 
 
