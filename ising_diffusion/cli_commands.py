@@ -19,9 +19,7 @@ def _read(path: Path, args, parser, *, allow_missing: bool = False):
     from ising_diffusion.io import read_spin_file
 
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter  # '\t' as a shell passes it
-    if delimiter == " ":
-        delimiter = None  # runs of blanks (the default for text files): "1  -1" has two fields, not three
-    elif delimiter is not None and len(delimiter) != 1:
+    if delimiter is not None and len(delimiter) != 1:  # ' ' reads runs of blanks, in a .csv too
         parser.error(f"--delimiter must be one character (or 'tab'), got {args.delimiter!r}")
     try:
         f = read_spin_file(path, key=args.key, encoding=args.encoding, missing_zero=args.missing_zero,

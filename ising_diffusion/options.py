@@ -68,8 +68,7 @@ def coerce_value(value: Any, default: Any, *, strict: bool = True, where: str = 
     """``value`` typed like ``default``.
 
     Integers become floats where the default is a float; a list or a single number becomes a tuple where the default
-    is a tuple (of floats, if the default's entries are floats); ``None`` (the word ``none``) becomes ``"none"`` where
-    the default is a string. A string is left for the consumer to check (e.g.
+    is a tuple (of floats, if the default's entries are floats). A string is left for the consumer to check (e.g.
     ``l2="cv"``), and so is any value whose default is ``None`` or unknown.
 
     Args:
@@ -87,8 +86,6 @@ def coerce_value(value: Any, default: Any, *, strict: bool = True, where: str = 
             raise ValueError(f"{where}: expected {what} (the default is {default!r})")
         return value
 
-    if value is None and isinstance(default, str):
-        return "none"  # a word setting (e.g. guard=none): parse_value read the word as None
     if isinstance(value, str) or default is _EMPTY or default is None:
         return value
     if isinstance(default, bool):

@@ -101,6 +101,9 @@ def test_bad_numbers_and_delimiters_are_usage_errors(spins, tmp_path, capsys):
     assert "one character" in _usage_error(["infer", str(text), "--delimiter", "::"], capsys)
     assert cli.main(["infer", str(text), "--delimiter", " ", "--method", "mean_field"]) == 0
     assert "from 3 samples" in capsys.readouterr().out  # 3 columns, no made-up missing entries
+    csv = tmp_path / "blank.csv"
+    csv.write_text("1 -1 1\n-1 1  1\n1 1 -1\n")  # a .csv written with blanks: ' ' overrides the extension's ','
+    assert cli.main(["infer", str(csv), "--delimiter", " ", "--method", "mean_field"]) == 0
 
 
 def test_params_given_and_save_params_is_a_usage_error(spins, tmp_path, capsys):

@@ -257,3 +257,15 @@ def test_infer_batch_refuses_a_diverged_fit_like_infer():
         infer_batch(jnp.stack([spins, spins]), "erasure", alpha=50.0)
     trusted = infer_batch(jnp.stack([spins, spins]), "erasure", alpha=50.0, validate=False)  # the experiments' path
     assert not np.all(np.isfinite(np.asarray(trusted.J)))
+
+
+def test_checking_options_leaves_them_as_given_and_resolve_solver_gives_the_core_form():
+    """check_options popped weights and rewrote l2_grid in the caller's dict (a frozen config's, through the
+    experiments' settings check); resolve_solver, augment's path, kept weights=None, which the CV core refused."""
+    from ising_diffusion.inference import check_options, resolve_solver
+
+    opts = {"l2": "cv", "l2_grid": 0.01, "weights": None}
+    assert check_options("pseudolikelihood", opts, n_spins=6, n_samples=300)
+    assert opts == {"l2": "cv", "l2_grid": 0.01, "weights": None}
+    assert dict(resolve_solver("pseudolikelihood", opts, n_spins=6, n_samples=300)[1]) == {"l2": "cv",
+                                                                                         "l2_grid": (0.01,)}

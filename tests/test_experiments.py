@@ -1,6 +1,7 @@
 """The experiment layer's pieces: run folders, resume, seed batching and sharding, confidence intervals (the entry
 points themselves: ``test_entry_points.py``)."""
 
+import dataclasses
 import json
 import math
 import os
@@ -308,7 +309,7 @@ def test_open_run_refuses_other_inputs_and_records_them_for_old_folders(tmp_path
 
 def test_a_run_folder_open_in_another_process_is_refused(tmp_path):
     """Two processes on one folder each rewrote the tables from their own rows: the second lost the first's."""
-    open_run(tmp_path / "run", "fig3", Fig3Config(), announce=False)  # this process holds the folder's lock
+    held = open_run(tmp_path / "run", "fig3", Fig3Config(), announce=False)  # held while this RunDir lives
     code = textwrap.dedent(f"""
         from ising_diffusion.experiments.configs.fig3 import Fig3Config
         from ising_diffusion.experiments.runner import RunConfigMismatch, open_run
@@ -322,3 +323,33 @@ def test_a_run_folder_open_in_another_process_is_refused(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "JAX_PLATFORMS": "cpu"}).stdout
     assert "refused:" in out and "in use by another process" in out and "free folder opened" in out
+    assert held.lock is not None
+
+
+def test_the_run_folder_lock_goes_with_the_run_and_after_a_refusal(tmp_path):
+    """The lock was kept for the life of the process, even after its own open was refused: a notebook that had run
+    (or failed to run) an experiment blocked every later resume from another process."""
+    import gc
+
+    probe = textwrap.dedent(f"""
+        from ising_diffusion.experiments.configs.fig3 import Fig3Config
+        from ising_diffusion.experiments.runner import RunConfigMismatch, open_run
+        try:
+            open_run({str(tmp_path / "run")!r}, "fig3", Fig3Config(), announce=False)
+            print("opened")
+        except RunConfigMismatch as e:
+            print("refused:", e)
+    """)
+
+    def other_process():
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "JAX_PLATFORMS": "cpu"}).stdout
+
+    run = open_run(tmp_path / "run", "fig3", Fig3Config(), announce=False)
+    again = open_run(tmp_path / "run", "fig3", Fig3Config(), announce=False)  # this process: shares the lock
+    assert again.lock is run.lock and "in use by another process" in other_process()
+    del run, again
+    gc.collect()
+    with pytest.raises(RunConfigMismatch, match="different config"):
+        open_run(tmp_path / "run", "fig3", dataclasses.replace(Fig3Config(), n_seeds=7), announce=False)
+    assert "opened" in other_process()  # released after the run, and not kept by the refused open

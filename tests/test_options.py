@@ -47,10 +47,10 @@ def test_set_and_option_read_values_alike():
     with pytest.raises(ValueError, match="expected an integer"):
         coerce_value(1.5, 10, where="--option max_iter=1.5")
     assert coerce_value(1.5, 10, strict=False) == 1.5  # a config validates its own fields
-    # a word setting whose word is "none": parse_value reads None, the string default keeps it a word (the help of
-    # `augment` offers --set guard=none, which failed with "got None")
+    # the word none is None (it clears an optional setting, e.g. msa's data_root); the guard takes None for its word
+    # "none" (the help of `augment` offers --set guard=none, which failed with "got None")
     assert apply_overrides(ising_diffusion.AugmentConfig(), ["guard=none"]).guard == "none"
-    assert coerce_value(None, "auto") == "none" and coerce_value(None, None) is None
+    assert apply_overrides(package_config("msa", "tiny"), ["data_root=none"]).data_root is None
 
 
 def test_method_options_come_from_the_solver_table():

@@ -208,6 +208,8 @@ class Selection:
 
     def __post_init__(self):
         check_scalar_fields(self, "AugmentConfig")
+        if self.guard is None:  # the command line's word none (--set guard=none) arrives as None
+            object.__setattr__(self, "guard", "none")
         if self.guard not in GUARDS:
             raise ValueError(f"guard must be one of {GUARDS}, got {self.guard!r}")
         if self.n_replicates < 2:  # an integer: check_scalar_fields above

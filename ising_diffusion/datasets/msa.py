@@ -10,6 +10,7 @@ the alignment derives from Pfam); see ``../shared/data/msa/README.md``. The data
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -123,7 +124,9 @@ def distance_matrix(table: np.ndarray, length: int) -> np.ndarray:
     """``(L, L)`` symmetric distances from a ``(K, 3)`` 0-based table (NaN where missing, 0 on the diagonal); a pair
     listed more than once (either order) gets its smallest distance, as :func:`contact_map` counts it in contact if
     any of its lines is below the cutoff."""
-    contact_map(table, length)  # validates the shape and the index range
+    with warnings.catch_warnings():  # the contact map's own call says what the table lacks, once
+        warnings.simplefilter("ignore", UserWarning)
+        contact_map(table, length)  # validates the shape and the index range
     out = np.full((length, length), np.inf)
     i, j = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
     np.minimum.at(out, (i, j), table[:, 2])

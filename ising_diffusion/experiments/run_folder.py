@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
+import warnings
+import weakref
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -23,9 +26,30 @@ from ising_diffusion.experiments.results import ResultStore, package_version, to
 
 __all__ = ["RunDir", "RunConfigMismatch", "open_run", "LOCK_NAME"]
 
-#: the lock file a process holds in each run folder it has open (advisory, released when the process ends)
+#: the lock file a process holds in each run folder it has open (advisory: released with the last RunDir of the
+#: folder in that process, or when the process ends)
 LOCK_NAME = ".run.lock"
-_HELD: dict[str, Any] = {}  # resolved folder -> its open lock file, kept for the life of the process
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on a folder's lock file, released when the object goes (its file closes)."""
+
+    def __init__(self, file):
+        self.file = file
+        self.inode = os.fstat(file.fileno()).st_ino
+
+    def current(self, path: Path) -> bool:
+        """Whether the lock file at ``path`` is still the one held (a folder deleted and made again is not)."""
+        try:
+            return os.stat(path / LOCK_NAME).st_ino == self.inode
+        except OSError:
+            return False
+
+    def __del__(self):
+        self.file.close()
+
+
+_HELD: dict[tuple[int, str], weakref.ref] = {}  # (pid, resolved folder) -> the lock this process's RunDirs share
 
 
 @dataclasses.dataclass
@@ -36,6 +60,7 @@ class RunDir:
     name: str
     config: Any
     version: str
+    lock: Any = dataclasses.field(default=None, repr=False, compare=False)  # held while this RunDir lives
 
     def table(self, name: str = "results") -> ResultStore:
         """The result table ``name`` of this run (rows saved by earlier runs are loaded)."""
@@ -60,24 +85,34 @@ class RunConfigMismatch(ValueError):
     """The run folder holds a run of another experiment or config."""
 
 
-def _lock(path: Path) -> None:
-    """Hold ``path``'s lock file for the rest of this process, or raise if another process holds it."""
-    key = str(path.resolve())
-    if key in _HELD:
-        return
+def _lock(path: Path) -> _FolderLock | None:
+    """Hold ``path``'s lock file (shared by this process's RunDirs of the folder), or raise RunConfigMismatch if
+    another process holds it. ``None`` where the platform or the file system has no advisory locks (a warning)."""
+    key = (os.getpid(), str(path.resolve()))  # a forked child is another process: it takes its own lock
+    held = _HELD.get(key)
+    held = held() if held is not None else None
+    if held is not None and held.current(path):
+        return held
     try:
         import fcntl
-    except ImportError:  # no advisory locks here (Windows): folders are not guarded against a second process
-        return
+    except ImportError:  # Windows: folders are not guarded against a second process
+        return None
     f = open(path / LOCK_NAME, "a")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         f.close()
         raise RunConfigMismatch(f"{path} is in use by another process (it holds {LOCK_NAME}): two processes writing "
                                 "one run folder would each save their tables without the other's rows. Wait for it "
                                 "or choose another --out folder.") from None
-    _HELD[key] = f
+    except OSError as e:  # a file system without locks: run unguarded, and say so
+        f.close()
+        warnings.warn(f"cannot lock {path / LOCK_NAME} ({e}); a second process on this run folder would not be "
+                      "refused", UserWarning, stacklevel=3)
+        return None
+    lock = _FolderLock(f)
+    _HELD[key] = weakref.ref(lock)
+    return lock
 
 
 def _checked_inputs(path: Path, saved: Mapping[str, str] | None, inputs: Mapping[str, str] | None) -> dict | None:
@@ -117,7 +152,18 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True,
     """
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)
-    _lock(path)
+    lock = _lock(path)  # before reading config.json
+    try:
+        version = _open_config(path, name, config, announce, growable, inputs)
+    except BaseException:
+        lock = None  # released now: the traceback keeps this frame alive, it must not keep the lock
+        raise
+    return RunDir(path, name, config, version, lock)
+
+
+def _open_config(path: Path, name: str, config: Any, announce: bool, growable: Sequence[str],
+                 inputs: Mapping[str, str] | None) -> str:
+    """:func:`open_run`'s checks and ``config.json``, under the folder's lock; returns the package version."""
     cfg_json = to_jsonable(config)
     cfg_file = path / "config.json"
     version = package_version()
@@ -155,4 +201,4 @@ def open_run(out: str | Path, name: str, config: Any, *, announce: bool = True,
                    | ({"inputs": dict(inputs)} if inputs is not None else {}))
         if announce:
             print(f"[{name}] writing run to {path.resolve()}", flush=True)
-    return RunDir(path, name, config, version)
+    return version

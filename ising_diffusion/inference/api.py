@@ -162,11 +162,19 @@ def _check_cv(method: str, n_samples: int, options: dict[str, Any]) -> bool:
                          "equally); give a fixed l2, or repeat samples in proportion to their weights and shuffle "
                          "the rows (sample m is held out in fold m % cv_folds: copies side by side would land in "
                          "different folds and favour weak penalties)")
-    options.pop("weights", None)  # weights=None: the default, nothing to pass on
     if "l2_grid" in options:
-        options["l2_grid"] = check_l2_grid(options["l2_grid"])  # one number is a grid of one
+        check_l2_grid(options["l2_grid"])
     check_cv_settings(n_samples, options.get("cv_folds", 5), options.get("cv_rule", "best"))
     return True
+
+
+def _cv_call_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of a cross-validated core from checked ``l2="cv"`` options: without ``l2`` and a
+    ``weights=None`` (the default), ``l2_grid`` as a tuple (one number is a grid of one)."""
+    out = {k: v for k, v in options.items() if k != "l2" and not (k == "weights" and v is None)}
+    if "l2_grid" in out:
+        out["l2_grid"] = check_l2_grid(out["l2_grid"])
+    return out
 
 
 def _check_method(method: str, n_spins: int, options: dict[str, Any]) -> None:
@@ -253,7 +261,8 @@ def resolve_solver(method: str, options=None, *, n_spins: int, n_samples: int) -
       ``(method, options)`` with ``options`` a sorted tuple of ``(name, value)`` pairs.
     """
     frozen = freeze_options({} if options is None else options)
-    check_options(method, dict(frozen), n_spins=n_spins, n_samples=n_samples)
+    if check_options(method, dict(frozen), n_spins=n_spins, n_samples=n_samples):  # l2="cv": the core's own form
+        frozen = freeze_options({"l2": "cv", **_cv_call_options(dict(frozen))})
     return method, frozen
 
 
@@ -286,7 +295,7 @@ def infer(spins, method: str = "erasure", *, key: PRNGKey | None = None, encodin
     options = _hashable(options)
     cv = check_options(method, options, n_spins=spins.shape[1], n_samples=spins.shape[0], needs_key=True, key=key)
     if cv:
-        options.pop("l2")
+        options = _cv_call_options(options)
     if key is None:
         key = jax.random.key(0)  # unused by deterministic methods
     params, info = _jitted(method, tuple(sorted(options)), False, cv)(key, spins, **options)
@@ -367,7 +376,7 @@ def infer_batch(spins, method: str = "erasure", *, key: PRNGKey | None = None,
     options = _hashable(options)
     cv = check_options(method, options, n_spins=n, n_samples=m, needs_key=True, key=key)
     if cv:
-        options.pop("l2")
+        options = _cv_call_options(options)
     keys = jax.random.split(jax.random.key(0) if key is None else key, b)
     params, info = _jitted(method, tuple(sorted(options)), True, cv)(keys, batch, **options)
     if cv:

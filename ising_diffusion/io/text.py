@@ -56,7 +56,7 @@ def _read_rows(path: Path, delimiter: str | None) -> tuple[list[list[str]], list
     """Fields of every non-blank, non-comment (``#``) line, and the 1-based line numbers they came from."""
     rows, lines = [], []
     with open(path, newline="", encoding="utf-8-sig") as fh:  # a byte order mark (Excel's CSV) is skipped
-        if delimiter is None:
+        if delimiter is None or delimiter == " ":  # a blank: runs of blanks ("1  -1" is two fields, not three)
             for n, line in enumerate(fh, 1):
                 text = line.strip()
                 if text and not text.startswith("#"):
@@ -81,7 +81,7 @@ def read_text_table(path: str | os.PathLike, delimiter: str | None = None, heade
 
     Args:
       path: the file.
-      delimiter: field delimiter, or ``None`` for runs of blanks.
+      delimiter: field delimiter, or ``None`` (or ``" "``) for runs of blanks.
       header: whether the first row is a header; ``None`` detects one (a first row none of whose fields is a number or
         a missing marker).
       index_col: the first column holds row labels, not values.
