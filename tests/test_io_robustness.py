@@ -103,3 +103,16 @@ def test_fitted_parameters_are_not_taken_for_a_truth(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"PK")
     assert has_params(tmp_path / "sampled.npz")
     assert not has_params(tmp_path / "augmented.npz") and not has_params(tmp_path / "broken.npz")
+
+
+def test_a_file_with_another_delimiter_says_which(tmp_path):
+    """'1;-1;1' in a .csv was one unreadable field (and its first line a header) with no word on the delimiter."""
+    path = tmp_path / "semi.csv"
+    path.write_text("1;-1;1\n-1;1;1\n1;1;-1\n")
+    with pytest.raises(ValueError, match="separated by ';', not by ',': pass --delimiter"):
+        read_spin_file(path)
+    assert read_spin_file(path, delimiter=";").spins.shape == (3, 3)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,-1,1\n-1,x,1\n")
+    with pytest.raises(ValueError, match=r"'x' is not a number or a missing-entry marker \(empty, NA, NaN\)$"):
+        read_spin_file(bad)  # a bad value is not blamed on the delimiter

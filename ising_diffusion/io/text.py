@@ -138,8 +138,15 @@ def read_text_table(path: str | os.PathLike, delimiter: str | None = None, heade
     inverse = inverse.reshape(tokens.shape)
     if bad.any():
         r, c = np.argwhere(bad[inverse])[0]
+        token = str(tokens[r, c])
+        other = [d for d in (",", ";", "\t", " ", "|") if d != delimiter and d in token.strip()]
+        hint = ""
+        if other:  # "1;-1;1" read with ',': the whole line is one field (and its first line was taken for a header)
+            shown = {"\t": "tab", " ": "' '"}.get(other[0], repr(other[0]))
+            hint = (f"; the fields look separated by {shown}, not by "
+                    f"{'runs of blanks' if delimiter in (None, ' ') else repr(delimiter)}: pass --delimiter")
         raise ValueError(f"{path}: row {r + 1} (line {lines[r]}), column {c + 1 + bool(index_col)}: "
-                         f"{str(tokens[r, c])!r} is not a number or a missing-entry marker (empty, NA, NaN)")
+                         f"{token!r} is not a number or a missing-entry marker (empty, NA, NaN){hint}")
     return TextTable(table[inverse], columns, index, tuple(lines))
 
 
