@@ -15,8 +15,10 @@ host (rows hiding fewer than 8 cells are padded with inert cells, so one compila
 row blocks; the ``2^k`` states are split into ``a`` low bits (enumerated at once) and ``k - a`` high
 bits (scanned in chunks), so ``E_c = E_lo + E_hi + x_lo^T J_lh x_hi`` costs about ``k - a`` multiply-adds per state and
 row, and memory stays bounded (about ``2^22`` energies per block) for any ``k`` and any number of rows. The minimum
-energy and ``log Z_c`` are accumulated as running reductions (a streaming log-sum-exp), ties going to the first state in
-enumeration order (bit ``j`` of the state index set = the ``j``-th hidden cell, in column order, is +1).
+energy and ``log Z_c`` are accumulated as running reductions (a streaming log-sum-exp). Ties (exactly equal energies)
+go to the first chunk of high bits and, within it, to the lowest low-bit index, which is the first state in
+enumeration order only when all ``k`` bits are low ones (``k <= a``); bit ``j`` of the state index set means the
+``j``-th hidden cell, in column order, is +1.
 
 **Approximate** (``k > max_exact``; reconstruction only): iterated conditional modes from two starts, the sign of the
 damped conditional mean-field magnetisation ``m = tanh(b + J_HH m)`` and the sign of ``b``; each sweep sets every hidden
