@@ -104,8 +104,9 @@ def minimum_of(field: str) -> float:
 def check_scalar_fields(cfg, name: str | None = None) -> None:
     """Check (and normalise integral floats of) a dataclass's ``int`` / ``float`` / ``bool`` fields in place, by
     their annotations: an integer field holds an integral number (``5.0`` is stored as ``5``), a count ``n_*`` and
-    ``seed_batch`` at least 1, ``seed`` and ``burn_in`` at least 0, ``seed`` at most :data:`MAX_SEED`; a float field a finite number; a bool field
-    ``True`` or ``False``; ``None`` where the annotation allows it. Ranges particular to a field stay with its config.
+    ``seed_batch`` at least 1, ``seed`` and ``burn_in`` at least 0, ``seed`` at most :data:`MAX_SEED`; a float field a
+    finite number; a bool field ``True`` or ``False``; ``None`` where the annotation allows it. Ranges particular to a
+    field stay with its config.
 
     Args:
       cfg: a dataclass instance (its fields annotated as strings or types).

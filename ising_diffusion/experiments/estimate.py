@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import jax
 
+from ising_diffusion.experiments.configs.field_checks import held_out_size
 from ising_diffusion.experiments.warmup import measure, unit_costs
 
 __all__ = ["ESTIMATED", "PointWork", "plan_work", "measure", "unit_costs", "estimate", "format_estimate"]
@@ -183,21 +184,22 @@ def plan_work(name: str, cfg) -> list[PointWork]:
                           **common) for g in gs]
     if name == "fig4":
         gen = _resolved(cfg.generator, cfg.generator_config)
-        n_test = lambda m: max(1, int(round(cfg.test_fraction * m)))  # noqa: E731
-        out = [PointWork(f"size:N={n},M={m}", cfg.generator, gen, n_spins=n, n_train=m, n_test=n_test(m),
+        out = [PointWork(f"size:N={n},M={m}", cfg.generator, gen, n_spins=n, n_train=m,
+                         n_test=held_out_size(cfg.test_fraction, m),
                          n_augmented=n_aug(m), baseline_fits=base(m, n_aug(m)), **common)
                for n, sizes in cfg.sizes for m in sizes]
         for n, m in cfg.aug_n_train:
-            counts = [max(1, int(round(c * m))) for c in cfg.aug_counts]
+            counts = cfg.counts(m)
             extra = tuple((c, 1) for c in counts) + tuple((c + m, 1) for c in counts)
-            out.append(PointWork(f"count:N={n},M={m}", cfg.generator, gen, n_spins=n, n_train=m, n_test=n_test(m),
+            out.append(PointWork(f"count:N={n},M={m}", cfg.generator, gen, n_spins=n, n_train=m,
+                                 n_test=held_out_size(cfg.test_fraction, m),
                                  n_augmented=max(counts), extra_fits=extra, baseline_fits=base(m, max(counts)),
                                  **common))
         return out
     if name == "fig5":
         from ising_diffusion import GENERATOR_CONFIGS
 
-        n_test = max(max(1, int(round(cfg.test_fraction * m))) for m in cfg.n_train_values)
+        n_test = max(held_out_size(cfg.test_fraction, m) for m in cfg.n_train_values)
         return [PointWork(f"{g}:M={m}", g, _resolved(g, cfg.generator_configs.get(g, {})), n_spins=cfg.n_spins,
                           n_train=m, n_test=n_test, n_augmented=n_aug(m), baseline_fits=base(m, n_aug(m)), **common)
                 for g in cfg.generators if g in GENERATOR_CONFIGS for m in cfg.n_train_values]
@@ -218,7 +220,7 @@ def _plan_map(cfg) -> list[PointWork]:
                               solver_options=dict(cfg.solver_options))
     out = []
     for truth, n, g, m in cfg.points():
-        n_test = max(1, int(round(cfg.test_fraction * m)))
+        n_test = held_out_size(cfg.test_fraction, m)
         n_aug = max(1, int(round(cfg.n_augmented_factor * m)))
         for k, gen in enumerate(x for x in cfg.generators if x in GENERATOR_CONFIGS):
             oracle = ((max(2, int(round(cfg.oracle_factor * m))), 1),) if k == 0 else ()

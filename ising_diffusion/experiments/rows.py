@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ising_diffusion.experiments.configs.field_checks import held_out_size
 from ising_diffusion.experiments.runner import RunDir, write_csv
 
 __all__ = ["MSE_COLUMNS", "SUMMARY_VALUES", "TABLE_COLUMNS", "result_rows", "curve_rows", "ratio_columns",
@@ -118,7 +119,7 @@ def n_augmented(cfg, n_train: int) -> int:
 
 def n_test(cfg, n_train: int) -> int:
     """Held-out test size of a sweep point: ``cfg.test_fraction`` x the training size (at least 1)."""
-    return max(1, int(round(cfg.test_fraction * n_train)))
+    return held_out_size(cfg.test_fraction, n_train)
 
 
 def write_summary(run: RunDir, summary: list[dict], name: str = "summary") -> None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from ising_diffusion.checks import is_real
 
-__all__ = ["check_fraction", "check_names", "check_dict", "check_config_field"]
+__all__ = ["held_out_size", "check_fraction", "check_names", "check_dict", "check_config_field"]
+
+
+def held_out_size(fraction: float, n_train: int) -> int:
+    """The held-out test size of a sweep point with ``n_train`` training samples: ``fraction`` x ``n_train``,
+    rounded, at least 1 (what the synthetic experiments draw, :func:`~ising_diffusion.experiments.rows.n_test`)."""
+    return max(1, int(round(fraction * n_train)))
 
 
 def check_fraction(name: str, field: str, value) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 
 from ising_diffusion.checks import check_int, check_sweep
 from ising_diffusion.experiments.configs.base import ExperimentConfig, check_coupling
-from ising_diffusion.experiments.configs.field_checks import check_fraction
+from ising_diffusion.experiments.configs.field_checks import check_fraction, held_out_size
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 from ising_diffusion.experiments.configs.tiny import TINY
@@ -56,7 +56,7 @@ class Fig4Config(ExperimentConfig):
                                  "a count repeats after rounding; choose factors further apart")
         # each N's test set is test_fraction x its largest training size (rows.n_test); augment needs 2 samples
         for n, m in [(n, max(ms)) for n, ms in sizes] + [(n, max(dict(sizes).get(n, ()) + (m,))) for n, m in aug]:
-            if int(round(self.test_fraction * m)) < 2:
+            if held_out_size(self.test_fraction, m) < 2:
                 raise ValueError(f"Fig4Config.test_fraction {self.test_fraction} leaves fewer than 2 test samples "
                                  f"at N={n}, M={m}")
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from ising_diffusion.checks import check_sweep
 from ising_diffusion.experiments.configs.base import ExperimentConfig, check_coupling, check_spin_count
-from ising_diffusion.experiments.configs.field_checks import check_dict, check_fraction, check_names
+from ising_diffusion.experiments.configs.field_checks import check_dict, check_fraction, check_names, held_out_size
 from ising_diffusion.experiments.configs.paper import PAPER_AUGMENT, PAPER_GENERATOR
 from ising_diffusion.experiments.configs.quick import QUICK_AUGMENT, QUICK_GENERATOR
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
@@ -32,7 +32,7 @@ class Fig5Config(ExperimentConfig):
         values = check_sweep("Fig5Config", "n_train_values", self.n_train_values, integer=True, minimum=2)
         object.__setattr__(self, "n_train_values", values)
         check_fraction("Fig5Config", "test_fraction", self.test_fraction)
-        if int(round(self.test_fraction * max(values))) < 2:  # the shared test set (rows.n_test); augment needs 2
+        if held_out_size(self.test_fraction, max(values)) < 2:  # the shared test set; augment needs 2
             raise ValueError(f"Fig5Config.test_fraction {self.test_fraction} leaves fewer than 2 test samples at "
                              f"M={max(values)}")
         object.__setattr__(self, "generators", check_names("Fig5Config", "generators", self.generators))

@@ -14,7 +14,7 @@ import dataclasses
 
 from ising_diffusion.checks import check_sweep, is_int, is_real
 from ising_diffusion.experiments.configs.base import ExperimentConfig, check_spin_count
-from ising_diffusion.experiments.configs.field_checks import check_dict, check_fraction, check_names
+from ising_diffusion.experiments.configs.field_checks import check_dict, check_fraction, check_names, held_out_size
 from ising_diffusion.experiments.configs.potts_map import POTTS_PRESETS, PottsMapConfig, get_potts_config
 from ising_diffusion.experiments.configs.tiny import TINY, TINY_DDPM
 from ising_diffusion.synthetic_settings import TRUTH_KINDS
@@ -96,7 +96,7 @@ class MapConfig(ExperimentConfig):
             raise ValueError(f"MapConfig: every (truth, N, g, M) point must be distinct; the grid and extra_points "
                              f"repeat {sorted({p for p in points if points.count(p) > 1})}")
         check_fraction("MapConfig", "test_fraction", self.test_fraction)
-        short = sorted({p[3] for p in points if int(round(self.test_fraction * p[3])) < 2})  # rows.n_test
+        short = sorted({p[3] for p in points if held_out_size(self.test_fraction, p[3]) < 2})
         if short:
             raise ValueError(f"MapConfig.test_fraction {self.test_fraction} leaves fewer than 2 test samples (augment "
                              f"needs 2) at M = {short}")
