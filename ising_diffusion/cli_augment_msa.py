@@ -22,13 +22,6 @@ def is_alignment_file(path) -> bool:
     return name.endswith(ALIGNMENT_SUFFIXES)
 
 
-def _fasta_path(args) -> Path:
-    if args.fasta_out:  # the command line names it after --out when not given (cli_paths.name_derived_outputs)
-        return Path(args.fasta_out)
-    out = Path(args.out)
-    return out.with_name(out.stem + "_generated.fasta")
-
-
 def cmd_augment_alignment(args, parser) -> int:
     """Run ``augment`` on the alignment ``args.data`` (see the ``augment`` subcommand's help)."""
     import jax
@@ -104,7 +97,7 @@ def cmd_augment_alignment(args, parser) -> int:
         print(f"wrote {pairs.shape[0]} pairs of the selected fit (i, j, score; 1-based columns, best first) to "
               f"{args.scores_out}")
     if write_samples:
-        path = _fasta_path(args)
+        path = Path(args.fasta_out)  # named after --out when not given (cli_paths.name_derived_outputs)
         n = res.samples.shape[0]
         alignment_io.write_alignment(path, np.asarray(res.samples), ids=[f"generated_{k + 1}" for k in range(n)],
                                      alphabet=alphabet)

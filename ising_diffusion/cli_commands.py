@@ -214,7 +214,7 @@ def _cmd_impute(args, parser) -> int:
             print(f"wrote the fitted h and J to {args.save_params}")
     res = _call(parser, impute, params, spins, mask, max_exact=args.max_exact, progress=not args.no_progress)
     out = Path(args.out)
-    prob_out = Path(args.prob_out) if args.prob_out else out.with_name(f"{out.stem}_prob{out.suffix}")
+    prob_out = Path(args.prob_out)  # named after --out when not given (cli_paths.name_derived_outputs)
     same = spin_file_format(out) == f.format  # keep the input's header, labels and delimiter
     layout = {k: getattr(f, k) if same else None for k in ("columns", "index", "delimiter")}
     _call(parser, save_spins, out, res.spins, encoding=f.encoding, key=f.key or "spins", **layout)
